@@ -1,0 +1,113 @@
+"""The embedded event store: the domain log of every timeline, in SQLite.
+
+Temporal's history is the execution record and is kept only for the namespace's
+retention period; the domain log outlives it here. Appends are idempotent on
+(timeline id, seq): an activity retried after a worker crash writes nothing twice,
+and a retry carrying a *different* event for a seq already stored is refused, since
+that can only mean a non-deterministic timeline.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from models.events import DomainEvent, event_from_json, event_to_json
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS timelines (
+    timeline_id TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    version     INTEGER NOT NULL,
+    created_at  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+    timeline_id TEXT NOT NULL,
+    seq         INTEGER NOT NULL,
+    at          TEXT NOT NULL,
+    type        TEXT NOT NULL,
+    body        TEXT NOT NULL,
+    PRIMARY KEY (timeline_id, seq)
+) WITHOUT ROWID;
+"""
+
+
+class ConflictingEvent(Exception):
+    """A seq already stored with a different event: the timeline diverged on replay."""
+
+
+@dataclass(frozen=True)
+class StoredTimeline:
+    timeline_id: str
+    name: str
+    version: int
+    events: int
+
+
+class EventStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(sqlite3.connect(self.path, timeout=30, isolation_level=None)) as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.executescript(_SCHEMA)
+            yield db
+
+    def append(self, timeline_id: str, name: str, version: int, events: Sequence[DomainEvent]) -> int:
+        """Append events idempotently; returns how many were new."""
+        rows = [(timeline_id, e.seq, e.at.isoformat(), e.type, event_to_json(e)) for e in events]
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.execute(
+                    "INSERT OR IGNORE INTO timelines VALUES (?, ?, ?, ?)",
+                    (timeline_id, name, version, datetime.now(timezone.utc).isoformat()),
+                )
+                added = 0
+                for row in rows:
+                    cursor = db.execute("INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?)", row)
+                    if cursor.rowcount:
+                        added += 1
+                        continue
+                    (stored,) = db.execute(
+                        "SELECT body FROM events WHERE timeline_id = ? AND seq = ?", row[:2]
+                    ).fetchone()
+                    if stored != row[4]:
+                        raise ConflictingEvent(
+                            f"timeline {timeline_id} seq {row[1]}: a different event is already stored"
+                        )
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return added
+
+    def events(self, timeline_id: str, after_seq: int = 0) -> list[DomainEvent]:
+        if not self.path.exists():
+            return []
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT body FROM events WHERE timeline_id = ? AND seq > ? ORDER BY seq",
+                (timeline_id, after_seq),
+            ).fetchall()
+        return [event_from_json(body) for (body,) in rows]
+
+    def timeline(self, timeline_id: str) -> StoredTimeline | None:
+        if not self.path.exists():
+            return None
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT t.timeline_id, t.name, t.version, COUNT(e.seq) FROM timelines t "
+                "LEFT JOIN events e ON e.timeline_id = t.timeline_id WHERE t.timeline_id = ? "
+                "GROUP BY t.timeline_id",
+                (timeline_id,),
+            ).fetchone()
+        return StoredTimeline(*row) if row else None

@@ -1,0 +1,29 @@
+"""The activity that appends a timeline's domain events to the event store."""
+
+from __future__ import annotations
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.event_store import ConflictingEvent, EventStore
+from models.run import EventBatch
+
+
+class EventRecorder:
+    """Holds the store, so a worker (or a test) chooses where events are recorded."""
+
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+
+    @activity.defn(name="record_events")
+    def record_events(self, batch: EventBatch) -> int:
+        try:
+            added = self.store.append(batch.timeline_id, batch.timeline, batch.version, batch.events)
+        except ConflictingEvent as exc:
+            # Retrying cannot fix a diverged timeline; fail loudly instead.
+            raise ApplicationError(str(exc), type="ConflictingEvent", non_retryable=True) from exc
+        activity.logger.info(
+            "events recorded",
+            extra={"timeline_id": batch.timeline_id, "added": added, "last_seq": batch.events[-1].seq},
+        )
+        return added

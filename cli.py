@@ -1,0 +1,350 @@
+"""The `excomm` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import datetime
+from functools import wraps
+from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn
+from temporalio.client import WorkflowFailureError
+from temporalio.service import RPCError, RPCStatusCode
+
+from activities.event_store import EventStore
+from models.events import DomainEvent, event_to_json
+from models.pace import INSTANT, Pace, PaceError, parse_pace
+from models.run import Progress as TimelineProgress
+from models.script import initial_state, script
+from models.state import WorldState, fold, state_at
+from models.timeline import TimelineDefinition
+from models.washington import to_washington
+from service.chronicle import Chronicle
+from service.connection import ConnectionFailed
+from service.embedded_server import ServerUnavailable, embedded_server
+from service.logs import configure_logging
+from service.runs import follow, new_timeline_id, progress, start_timeline
+from service.session import connect_running, session
+from service.settings import event_store_path
+from timelines.loader import UnknownTimeline, catalogue_names, load_timeline
+from timelines.primary_sources import find_source, shipped_citations
+from timelines.safe_yaml import FileProblems
+from workflows.timeline import TimelineWorkflow
+
+app = typer.Typer(
+    help="Replay the Cuban Missile Crisis of October 1962 as durable Temporal workflows.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class UserError(Exception):
+    """A mistake in what the user asked for: one line on stderr, exit status 2."""
+
+
+def fail(message: str, status: int = 2) -> NoReturn:
+    err.print(f"excomm: error: {message}", markup=False)
+    raise typer.Exit(status)
+
+
+def run_async(func: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, T]:
+    """Run an async command, turning every expected failure into one line and a status."""
+
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return asyncio.run(func(*args, **kwargs))
+        except FileProblems as exc:
+            for problem in exc.problems:
+                err.print(str(problem), markup=False)
+            raise typer.Exit(2) from None
+        except (UserError, UnknownTimeline, PaceError) as exc:
+            fail(str(exc).strip("'\""))
+        except (ConnectionFailed, ServerUnavailable) as exc:
+            fail(str(exc), status=1)
+        except WorkflowFailureError as exc:
+            fail(f"the timeline failed: {exc.cause or exc}", status=1)
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                fail(f"no such timeline on the server: {exc.message}")
+            fail(f"the Temporal server refused: {exc.message}", status=1)
+        except KeyboardInterrupt:
+            fail("interrupted", status=130)
+
+    return wrapper
+
+
+def _pace(text: str) -> Pace:
+    return parse_pace(text) if text else INSTANT
+
+
+def _instant(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise UserError(
+            f"invalid --at {text!r}: expected an ISO 8601 instant with offset, e.g. 1962-10-24T12:00-04:00"
+        ) from None
+    if value.tzinfo is None:
+        raise UserError(f"invalid --at {text!r}: add the UTC offset, e.g. 1962-10-24T12:00-04:00")
+    return value
+
+
+PaceOption = Annotated[
+    str, typer.Option("--pace", help="instant, real, or SIM=REAL such as 1d=10s (a day every 10 s)")
+]
+
+
+# --- timelines as data -----------------------------------------------------------------
+
+
+def _is_definition(name: str) -> bool:
+    return name in catalogue_names() or name.endswith((".yaml", ".yml")) or os.path.exists(name)
+
+
+async def _timeline_events(name: str) -> tuple[WorldState, list[DomainEvent]]:
+    """The events of a catalogue timeline or file, or of a timeline run recorded by id."""
+    if _is_definition(name):
+        definition = load_timeline(name)
+        return initial_state(definition), list(script(definition))
+    store = EventStore(event_store_path())
+    stored = store.timeline(name)
+    if stored is not None:
+        return initial_state(load_timeline(stored.name)), store.events(name)
+    try:
+        client = await connect_running()
+    except ConnectionFailed:
+        raise UnknownTimeline(name) from None
+    handle = client.get_workflow_handle_for(TimelineWorkflow.run, name)
+    try:
+        current = await progress(handle)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise UnknownTimeline(name) from None
+        raise
+    events = await handle.query(TimelineWorkflow.events)
+    return initial_state(load_timeline(current.timeline)), events
+
+
+@app.command()
+@run_async
+async def events(
+    timeline: Annotated[str, typer.Argument(help="a timeline name (october-1962), file, or run id")],
+    format: Annotated[str, typer.Option("--format", help="jsonl or text")] = "text",
+) -> None:
+    """Print the events of a timeline."""
+    if format not in ("jsonl", "text"):
+        raise UserError(f"invalid --format {format!r}: use jsonl or text")
+    initial, found = await _timeline_events(timeline)
+    if format == "jsonl":
+        for event in found:
+            sys.stdout.write(event_to_json(event) + "\n")
+    else:
+        Chronicle(out, initial).feed(found)
+
+
+@app.command()
+@run_async
+async def state(
+    timeline: Annotated[str, typer.Argument(help="a timeline name (october-1962), file, or run id")],
+    at: Annotated[str | None, typer.Option("--at", help="simulated instant, ISO 8601 with offset")] = None,
+) -> None:
+    """Print the world state of a timeline, at its end or at a simulated instant, as JSON."""
+    instant = _instant(at) if at is not None else None
+    initial, found = await _timeline_events(timeline)
+    if instant is None:
+        world = fold(initial, found)
+    else:
+        world = state_at(initial, found, instant).model_copy(update={"at": to_washington(instant)})
+    sys.stdout.write(world.model_dump_json(indent=2) + "\n")
+
+
+@app.command()
+def timelines() -> None:
+    """List the timelines in the catalogue."""
+    for name in catalogue_names():
+        definition = load_timeline(name)
+        out.print(f"{name}  v{definition.version}  {definition.title}", markup=False)
+
+
+@app.command()
+def source(citation: Annotated[str, typer.Argument(help='e.g. "FRUS 1961-63 v06 d65"')]) -> None:
+    """Print a primary source shipped with excomm (the Kennedy-Khrushchev letters)."""
+    document = find_source(citation)
+    if document is None:
+        fail(f"no shipped source {citation!r}; shipped: {shipped_citations()[0]} .. {shipped_citations()[-1]}")
+    out.print(f"[bold]{document.citation}: {document.title}[/bold]")
+    out.print(f"[dim]{document.url}[/dim]\n")
+    out.print(document.text, markup=False)
+
+
+# --- running timelines on Temporal -----------------------------------------------------
+
+
+def _progress_bar(definition: TimelineDefinition) -> tuple[Progress | None, Callable[[TimelineProgress], None]]:
+    if not out.is_terminal:
+        return None, lambda _: None
+    start = definition.starts_at.timestamp()
+    span = max(e.at.timestamp() for e in script(definition)) - start
+    bar = Progress(
+        TextColumn("[cyan]{task.description}"), BarColumn(), TextColumn("{task.fields[day]}"),
+        console=out, transient=True,
+    )
+    task = bar.add_task(definition.id, total=span or 1, day="")
+
+    def update(p: TimelineProgress) -> None:
+        day = f"{to_washington(p.clock):%d %b %Y}" + (" (paused)" if p.paused else "")
+        bar.update(task, completed=p.clock.timestamp() - start, day=day)
+
+    return bar, update
+
+
+@app.command()
+@run_async
+async def replay(
+    timeline: Annotated[str, typer.Argument(help="a timeline name (october-1962) or file")],
+    pace: PaceOption = "instant",
+    timeline_id: Annotated[str | None, typer.Option("--id", help="workflow id of the run")] = None,
+) -> None:
+    """Run a timeline through Temporal and print its chronicle, day by day."""
+    definition = load_timeline(timeline)
+    chosen_pace = _pace(pace)
+    run_id = timeline_id or new_timeline_id(definition.id)
+    async with session(with_worker=True) as client:
+        handle = await start_timeline(client, definition, chosen_pace, run_id)
+        chronicle = Chronicle(out, initial_state(definition))
+        bar, on_progress = _progress_bar(definition)
+        if bar is not None:
+            bar.start()
+        try:
+            result = await follow(handle, chronicle.feed, on_progress)
+        finally:
+            if bar is not None:
+                bar.stop()
+    out.print()
+    out.print(
+        f"[bold]{result.events} events[/bold] on timeline [bold]{run_id}[/bold]; "
+        f"outcome: [bold]{result.state.outcome or 'none'}[/bold]"
+    )
+
+
+@app.command()
+@run_async
+async def start(
+    timeline: Annotated[str, typer.Argument(help="a timeline name (october-1962) or file")],
+    timeline_id: Annotated[str | None, typer.Option("--id", help="workflow id of the run")] = None,
+    pace: PaceOption = "instant",
+    paused: Annotated[bool, typer.Option("--paused", help="start with the clock paused")] = False,
+) -> None:
+    """Start a timeline on a running server and return at once."""
+    definition = load_timeline(timeline)
+    chosen_pace = _pace(pace)
+    client = await connect_running()
+    run_id = timeline_id or new_timeline_id(definition.id)
+    try:
+        await start_timeline(client, definition, chosen_pace, run_id, start_paused=paused)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.ALREADY_EXISTS:
+            raise UserError(f"a timeline with id {run_id!r} is already running") from None
+        raise
+    out.print(run_id, markup=False)
+
+
+@app.command()
+@run_async
+async def status(timeline_id: Annotated[str, typer.Argument(help="the run's workflow id")]) -> None:
+    """Show where a running (or finished) timeline stands."""
+    client = await connect_running()
+    handle = client.get_workflow_handle_for(TimelineWorkflow.run, timeline_id)
+    description = await handle.describe()
+    current = await progress(handle)
+    world = await handle.query(TimelineWorkflow.state)
+    clock = to_washington(current.clock)
+    out.print(f"[bold]{timeline_id}[/bold]: {current.timeline} v{current.version}, {description.status.name.lower()}")
+    out.print(f"  clock    {clock:%a %d %b %Y %H:%M %Z}" + ("  (paused)" if current.paused else ""))
+    out.print(f"  pace     {current.pace}")
+    out.print(f"  events   {current.last_seq} of {current.total_events}")
+    defcon = ", ".join(f"{k} {v}" for k, v in world.defcon.items())
+    out.print(f"  DEFCON   {defcon}")
+    out.print(f"  quarantine {world.quarantine}; missiles {world.missiles}; outcome {world.outcome or 'none'}")
+
+
+def _signal_command(name: str, help_text: str) -> None:
+    @run_async
+    async def command(timeline_id: Annotated[str, typer.Argument(help="the run's workflow id")]) -> None:
+        client = await connect_running()
+        await client.get_workflow_handle(timeline_id).signal(name)
+        out.print(f"{name} sent to {timeline_id}", markup=False)
+
+    command.__doc__ = help_text
+    app.command(name=name.replace("_", "-"))(command)
+
+
+_signal_command("pause", "Pause a timeline's simulated clock.")
+_signal_command("resume", "Resume a paused timeline.")
+_signal_command("step_day", "While paused, run to the next day in Washington, then pause again.")
+
+
+# --- processes ---------------------------------------------------------------------------
+
+
+@app.command()
+@run_async
+async def server(
+    ip: Annotated[str, typer.Option(help="address to bind; 127.0.0.1 unless you need more")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Temporal frontend port")] = 7233,
+    ui_port: Annotated[int, typer.Option(help="web UI port")] = 8233,
+) -> None:
+    """Run the embedded Temporal server and a worker in the foreground (Ctrl-C stops them)."""
+    from worker import build_worker
+
+    configure_logging(level="INFO")
+    async with embedded_server(ip=ip, port=port, ui=True, ui_port=ui_port) as (client, running):
+        out.print(f"Temporal server at [bold]{running.address}[/bold]; web UI at [bold]{running.ui}[/bold]")
+        out.print(f"Event store: {event_store_path()}")
+        async with build_worker(client) as worker_handle:
+            out.print("Worker running; Ctrl-C to stop.")
+            del worker_handle
+            await asyncio.Event().wait()
+
+
+@app.command()
+@run_async
+async def worker() -> None:
+    """Run a worker against a configured cluster (or the running `excomm server`)."""
+    from worker import build_worker
+
+    configure_logging(level="INFO")
+    client = await connect_running()
+    out.print(f"Worker polling on {client.service_client.config.target_host}; Ctrl-C to stop.")
+    await build_worker(client).run()
+
+
+def main() -> NoReturn:
+    configure_logging()
+    status = 0
+    try:
+        app()
+    except SystemExit as exc:
+        status = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # The SDK's native runtime can crash at interpreter shutdown after a clean run
+    # (sdk-python#300); leave without running finalisers so the status is ours.
+    os._exit(status)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The domain of October 1962: events, the world state fold, timelines. Pure: no I/O."""

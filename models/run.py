@@ -1,0 +1,58 @@
+"""What a timeline run is given, and what it reports: the workflow's public contract."""
+
+from __future__ import annotations
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from models.events import DomainEvent
+from models.pace import INSTANT, Pace
+from models.state import WorldState
+from models.timeline import TimelineDefinition
+
+
+class TimelineRun(BaseModel):
+    """The input of a timeline workflow: everything it needs, fixed at start.
+
+    The whole definition travels in the input, so a running timeline keeps the version
+    it started with even if the file in the catalogue changes under it.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    timeline: TimelineDefinition
+    pace: Pace = INSTANT
+    start_paused: bool = False
+
+
+class Progress(BaseModel):
+    """Where a running timeline stands: its simulated clock and how far it has got."""
+
+    model_config = ConfigDict(frozen=True)
+
+    timeline: str
+    version: int
+    pace: str
+    clock: AwareDatetime
+    paused: bool
+    last_seq: int
+    total_events: int
+    finished: bool
+
+
+class EventBatch(BaseModel):
+    """Events to append to the event store, keyed by timeline id and seq."""
+
+    model_config = ConfigDict(frozen=True)
+
+    timeline_id: str
+    timeline: str
+    version: int
+    events: tuple[DomainEvent, ...] = Field(min_length=1)
+
+
+class TimelineResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    timeline: str
+    events: int
+    state: WorldState

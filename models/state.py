@@ -1,0 +1,170 @@
+"""WorldState: the world of the crisis at an instant, as a pure fold over domain events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from functools import singledispatch
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from models import events as ev
+from models.timeline import InitialWorld
+
+
+class MessageInTransit(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    message_id: str
+    channel: str
+    sender: str
+    recipient: str
+    sent_at: AwareDatetime
+    arrives_at: AwareDatetime
+    document: str | None = None
+
+
+class Channel(BaseModel):
+    """A channel of communication between the two sides, once it has been used."""
+
+    model_config = ConfigDict(frozen=True)
+
+    opened_at: AwareDatetime
+    messages: int = 0
+
+
+class WorldState(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    at: AwareDatetime | None = Field(default=None, description="instant of the last event folded")
+    last_seq: int = 0
+    defcon: dict[str, int]
+    quarantine: ev.QuarantineStatus = "none"
+    missiles: ev.MissileStatus = "undetected"
+    jupiters: dict[str, ev.JupiterStatus]
+    channels: dict[str, Channel] = Field(default_factory=dict)
+    messages_in_transit: tuple[MessageInTransit, ...] = ()
+    incidents: dict[str, int] = Field(default_factory=dict)
+    terms_agreed: tuple[str, ...] = ()
+    accords: tuple[str, ...] = ()
+    outcome: ev.Outcome | None = None
+
+    @classmethod
+    def initial(cls, world: InitialWorld) -> WorldState:
+        return cls(defcon=dict(world.defcon), jupiters=dict(world.jupiters))
+
+
+def fold(initial: WorldState, events: Iterable[ev.DomainEvent]) -> WorldState:
+    """The state after applying events, in order, to an initial state."""
+    state = initial
+    for event in events:
+        state = apply(state, event)
+    return state
+
+
+def state_at(initial: WorldState, events: Iterable[ev.DomainEvent], instant: datetime) -> WorldState:
+    """The state at a simulated instant: every event that had happened by then, folded."""
+    return fold(initial, (e for e in events if e.at <= instant))
+
+
+def apply(state: WorldState, event: ev.DomainEvent) -> WorldState:
+    """One step of the fold: the state after a single event."""
+    changes = _changes(event, state)
+    changes.update(at=event.at, last_seq=event.seq)
+    return state.model_copy(update=changes)
+
+
+@singledispatch
+def _changes(event: ev.DomainEvent, state: WorldState) -> dict[str, object]:
+    # Events such as meetings, statements and reconnaissance flights are part of the
+    # record but change nothing the state tracks.
+    return {}
+
+
+@_changes.register
+def _(event: ev.MissilesDetected, state: WorldState) -> dict[str, object]:
+    return {"missiles": "detected"} if state.missiles == "undetected" else {}
+
+
+@_changes.register
+def _(event: ev.DefconChanged, state: WorldState) -> dict[str, object]:
+    return {"defcon": {**state.defcon, **{command: event.level for command in event.commands}}}
+
+
+@_changes.register
+def _(event: ev.QuarantineProclaimed, state: WorldState) -> dict[str, object]:
+    return {"quarantine": "proclaimed"}
+
+
+@_changes.register
+def _(event: ev.QuarantineEnteredIntoForce, state: WorldState) -> dict[str, object]:
+    return {"quarantine": "in_force"}
+
+
+@_changes.register
+def _(event: ev.QuarantineLifted, state: WorldState) -> dict[str, object]:
+    return {"quarantine": "lifted"}
+
+
+@_changes.register
+def _(event: ev.IncidentOccurred, state: WorldState) -> dict[str, object]:
+    return {"incidents": {**state.incidents, event.kind: state.incidents.get(event.kind, 0) + 1}}
+
+
+@_changes.register
+def _(event: ev.MessageSent, state: WorldState) -> dict[str, object]:
+    channel = state.channels.get(event.channel) or Channel(opened_at=event.at)
+    in_transit = MessageInTransit(
+        message_id=event.message_id,
+        channel=event.channel,
+        sender=event.sender,
+        recipient=event.recipient,
+        sent_at=event.at,
+        arrives_at=event.arrives_at,
+        document=event.document,
+    )
+    return {
+        "channels": {**state.channels, event.channel: channel.model_copy(update={"messages": channel.messages + 1})},
+        "messages_in_transit": (*state.messages_in_transit, in_transit),
+    }
+
+
+@_changes.register
+def _(event: ev.MessageDelivered, state: WorldState) -> dict[str, object]:
+    return {
+        "messages_in_transit": tuple(
+            m for m in state.messages_in_transit if m.message_id != event.message_id
+        )
+    }
+
+
+@_changes.register
+def _(event: ev.AgreementReached, state: WorldState) -> dict[str, object]:
+    terms = state.terms_agreed + tuple(t for t in event.terms if t not in state.terms_agreed)
+    changes: dict[str, object] = {"terms_agreed": terms}
+    if event.outcome is not None and state.outcome is None:
+        changes["outcome"] = event.outcome
+    return changes
+
+
+@_changes.register
+def _(event: ev.MissileDismantlingBegan, state: WorldState) -> dict[str, object]:
+    return {"missiles": "dismantling"}
+
+
+@_changes.register
+def _(event: ev.MissilesWithdrawn, state: WorldState) -> dict[str, object]:
+    return {"missiles": "removed"}
+
+
+@_changes.register
+def _(event: ev.JupiterStatusChanged, state: WorldState) -> dict[str, object]:
+    return {"jupiters": {**state.jupiters, **{country: event.status for country in event.countries}}}
+
+
+@_changes.register
+def _(event: ev.AccordSigned, state: WorldState) -> dict[str, object]:
+    changes: dict[str, object] = {"accords": (*state.accords, event.accord)}
+    if event.opens_channel and event.opens_channel not in state.channels:
+        changes["channels"] = {**state.channels, event.opens_channel: Channel(opened_at=event.at)}
+    return changes

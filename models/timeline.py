@@ -1,0 +1,44 @@
+"""A timeline definition: the scripted world of one timeline, as a designer writes it."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from models.events import DomainEvent, JupiterStatus, WashingtonTime
+
+TIMELINE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+class InitialWorld(BaseModel):
+    """The world before the first event: what the fold starts from."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    defcon: dict[str, int] = Field(default_factory=lambda: {"SAC": 5, "WORLDWIDE": 5})
+    jupiters: dict[str, JupiterStatus] = Field(
+        default_factory=lambda: {"Turkey": "deployed", "Italy": "deployed"}
+    )
+
+    @model_validator(mode="after")
+    def _levels_in_range(self) -> InitialWorld:
+        for command, level in self.defcon.items():
+            if not 1 <= level <= 5:
+                raise ValueError(f"defcon for {command} must be 1..5, not {level}")
+        return self
+
+
+class TimelineDefinition(BaseModel):
+    """A named, versioned timeline: its starting world and its scripted events."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(pattern=TIMELINE_ID.pattern)
+    version: int = Field(ge=1)
+    title: str = Field(min_length=1)
+    description: str = Field(min_length=1)
+    starts_at: WashingtonTime
+    initial: InitialWorld = Field(default_factory=InitialWorld)
+    events: tuple[DomainEvent, ...] = Field(min_length=1)
+

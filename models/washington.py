@@ -1,0 +1,64 @@
+"""Washington time in 1962-63, computed without a time-zone database.
+
+Washington kept Eastern Time, with daylight saving from the last Sunday of April to the
+last Sunday of October at 02:00 local (the rule of the years before the Uniform Time Act
+of 1966). In 1962 daylight time ended at 02:00 EDT on Sunday 28 October, in the middle
+of the crisis, so every display and every day boundary goes through this module.
+
+It is pure arithmetic on purpose: workflow code calls it, and a workflow must not read
+files (a tz database) or depend on the host's tzdata version.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+
+EST = timezone(timedelta(hours=-5), "EST")
+EDT = timezone(timedelta(hours=-4), "EDT")
+
+
+def _last_sunday(year: int, month: int) -> date:
+    next_month = date(year + (month == 12), month % 12 + 1, 1)
+    last_day = next_month - timedelta(days=1)
+    return last_day - timedelta(days=(last_day.weekday() + 1) % 7)
+
+
+def _dst_bounds_utc(year: int) -> tuple[datetime, datetime]:
+    # DST starts at 02:00 EST (07:00 UTC) and ends at 02:00 EDT (06:00 UTC).
+    start = datetime.combine(_last_sunday(year, 4), time(7), tzinfo=timezone.utc)
+    end = datetime.combine(_last_sunday(year, 10), time(6), tzinfo=timezone.utc)
+    return start, end
+
+
+def zone_at(instant: datetime) -> timezone:
+    """The zone (EDT or EST) Washington kept at an aware instant."""
+    if instant.tzinfo is None:
+        raise ValueError("instant must be timezone-aware")
+    utc = instant.astimezone(timezone.utc)
+    start, end = _dst_bounds_utc(utc.year)
+    return EDT if start <= utc < end else EST
+
+
+def to_washington(instant: datetime) -> datetime:
+    """The same instant expressed in Washington local time (EDT or EST)."""
+    return instant.astimezone(zone_at(instant))
+
+
+def washington_date(instant: datetime) -> date:
+    return to_washington(instant).date()
+
+
+def next_midnight(instant: datetime) -> datetime:
+    """The first Washington midnight strictly after an instant, as an aware datetime."""
+    day = washington_date(instant) + timedelta(days=1)
+    # Midnight is never inside a DST transition (those happen at 02:00), so the zone
+    # an hour after midnight is the zone at midnight.
+    probe = datetime.combine(day, time(1), tzinfo=timezone.utc)
+    guess = datetime.combine(day, time(0), tzinfo=zone_at(probe + timedelta(hours=5)))
+    return guess
+
+
+def offset_is_washington(instant: datetime) -> bool:
+    """True when an instant is written with the offset Washington used at that moment."""
+    offset = instant.utcoffset()
+    return offset is not None and offset == zone_at(instant).utcoffset(None)

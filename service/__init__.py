@@ -1,0 +1,1 @@
+"""The service layer: settings, connections, the embedded server, and the runs the CLI drives."""

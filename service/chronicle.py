@@ -1,0 +1,70 @@
+"""The day-by-day chronicle of a timeline, as an educator reads it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from rich.console import Console
+from rich.markup import escape
+
+from models.events import DomainEvent
+from models.state import WorldState, apply
+from models.washington import to_washington, washington_date
+
+
+def state_changes(before: WorldState, after: WorldState) -> list[str]:
+    """The changes worth a line in a chronicle: readiness, quarantine, missiles, outcome."""
+    lines: list[str] = []
+    for command, level in after.defcon.items():
+        if before.defcon.get(command) != level:
+            lines.append(f"DEFCON {command}: {before.defcon.get(command)} -> {level}")
+    for label, old, new in (
+        ("quarantine", before.quarantine, after.quarantine),
+        ("missiles in Cuba", before.missiles, after.missiles),
+        ("outcome", before.outcome, after.outcome),
+    ):
+        if old != new:
+            lines.append(f"{label}: {old or 'none'} -> {new}")
+    for country, status in after.jupiters.items():
+        if before.jupiters.get(country) != status:
+            lines.append(f"Jupiters in {country}: {before.jupiters.get(country)} -> {status}")
+    return lines
+
+
+class Chronicle:
+    """Prints events as they come, with a heading for each Washington day."""
+
+    def __init__(self, console: Console, initial: WorldState, with_sources: bool = True) -> None:
+        self.console = console
+        self.state = initial
+        self.with_sources = with_sources
+        self._day: date | None = None
+
+    def feed(self, events: Iterable[DomainEvent]) -> None:
+        for event in events:
+            self._print(event)
+
+    def _print(self, event: DomainEvent) -> None:
+        local = to_washington(event.at)
+        day = washington_date(event.at)
+        if day != self._day:
+            self._day = day
+            self.console.print()
+            self.console.rule(f"[bold]{local:%A} {day.day} {local:%B %Y}[/bold]", align="left")
+        before, self.state = self.state, apply(self.state, event)
+        stamp = f"{local:%H:%M} {local.tzname()}"
+        self.console.print(
+            f"[cyan]{stamp}[/cyan]  [bold]{escape(event.actor)}[/bold]: {escape(event.summary)}",
+            highlight=False,
+        )
+        indent = " " * (len(stamp) + 2)
+        if event.learned_at is not None:
+            learned = to_washington(event.learned_at)
+            self.console.print(f"{indent}[dim]known in Washington {learned:%d %b %H:%M %Z}[/dim]")
+        if event.uncertainty:
+            self.console.print(f"{indent}[dim]uncertain: {escape(event.uncertainty)}[/dim]", highlight=False)
+        if self.with_sources:
+            self.console.print(f"{indent}[dim]{escape('; '.join(event.sources))}[/dim]", highlight=False)
+        for change in state_changes(before, self.state):
+            self.console.print(f"{indent}[yellow]>> {escape(change)}[/yellow]", highlight=False)

@@ -1,0 +1,61 @@
+"""Connecting to Temporal: a configured cluster through the SDK's environment configuration.
+
+`TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, `TEMPORAL_API_KEY`, TLS settings and TOML
+profiles (`TEMPORAL_PROFILE`, `TEMPORAL_CONFIG_FILE`) are read by `temporalio.envconfig`
+exactly as the `temporal` CLI reads them. With none of them set, excomm uses its
+embedded server instead (service.embedded_server).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.envconfig import ClientConfigProfile
+
+CONNECT_TIMEOUT_S = 10.0
+
+
+class ConnectionFailed(Exception):
+    """The configured (or embedded) Temporal server could not be reached."""
+
+
+def configured_profile() -> ClientConfigProfile | None:
+    """The environment's Temporal profile if it names an address, else None."""
+    try:
+        profile = ClientConfigProfile.load(profile=os.environ.get("TEMPORAL_PROFILE"))
+    except Exception as exc:  # the SDK raises plain errors for a bad TOML file
+        raise ConnectionFailed(f"invalid Temporal client configuration: {exc}") from None
+    return profile if profile.address else None
+
+
+async def connect(target_host: str, **options: Any) -> Client:
+    """Connect with excomm's data converter, failing with one line if unreachable."""
+    try:
+        return await asyncio.wait_for(
+            Client.connect(target_host, data_converter=pydantic_data_converter, **options),
+            timeout=CONNECT_TIMEOUT_S,
+        )
+    except (RuntimeError, OSError, asyncio.TimeoutError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else "timed out"
+        raise ConnectionFailed(f"cannot reach the Temporal server at {target_host}: {reason}") from None
+
+
+async def connect_profile(profile: ClientConfigProfile) -> Client:
+    options: dict[str, Any] = dict(profile.to_client_connect_config())
+    target = options.pop("target_host")
+    return await connect(target, **options)
+
+
+async def connect_configured() -> Client:
+    """Connect to the configured cluster; it is an error if none is configured."""
+    profile = configured_profile()
+    if profile is None:
+        raise ConnectionFailed(
+            "no Temporal server is configured: set TEMPORAL_ADDRESS (or a profile), "
+            "or run `excomm server` for the embedded one"
+        )
+    return await connect_profile(profile)

@@ -1,0 +1,49 @@
+"""A Temporal session for one command: which server, and whether a worker runs in-process.
+
+Order of preference: a configured cluster (envconfig), then the embedded server that
+`excomm server` is running, then (where the command allows it) an embedded server of
+our own for the length of the command.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from temporalio.client import Client
+
+from service.connection import ConnectionFailed, configured_profile, connect, connect_profile
+from service.embedded_server import embedded_server, running_server
+
+
+async def connect_running() -> Client:
+    """A client for a server that is already running; never starts one."""
+    profile = configured_profile()
+    if profile is not None:
+        return await connect_profile(profile)
+    server = running_server()
+    if server is None:
+        raise ConnectionFailed(
+            "no Temporal server is running: start one with `excomm server`, "
+            "or point excomm at a cluster with TEMPORAL_ADDRESS"
+        )
+    return await connect(server.address)
+
+
+@contextlib.asynccontextmanager
+async def session(with_worker: bool) -> AsyncIterator[Client]:
+    """A client for this command, starting the embedded server if nothing else is there."""
+    async with contextlib.AsyncExitStack() as stack:
+        profile = configured_profile()
+        server = running_server() if profile is None else None
+        if profile is not None:
+            client = await connect_profile(profile)
+        elif server is not None:
+            client = await connect(server.address)
+        else:
+            client, _ = await stack.enter_async_context(embedded_server())
+        if with_worker:
+            from worker import build_worker
+
+            await stack.enter_async_context(build_worker(client))
+        yield client

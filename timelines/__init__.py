@@ -1,0 +1,1 @@
+"""The catalogue of timelines, their primary sources, and the loader that validates them."""

@@ -1,0 +1,59 @@
+"""The excomm worker: registers the timeline workflows and activities on a task queue.
+
+Run one per machine against a configured cluster (``excomm worker`` or
+``python worker.py``); Temporal spreads timelines over every worker polling the queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from activities.event_store import EventStore
+from activities.recording import EventRecorder
+from service.settings import TASK_QUEUE, event_store_path
+from workflows.timeline import TimelineWorkflow
+
+WORKFLOWS = [TimelineWorkflow]
+
+# Our pure domain modules and pydantic are deterministic and side-effect free; passing
+# them through the sandbox avoids re-importing them for every workflow run.
+_RUNNER = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules(
+        "models", "pydantic", "pydantic_core", "annotated_types"
+    )
+)
+
+
+def build_worker(
+    client: Client,
+    store: EventStore | None = None,
+    task_queue: str = TASK_QUEUE,
+    executor: concurrent.futures.Executor | None = None,
+) -> Worker:
+    recorder = EventRecorder(store or EventStore(event_store_path()))
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=[recorder.record_events],
+        activity_executor=executor or concurrent.futures.ThreadPoolExecutor(max_workers=4),
+        workflow_runner=_RUNNER,
+    )
+
+
+async def run_worker() -> None:
+    from service.connection import connect_configured
+    from service.logs import configure_logging
+
+    configure_logging()
+    client = await connect_configured()
+    await build_worker(client).run()
+
+
+if __name__ == "__main__":
+    asyncio.run(run_worker())

@@ -1,0 +1,1 @@
+"""Temporal workflow definitions: thin, deterministic shells around the pure core."""
