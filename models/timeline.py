@@ -40,5 +40,16 @@ class TimelineDefinition(BaseModel):
     description: str = Field(min_length=1)
     starts_at: WashingtonTime
     initial: InitialWorld = Field(default_factory=InitialWorld)
-    events: tuple[DomainEvent, ...] = Field(min_length=1)
+    events: tuple[DomainEvent, ...]
+
+    @model_validator(mode="after")
+    def _has_events(self) -> TimelineDefinition:
+        # Checked here rather than with min_length, which pydantic also reports when
+        # an event is merely invalid, doubling the error a designer sees.
+        if not self.events:
+            raise ValueError("a timeline needs at least one event")
+        for event in self.events:
+            if event.at < self.starts_at:
+                raise ValueError(f"an event at {event.at.isoformat()} comes before starts_at")
+        return self
 

@@ -51,11 +51,10 @@ def washington_date(instant: datetime) -> date:
 def next_midnight(instant: datetime) -> datetime:
     """The first Washington midnight strictly after an instant, as an aware datetime."""
     day = washington_date(instant) + timedelta(days=1)
-    # Midnight is never inside a DST transition (those happen at 02:00), so the zone
-    # an hour after midnight is the zone at midnight.
-    probe = datetime.combine(day, time(1), tzinfo=timezone.utc)
-    guess = datetime.combine(day, time(0), tzinfo=zone_at(probe + timedelta(hours=5)))
-    return guess
+    # Midnight is never inside a DST transition (those happen at 02:00): exactly one
+    # of the two readings of midnight is consistent with the zone at that instant.
+    as_daylight = datetime.combine(day, time(0), tzinfo=EDT)
+    return as_daylight if zone_at(as_daylight) is EDT else datetime.combine(day, time(0), tzinfo=EST)
 
 
 def offset_is_washington(instant: datetime) -> bool:

@@ -7,6 +7,7 @@ from datetime import date
 
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 
 from models.events import DomainEvent
 from models.state import WorldState, apply
@@ -53,18 +54,18 @@ class Chronicle:
             self.console.print()
             self.console.rule(f"[bold]{local:%A} {day.day} {local:%B %Y}[/bold]", align="left")
         before, self.state = self.state, apply(self.state, event)
-        stamp = f"{local:%H:%M} {local.tzname()}"
-        self.console.print(
-            f"[cyan]{stamp}[/cyan]  [bold]{escape(event.actor)}[/bold]: {escape(event.summary)}",
-            highlight=False,
-        )
-        indent = " " * (len(stamp) + 2)
+        lines = [f"[bold]{escape(event.actor)}[/bold]: {escape(event.summary)}"]
         if event.learned_at is not None:
             learned = to_washington(event.learned_at)
-            self.console.print(f"{indent}[dim]known in Washington {learned:%d %b %H:%M %Z}[/dim]")
+            lines.append(f"[dim]known in Washington {learned:%d %b %H:%M} {learned.tzname()}[/dim]")
         if event.uncertainty:
-            self.console.print(f"{indent}[dim]uncertain: {escape(event.uncertainty)}[/dim]", highlight=False)
+            lines.append(f"[dim]uncertain: {escape(event.uncertainty)}[/dim]")
         if self.with_sources:
-            self.console.print(f"{indent}[dim]{escape('; '.join(event.sources))}[/dim]", highlight=False)
-        for change in state_changes(before, self.state):
-            self.console.print(f"{indent}[yellow]>> {escape(change)}[/yellow]", highlight=False)
+            lines.append(f"[dim]{escape('; '.join(event.sources))}[/dim]")
+        lines += [f"[yellow]>> {escape(change)}[/yellow]" for change in state_changes(before, self.state)]
+        # A grid gives wrapped lines a hanging indent under the text, not under the hour.
+        row = Table.grid(padding=(0, 2))
+        row.add_column(no_wrap=True, style="cyan")
+        row.add_column()
+        row.add_row(f"{local:%H:%M} {local.tzname()}", "\n".join(lines))
+        self.console.print(row, highlight=False)

@@ -30,14 +30,16 @@ async def start_timeline(
     definition: TimelineDefinition,
     pace: Pace,
     timeline_id: str,
+    *,
     start_paused: bool = False,
     with_search_attributes: bool = True,
+    task_queue: str = TASK_QUEUE,
 ) -> WorkflowHandle[TimelineWorkflow, TimelineResult]:
     return await client.start_workflow(
         TimelineWorkflow.run,
         TimelineRun(timeline=definition, pace=pace, start_paused=start_paused),
         id=timeline_id,
-        task_queue=TASK_QUEUE,
+        task_queue=task_queue,
         result_type=TimelineResult,
         search_attributes=(
             search_attributes.for_timeline(definition.id, definition.version)

@@ -110,7 +110,7 @@ class TimelineWorkflow:
         await workflow.execute_activity(
             "record_events",
             batch,
-            start_to_close_timeout=timedelta(seconds=30),
+            start_to_close_timeout=timedelta(seconds=10),
             retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10)),
         )
         self._unrecorded = []

@@ -1,0 +1,152 @@
+"""The timeline workflow on the time-skipping test server: pacing, pause, step, queries."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+
+from activities.event_store import EventStore
+from models.pace import parse_pace
+from models.run import Progress, TimelineResult
+from models.script import script
+from models.timeline import TimelineDefinition
+from service.runs import start_timeline
+from tests.conftest import eventually
+from worker import build_worker
+from workflows.timeline import TimelineWorkflow
+
+Handle = WorkflowHandle[TimelineWorkflow, TimelineResult]
+
+
+async def _start(
+    env: WorkflowEnvironment, definition: TimelineDefinition, pace: str, task_queue: str, paused: bool = False
+) -> Handle:
+    # The time-skipping server cannot register search attributes, so none are set here.
+    return await start_timeline(
+        env.client,
+        definition,
+        parse_pace(pace),
+        f"t-{uuid.uuid4().hex[:8]}",
+        start_paused=paused,
+        with_search_attributes=False,
+        task_queue=task_queue,
+    )
+
+
+async def _timer_durations(handle: Handle) -> list[timedelta]:
+    history = await handle.fetch_history()
+    return [
+        e.timer_started_event_attributes.start_to_fire_timeout.ToTimedelta()
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_TIMER_STARTED
+    ]
+
+
+async def _progress(handle: Handle) -> Progress:
+    return await handle.query(TimelineWorkflow.progress)
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+async def test_instant_pace_runs_the_whole_script_without_a_single_timer(
+    time_skipping: WorkflowEnvironment, three_days: TimelineDefinition, store: EventStore, task_queue: str
+) -> None:
+    async with build_worker(time_skipping.client, store, task_queue=task_queue):
+        handle = await _start(time_skipping, three_days, "instant", task_queue)
+        result = await handle.result()
+        expected = list(script(three_days))
+        assert result.events == len(expected) == 6
+        assert result.state.outcome == "negotiated_withdrawal"
+        assert await _timer_durations(handle) == []
+        assert await handle.query(TimelineWorkflow.events) == expected
+        assert store.events(handle.id) == expected
+
+
+async def test_paced_timers_last_the_simulated_gap_divided_by_the_pace(
+    time_skipping: WorkflowEnvironment, three_days: TimelineDefinition, store: EventStore, task_queue: str
+) -> None:
+    async with build_worker(time_skipping.client, store, task_queue=task_queue):
+        handle = await _start(time_skipping, three_days, "1d=10s", task_queue)
+        result = await handle.result()
+    instants = [three_days.starts_at] + [e.at for e in script(three_days)]
+    gaps = [later - earlier for earlier, later in zip(instants, instants[1:]) if later > earlier]
+    # One simulated day is ten real seconds: a gap of g simulated seconds is g/8640 s.
+    assert await _timer_durations(handle) == [gap / 8640 for gap in gaps]
+    assert result.events == 6
+    assert store.events(handle.id) == list(script(three_days))
+
+
+async def test_a_paused_timeline_holds_its_clock_until_resumed(
+    time_skipping: WorkflowEnvironment, three_days: TimelineDefinition, store: EventStore, task_queue: str
+) -> None:
+    async with build_worker(time_skipping.client, store, task_queue=task_queue):
+        handle = await _start(time_skipping, three_days, "1d=10s", task_queue)
+        await handle.signal(TimelineWorkflow.pause)
+        await eventually(lambda: _is_paused(handle), what="the pause to take effect")
+        held = await _progress(handle)
+        await time_skipping.sleep(timedelta(hours=1))  # an hour of real time: days at this pace
+        assert await _progress(handle) == held
+        assert held.last_seq == 0
+        await handle.signal(TimelineWorkflow.resume)
+        result = await handle.result()
+        assert result.events == 6
+
+
+async def _is_paused(handle: Handle) -> bool:
+    return (await _progress(handle)).paused
+
+
+async def test_step_day_runs_one_washington_day_then_pauses_again(
+    time_skipping: WorkflowEnvironment, three_days: TimelineDefinition, store: EventStore, task_queue: str
+) -> None:
+    async with build_worker(time_skipping.client, store, task_queue=task_queue):
+        handle = await _start(time_skipping, three_days, "1d=10s", task_queue, paused=True)
+        assert (await _progress(handle)).clock == _at("1962-10-26T00:00-04:00")
+
+        async def clock_is(text: str) -> bool:
+            p = await _progress(handle)
+            return p.paused and p.clock == _at(text)
+
+        await handle.signal(TimelineWorkflow.step_day)
+        await eventually(lambda: clock_is("1962-10-27T00:00-04:00"), what="the end of 26 Oct")
+        friday = await handle.query(TimelineWorkflow.events)
+        assert [e.at.day for e in friday] == [26, 26, 26]
+        # Recorded before pausing: a paused timeline's store is up to date.
+        assert store.events(handle.id) == friday
+
+        # Saturday's midnight is still EDT; Sunday's is EST (the clocks went back at 02:00).
+        await handle.signal(TimelineWorkflow.step_day)
+        await eventually(lambda: clock_is("1962-10-28T00:00-04:00"), what="the end of 27 Oct")
+        # Sunday's step reaches the last event: the timeline ends there, in EST.
+        await handle.signal(TimelineWorkflow.step_day)
+        result = await handle.result()
+        assert result.events == 6
+        assert result.state.outcome == "negotiated_withdrawal"
+        assert (await _progress(handle)).clock == _at("1962-10-28T12:00-05:00")
+        assert await _timer_durations(handle) == []
+
+
+async def test_state_query_tracks_the_fold_as_the_clock_moves(
+    time_skipping: WorkflowEnvironment, three_days: TimelineDefinition, store: EventStore, task_queue: str
+) -> None:
+    async with build_worker(time_skipping.client, store, task_queue=task_queue):
+        handle = await _start(time_skipping, three_days, "1d=10s", task_queue, paused=True)
+        await handle.signal(TimelineWorkflow.step_day)
+        await eventually(lambda: _clock_reached(handle, _at("1962-10-27T00:00-04:00")), what="27 Oct")
+        world = await handle.query(TimelineWorkflow.state)
+        assert world.incidents == {"ship_boarded": 1}
+        assert world.channels["cable"].messages == 1
+        assert world.messages_in_transit == ()  # the letter arrived at 21:15 on the 26th
+        assert world.outcome is None
+        await handle.signal(TimelineWorkflow.resume)
+        await handle.result()
+
+
+async def _clock_reached(handle: Handle, instant: datetime) -> bool:
+    return (await _progress(handle)).clock >= instant
