@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
+import signal
 import sys
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from functools import wraps
 from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 from temporalio.client import WorkflowFailureError
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.event_store import EventStore
@@ -43,8 +44,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -55,7 +55,8 @@ class UserError(Exception):
 
 
 def fail(message: str, status: int = 2) -> NoReturn:
-    err.print(f"excomm: error: {message}", markup=False)
+    # Plain write, never wrapped: one line whatever the terminal's width.
+    sys.stderr.write(f"excomm: error: {message}\n")
     raise typer.Exit(status)
 
 
@@ -67,8 +68,7 @@ def run_async(func: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, T]:
         try:
             return asyncio.run(func(*args, **kwargs))
         except FileProblems as exc:
-            for problem in exc.problems:
-                err.print(str(problem), markup=False)
+            sys.stderr.write("".join(f"{problem}\n" for problem in exc.problems))
             raise typer.Exit(2) from None
         except (UserError, UnknownTimeline, PaceError) as exc:
             fail(str(exc).strip("'\""))
@@ -122,20 +122,19 @@ async def _timeline_events(name: str) -> tuple[WorldState, list[DomainEvent]]:
     store = EventStore(event_store_path())
     stored = store.timeline(name)
     if stored is not None:
-        return initial_state(load_timeline(stored.name)), store.events(name)
+        return WorldState.initial(stored.initial), store.events(name)
     try:
         client = await connect_running()
     except ConnectionFailed:
         raise UnknownTimeline(name) from None
     handle = client.get_workflow_handle_for(TimelineWorkflow.run, name)
     try:
-        current = await progress(handle)
+        initial = await handle.query(TimelineWorkflow.initial_state)
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise UnknownTimeline(name) from None
         raise
-    events = await handle.query(TimelineWorkflow.events)
-    return initial_state(load_timeline(current.timeline)), events
+    return initial, await handle.query(TimelineWorkflow.events)
 
 
 @app.command()
@@ -184,7 +183,9 @@ def source(citation: Annotated[str, typer.Argument(help='e.g. "FRUS 1961-63 v06 
     """Print a primary source shipped with excomm (the Kennedy-Khrushchev letters)."""
     document = find_source(citation)
     if document is None:
-        fail(f"no shipped source {citation!r}; shipped: {shipped_citations()[0]} .. {shipped_citations()[-1]}")
+        fail(
+            f"no shipped source {citation!r}; shipped: {shipped_citations()[0]} .. {shipped_citations()[-1]}"
+        )
     out.print(f"[bold]{document.citation}: {document.title}[/bold]")
     out.print(f"[dim]{document.url}[/dim]\n")
     out.print(document.text, markup=False)
@@ -193,14 +194,19 @@ def source(citation: Annotated[str, typer.Argument(help='e.g. "FRUS 1961-63 v06 
 # --- running timelines on Temporal -----------------------------------------------------
 
 
-def _progress_bar(definition: TimelineDefinition) -> tuple[Progress | None, Callable[[TimelineProgress], None]]:
+def _progress_bar(
+    definition: TimelineDefinition,
+) -> tuple[Progress | None, Callable[[TimelineProgress], None]]:
     if not out.is_terminal:
         return None, lambda _: None
     start = definition.starts_at.timestamp()
     span = max(e.at.timestamp() for e in script(definition)) - start
     bar = Progress(
-        TextColumn("[cyan]{task.description}"), BarColumn(), TextColumn("{task.fields[day]}"),
-        console=out, transient=True,
+        TextColumn("[cyan]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[day]}"),
+        console=out,
+        transient=True,
     )
     task = bar.add_task(definition.id, total=span or 1, day="")
 
@@ -255,10 +261,8 @@ async def start(
     run_id = timeline_id or new_timeline_id(definition.id)
     try:
         await start_timeline(client, definition, chosen_pace, run_id, start_paused=paused)
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.ALREADY_EXISTS:
-            raise UserError(f"a timeline with id {run_id!r} is already running") from None
-        raise
+    except WorkflowAlreadyStartedError:
+        raise UserError(f"a timeline with id {run_id!r} is already running") from None
     out.print(run_id, markup=False)
 
 
@@ -272,13 +276,16 @@ async def status(timeline_id: Annotated[str, typer.Argument(help="the run's work
     current = await progress(handle)
     world = await handle.query(TimelineWorkflow.state)
     clock = to_washington(current.clock)
-    out.print(f"[bold]{timeline_id}[/bold]: {current.timeline} v{current.version}, {description.status.name.lower()}")
+    run_status = description.status.name.lower() if description.status else "unknown"
+    out.print(f"[bold]{timeline_id}[/bold]: {current.timeline} v{current.version}, {run_status}")
     out.print(f"  clock    {clock:%a %d %b %Y %H:%M %Z}" + ("  (paused)" if current.paused else ""))
     out.print(f"  pace     {current.pace}")
     out.print(f"  events   {current.last_seq} of {current.total_events}")
     defcon = ", ".join(f"{k} {v}" for k, v in world.defcon.items())
     out.print(f"  DEFCON   {defcon}")
-    out.print(f"  quarantine {world.quarantine}; missiles {world.missiles}; outcome {world.outcome or 'none'}")
+    out.print(
+        f"  quarantine {world.quarantine}; missiles {world.missiles}; outcome {world.outcome or 'none'}"
+    )
 
 
 def _signal_command(name: str, help_text: str) -> None:
@@ -314,10 +321,19 @@ async def server(
     async with embedded_server(ip=ip, port=port, ui=True, ui_port=ui_port) as (client, running):
         out.print(f"Temporal server at [bold]{running.address}[/bold]; web UI at [bold]{running.ui}[/bold]")
         out.print(f"Event store: {event_store_path()}")
-        async with build_worker(client) as worker_handle:
+        async with build_worker(client):
             out.print("Worker running; Ctrl-C to stop.")
-            del worker_handle
-            await asyncio.Event().wait()
+            await _until_stopped()
+    out.print("Stopped.")
+
+
+async def _until_stopped() -> None:
+    """Wait for Ctrl-C or SIGTERM, so both shut the worker and server down in order."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
 
 
 @app.command()
@@ -329,7 +345,8 @@ async def worker() -> None:
     configure_logging(level="INFO")
     client = await connect_running()
     out.print(f"Worker polling on {client.service_client.config.target_host}; Ctrl-C to stop.")
-    await build_worker(client).run()
+    async with build_worker(client):
+        await _until_stopped()
 
 
 def main() -> NoReturn:

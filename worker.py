@@ -22,7 +22,7 @@ WORKFLOWS = [TimelineWorkflow]
 
 # Our pure domain modules and pydantic are deterministic and side-effect free; passing
 # them through the sandbox avoids re-importing them for every workflow run.
-_RUNNER = SandboxedWorkflowRunner(
+WORKFLOW_RUNNER = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules(
         "models", "pydantic", "pydantic_core", "annotated_types"
     )
@@ -42,16 +42,16 @@ def build_worker(
         workflows=WORKFLOWS,
         activities=[recorder.record_events],
         activity_executor=executor or concurrent.futures.ThreadPoolExecutor(max_workers=4),
-        workflow_runner=_RUNNER,
+        workflow_runner=WORKFLOW_RUNNER,
     )
 
 
 async def run_worker() -> None:
-    from service.connection import connect_configured
     from service.logs import configure_logging
+    from service.session import connect_running
 
     configure_logging()
-    client = await connect_configured()
+    client = await connect_running()
     await build_worker(client).run()
 
 

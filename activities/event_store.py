@@ -13,16 +13,18 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from models.events import DomainEvent, event_from_json, event_to_json
+from models.timeline import InitialWorld
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS timelines (
     timeline_id TEXT PRIMARY KEY,
     name        TEXT NOT NULL,
     version     INTEGER NOT NULL,
+    initial     TEXT NOT NULL,
     created_at  TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS events (
@@ -45,6 +47,7 @@ class StoredTimeline:
     timeline_id: str
     name: str
     version: int
+    initial: InitialWorld
     events: int
 
 
@@ -61,15 +64,22 @@ class EventStore:
             db.executescript(_SCHEMA)
             yield db
 
-    def append(self, timeline_id: str, name: str, version: int, events: Sequence[DomainEvent]) -> int:
+    def append(
+        self,
+        timeline_id: str,
+        name: str,
+        version: int,
+        initial: InitialWorld,
+        events: Sequence[DomainEvent],
+    ) -> int:
         """Append events idempotently; returns how many were new."""
         rows = [(timeline_id, e.seq, e.at.isoformat(), e.type, event_to_json(e)) for e in events]
         with self._connect() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
                 db.execute(
-                    "INSERT OR IGNORE INTO timelines VALUES (?, ?, ?, ?)",
-                    (timeline_id, name, version, datetime.now(timezone.utc).isoformat()),
+                    "INSERT OR IGNORE INTO timelines VALUES (?, ?, ?, ?, ?)",
+                    (timeline_id, name, version, initial.model_dump_json(), datetime.now(UTC).isoformat()),
                 )
                 added = 0
                 for row in rows:
@@ -105,9 +115,12 @@ class EventStore:
             return None
         with self._connect() as db:
             row = db.execute(
-                "SELECT t.timeline_id, t.name, t.version, COUNT(e.seq) FROM timelines t "
+                "SELECT t.timeline_id, t.name, t.version, t.initial, COUNT(e.seq) FROM timelines t "
                 "LEFT JOIN events e ON e.timeline_id = t.timeline_id WHERE t.timeline_id = ? "
                 "GROUP BY t.timeline_id",
                 (timeline_id,),
             ).fetchone()
-        return StoredTimeline(*row) if row else None
+        if row is None:
+            return None
+        timeline_id, name, version, initial, count = row
+        return StoredTimeline(timeline_id, name, version, InitialWorld.model_validate_json(initial), count)

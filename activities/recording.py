@@ -18,7 +18,9 @@ class EventRecorder:
     @activity.defn(name="record_events")
     def record_events(self, batch: EventBatch) -> int:
         try:
-            added = self.store.append(batch.timeline_id, batch.timeline, batch.version, batch.events)
+            added = self.store.append(
+                batch.timeline_id, batch.timeline, batch.version, batch.initial, batch.events
+            )
         except ConflictingEvent as exc:
             # Retrying cannot fix a diverged timeline; fail loudly instead.
             raise ApplicationError(str(exc), type="ConflictingEvent", non_retryable=True) from exc

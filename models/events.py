@@ -9,7 +9,7 @@ no place yet (``seq`` 0) until the engine puts it on a timeline.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -184,32 +184,27 @@ class AccordSigned(_Event):
 
 
 DomainEvent = Annotated[
-    Union[
-        ReconnaissanceFlown,
-        MissilesDetected,
-        IntelligenceReported,
-        MeetingHeld,
-        StatementMade,
-        DefconChanged,
-        QuarantineProclaimed,
-        QuarantineEnteredIntoForce,
-        QuarantineLifted,
-        IncidentOccurred,
-        MessageSent,
-        MessageDelivered,
-        AgreementReached,
-        MissileDismantlingBegan,
-        MissilesWithdrawn,
-        JupiterStatusChanged,
-        AccordSigned,
-    ],
+    ReconnaissanceFlown
+    | MissilesDetected
+    | IntelligenceReported
+    | MeetingHeld
+    | StatementMade
+    | DefconChanged
+    | QuarantineProclaimed
+    | QuarantineEnteredIntoForce
+    | QuarantineLifted
+    | IncidentOccurred
+    | MessageSent
+    | MessageDelivered
+    | AgreementReached
+    | MissileDismantlingBegan
+    | MissilesWithdrawn
+    | JupiterStatusChanged
+    | AccordSigned,
     Field(discriminator="type"),
 ]
 
 EVENT_ADAPTER: TypeAdapter[DomainEvent] = TypeAdapter(DomainEvent)
-EVENT_TYPES: tuple[str, ...] = tuple(
-    cls.model_fields["type"].default for cls in DomainEvent.__args__[0].__args__  # type: ignore[attr-defined]
-)
 
 
 def event_from_json(data: str | bytes) -> DomainEvent:

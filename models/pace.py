@@ -62,7 +62,7 @@ def parse_pace(text: str) -> Pace:
     """Parse ``instant``, ``real`` or ``SIM=REAL`` (e.g. ``1d=10s``)."""
     cleaned = text.strip().lower()
     if cleaned in ("instant", "real"):
-        return Pace(mode=cleaned)  # type: ignore[arg-type]
+        return Pace(mode="instant") if cleaned == "instant" else Pace(mode="real")
     simulated, sep, real = cleaned.partition("=")
     if not sep:
         raise PaceError(f"invalid pace {text!r}: use instant, real, or SIM=REAL such as 1d=10s")

@@ -7,7 +7,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from models.events import DomainEvent
 from models.pace import INSTANT, Pace
 from models.state import WorldState
-from models.timeline import TimelineDefinition
+from models.timeline import InitialWorld, TimelineDefinition
 
 
 class TimelineRun(BaseModel):
@@ -47,6 +47,7 @@ class EventBatch(BaseModel):
     timeline_id: str
     timeline: str
     version: int
+    initial: InitialWorld
     events: tuple[DomainEvent, ...] = Field(min_length=1)
 
 

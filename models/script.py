@@ -38,9 +38,7 @@ def script(definition: TimelineDefinition) -> tuple[DomainEvent, ...]:
         if isinstance(event, MessageSent):
             keyed.append((event.arrives_at.timestamp(), 1, index, _delivery(event)))
     keyed.sort(key=lambda item: item[:3])
-    return tuple(
-        event.model_copy(update={"seq": seq}) for seq, (_, _, _, event) in enumerate(keyed, start=1)
-    )
+    return tuple(event.model_copy(update={"seq": seq}) for seq, (_, _, _, event) in enumerate(keyed, start=1))
 
 
 def initial_state(definition: TimelineDefinition) -> WorldState:

@@ -124,7 +124,10 @@ def _(event: ev.MessageSent, state: WorldState) -> dict[str, object]:
         document=event.document,
     )
     return {
-        "channels": {**state.channels, event.channel: channel.model_copy(update={"messages": channel.messages + 1})},
+        "channels": {
+            **state.channels,
+            event.channel: channel.model_copy(update={"messages": channel.messages + 1}),
+        },
         "messages_in_transit": (*state.messages_in_transit, in_transit),
     }
 
@@ -132,9 +135,7 @@ def _(event: ev.MessageSent, state: WorldState) -> dict[str, object]:
 @_changes.register
 def _(event: ev.MessageDelivered, state: WorldState) -> dict[str, object]:
     return {
-        "messages_in_transit": tuple(
-            m for m in state.messages_in_transit if m.message_id != event.message_id
-        )
+        "messages_in_transit": tuple(m for m in state.messages_in_transit if m.message_id != event.message_id)
     }
 
 

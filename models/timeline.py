@@ -11,15 +11,16 @@ from models.events import DomainEvent, JupiterStatus, WashingtonTime
 TIMELINE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
+_JUPITERS_IN_1962: dict[str, JupiterStatus] = {"Turkey": "deployed", "Italy": "deployed"}
+
+
 class InitialWorld(BaseModel):
     """The world before the first event: what the fold starts from."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     defcon: dict[str, int] = Field(default_factory=lambda: {"SAC": 5, "WORLDWIDE": 5})
-    jupiters: dict[str, JupiterStatus] = Field(
-        default_factory=lambda: {"Turkey": "deployed", "Italy": "deployed"}
-    )
+    jupiters: dict[str, JupiterStatus] = Field(default_factory=lambda: dict(_JUPITERS_IN_1962))
 
     @model_validator(mode="after")
     def _levels_in_range(self) -> InitialWorld:
@@ -52,4 +53,3 @@ class TimelineDefinition(BaseModel):
             if event.at < self.starts_at:
                 raise ValueError(f"an event at {event.at.isoformat()} comes before starts_at")
         return self
-

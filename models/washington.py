@@ -11,7 +11,7 @@ files (a tz database) or depend on the host's tzdata version.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 EST = timezone(timedelta(hours=-5), "EST")
 EDT = timezone(timedelta(hours=-4), "EDT")
@@ -25,8 +25,8 @@ def _last_sunday(year: int, month: int) -> date:
 
 def _dst_bounds_utc(year: int) -> tuple[datetime, datetime]:
     # DST starts at 02:00 EST (07:00 UTC) and ends at 02:00 EDT (06:00 UTC).
-    start = datetime.combine(_last_sunday(year, 4), time(7), tzinfo=timezone.utc)
-    end = datetime.combine(_last_sunday(year, 10), time(6), tzinfo=timezone.utc)
+    start = datetime.combine(_last_sunday(year, 4), time(7), tzinfo=UTC)
+    end = datetime.combine(_last_sunday(year, 10), time(6), tzinfo=UTC)
     return start, end
 
 
@@ -34,7 +34,7 @@ def zone_at(instant: datetime) -> timezone:
     """The zone (EDT or EST) Washington kept at an aware instant."""
     if instant.tzinfo is None:
         raise ValueError("instant must be timezone-aware")
-    utc = instant.astimezone(timezone.utc)
+    utc = instant.astimezone(UTC)
     start, end = _dst_bounds_utc(utc.year)
     return EDT if start <= utc < end else EST
 

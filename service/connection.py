@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from typing import Any
 
 from temporalio.client import Client
@@ -39,9 +40,17 @@ async def connect(target_host: str, **options: Any) -> Client:
             Client.connect(target_host, data_converter=pydantic_data_converter, **options),
             timeout=CONNECT_TIMEOUT_S,
         )
-    except (RuntimeError, OSError, asyncio.TimeoutError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else "timed out"
-        raise ConnectionFailed(f"cannot reach the Temporal server at {target_host}: {reason}") from None
+    except (TimeoutError, RuntimeError, OSError) as exc:
+        raise ConnectionFailed(f"cannot reach the Temporal server at {target_host}: {_reason(exc)}") from None
+
+
+def _reason(exc: BaseException) -> str:
+    """The human part of the SDK's nested transport error, e.g. 'Connection refused'."""
+    text = str(exc)
+    if not text:
+        return "timed out"
+    found = re.search(r'message: "([^"]+)"', text)
+    return found.group(1) if found else text.splitlines()[0][:200]
 
 
 async def connect_profile(profile: ClientConfigProfile) -> Client:

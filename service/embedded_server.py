@@ -80,6 +80,28 @@ def running_server() -> RunningServer | None:
 
 
 @contextlib.contextmanager
+def _output_to(log: Path) -> Iterator[None]:
+    """Point this process's stdout and stderr at a log file while a child is spawned.
+
+    The dev server inherits them and prints a banner and its own logs; a command's
+    output (a chronicle, JSON for a script) must stay clean, so they go to server.log.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    target = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        os.dup2(target, 1)
+        os.dup2(target, 2)
+        yield
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, target):
+            os.close(fd)
+
+
+@contextlib.contextmanager
 def _owner_lock() -> Iterator[IO[str]]:
     home = excomm_home()
     home.mkdir(parents=True, exist_ok=True)
@@ -87,9 +109,7 @@ def _owner_lock() -> Iterator[IO[str]]:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise ServerUnavailable(
-                f"another excomm process owns the embedded server in {home}"
-            ) from None
+            raise ServerUnavailable(f"another excomm process owns the embedded server in {home}") from None
         try:
             yield lock
         finally:
@@ -105,21 +125,25 @@ async def embedded_server(
         extra: list[str] = []
         for pragma in SQLITE_PRAGMAS:
             extra += ["--sqlite-pragma", pragma]
+        log = excomm_home() / "server.log"
         try:
-            env = await WorkflowEnvironment.start_local(
-                data_converter=pydantic_data_converter,
-                ip=ip,
-                port=port,
-                ui=ui,
-                ui_port=ui_port,
-                search_attributes=search_attributes.ALL,
-                dev_server_existing_path=installed_binary("temporal"),
-                dev_server_database_filename=str(temporal_db_path()),
-                dev_server_log_level="error",
-                dev_server_extra_args=extra,
-            )
+            with _output_to(log):
+                env = await WorkflowEnvironment.start_local(
+                    data_converter=pydantic_data_converter,
+                    ip=ip,
+                    port=port,
+                    ui=ui,
+                    ui_port=ui_port,
+                    search_attributes=search_attributes.ALL,
+                    dev_server_existing_path=installed_binary("temporal"),
+                    dev_server_database_filename=str(temporal_db_path()),
+                    dev_server_log_level="error",
+                    dev_server_extra_args=extra,
+                )
         except RuntimeError as exc:
-            raise ServerUnavailable(f"the embedded Temporal server did not start: {exc}") from None
+            raise ServerUnavailable(
+                f"the embedded Temporal server did not start ({exc}); see {log}"
+            ) from None
         address = env.client.service_client.config.target_host
         host = address.rsplit(":", 1)[0]
         server = RunningServer(

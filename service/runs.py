@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from temporalio.client import Client, WorkflowHandle
 
@@ -21,7 +21,7 @@ POLL_INTERVAL_S = 0.2
 
 
 def new_timeline_id(name: str) -> str:
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     return f"{name}-{stamp}-{secrets.token_hex(2)}"
 
 
@@ -40,7 +40,6 @@ async def start_timeline(
         TimelineRun(timeline=definition, pace=pace, start_paused=start_paused),
         id=timeline_id,
         task_queue=task_queue,
-        result_type=TimelineResult,
         search_attributes=(
             search_attributes.for_timeline(definition.id, definition.version)
             if with_search_attributes

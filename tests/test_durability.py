@@ -28,7 +28,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _worker_process(address: str, store: Path, task_queue: str) -> subprocess.Popen[bytes]:
-    env = dict(os.environ, TEMPORAL_ADDRESS=address, EXCOMM_EVENT_STORE=str(store), EXCOMM_TASK_QUEUE=task_queue)
+    env = dict(
+        os.environ, TEMPORAL_ADDRESS=address, EXCOMM_EVENT_STORE=str(store), EXCOMM_TASK_QUEUE=task_queue
+    )
     return subprocess.Popen([sys.executable, str(ROOT / "worker.py")], env=env, cwd=ROOT)
 
 
@@ -77,10 +79,9 @@ async def test_a_restarted_server_continues_a_paced_timeline(
     three_days: TimelineDefinition, store: EventStore, task_queue: str
 ) -> None:
     timeline_id = f"restart-{uuid.uuid4().hex[:6]}"
-    async with embedded_server() as (client, _):
-        async with build_worker(client, store, task_queue=task_queue):
-            await start_timeline(client, three_days, PACE, timeline_id, task_queue=task_queue)
-            await eventually(lambda: _has_events(store, timeline_id, 2), what="the first events")
+    async with embedded_server() as (client, _), build_worker(client, store, task_queue=task_queue):
+        await start_timeline(client, three_days, PACE, timeline_id, task_queue=task_queue)
+        await eventually(lambda: _has_events(store, timeline_id, 2), what="the first events")
     stopped_at = len(store.events(timeline_id))
     assert stopped_at < len(script(three_days))
 
@@ -95,8 +96,14 @@ async def test_a_restarted_server_continues_a_paced_timeline(
 async def _temporal(address: str, *args: str) -> str:
     # Asynchronous, so the in-process worker can answer the CLI's query meanwhile.
     process = await asyncio.create_subprocess_exec(
-        installed_binary("temporal"), *args, "--address", address, "--output", "json",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        installed_binary("temporal"),
+        *args,
+        "--address",
+        address,
+        "--output",
+        "json",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
     assert process.returncode == 0, stderr.decode()
@@ -112,7 +119,9 @@ async def test_the_temporal_cli_finds_queries_and_pauses_a_running_timeline(
         handle = await start_timeline(
             dev_server.client, three_days, parse_pace("1d=1h"), timeline_id, task_queue=task_queue
         )
-        answer = json.loads(await _temporal(address, "workflow", "query", "--workflow-id", timeline_id, "--name", "state"))
+        answer = json.loads(
+            await _temporal(address, "workflow", "query", "--workflow-id", timeline_id, "--name", "state")
+        )
         world = answer["queryResult"][0]
         assert world["defcon"] == {"SAC": 5, "WORLDWIDE": 5}
         assert world["quarantine"] == "none"

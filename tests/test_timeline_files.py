@@ -49,8 +49,10 @@ def test_a_missing_field_is_reported_at_its_event(tmp_path: Path) -> None:
 
 
 def test_an_unknown_event_type_and_an_unknown_field(tmp_path: Path) -> None:
-    text = HEADER + GOOD_EVENT.replace("meeting_held", "meeting_hled") + GOOD_EVENT.replace(
-        "    forum: NSC\n", "    forum: NSC\n    mood: tense\n"
+    text = (
+        HEADER
+        + GOOD_EVENT.replace("meeting_held", "meeting_hled")
+        + GOOD_EVENT.replace("    forum: NSC\n", "    forum: NSC\n    mood: tense\n")
     )
     assert _problems(tmp_path, text) == [
         "broken.yaml:7:5: E-UNKNOWN-KIND events[0]: unknown event type 'meeting_hled'",
@@ -70,14 +72,19 @@ def test_a_wrong_type_is_reported_at_the_value(tmp_path: Path) -> None:
     ("text", "expected"),
     [
         ("", "broken.yaml:1:1: E-EMPTY file is empty"),
-        ("id: [unclosed\n", "broken.yaml:2:1: E-YAML not valid YAML: expected ',' or ']', but got '<stream end>'"),
+        (
+            "id: [unclosed\n",
+            "broken.yaml:2:1: E-YAML not valid YAML: expected ',' or ']', but got '<stream end>'",
+        ),
         ("!!python/object/apply:os.system [echo hi]\n", "broken.yaml:1:1: E-YAML tag"),
         ("a: &x [1]\nb: *x\n", "broken.yaml:1:4: E-YAML anchors and aliases are not supported"),
         ("id: a\nid: b\n", "broken.yaml:2:1: E-DUPLICATE-KEY key 'id' appears twice"),
         ("- just\n- a list\n", "broken.yaml:1:1: E-WRONG-TYPE a timeline file is a mapping"),
     ],
 )
-def test_unsafe_or_malformed_yaml_is_one_line_and_nothing_runs(tmp_path: Path, text: str, expected: str) -> None:
+def test_unsafe_or_malformed_yaml_is_one_line_and_nothing_runs(
+    tmp_path: Path, text: str, expected: str
+) -> None:
     (problem,) = _problems(tmp_path, text)
     assert problem.startswith(expected)
 
@@ -91,9 +98,11 @@ def test_binary_garbage_is_refused(tmp_path: Path) -> None:
 
 def test_seq_belongs_to_the_engine(tmp_path: Path) -> None:
     text = HEADER + GOOD_EVENT.replace("    actor: NSC\n", "    actor: NSC\n    seq: 4\n")
-    assert _problems(tmp_path, text) == ["broken.yaml:10:5: E-INVALID events[0].seq: assigned by the engine, not the file"]
+    assert _problems(tmp_path, text) == [
+        "broken.yaml:10:5: E-INVALID events[0].seq: assigned by the engine, not the file"
+    ]
 
 
 def test_an_unknown_name_lists_the_catalogue() -> None:
-    with pytest.raises(UnknownTimeline, match="unknown timeline 'october-1963' \\(known: .*october-1962"):
+    with pytest.raises(UnknownTimeline, match=r"unknown timeline 'october-1963' \(known: .*october-1962"):
         load_timeline("october-1963")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from datetime import datetime, timedelta
 
@@ -75,7 +76,7 @@ async def test_paced_timers_last_the_simulated_gap_divided_by_the_pace(
         handle = await _start(time_skipping, three_days, "1d=10s", task_queue)
         result = await handle.result()
     instants = [three_days.starts_at] + [e.at for e in script(three_days)]
-    gaps = [later - earlier for earlier, later in zip(instants, instants[1:]) if later > earlier]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(instants) if later > earlier]
     # One simulated day is ten real seconds: a gap of g simulated seconds is g/8640 s.
     assert await _timer_durations(handle) == [gap / 8640 for gap in gaps]
     assert result.events == 6

@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -9,15 +9,15 @@ NEW_YORK = ZoneInfo("America/New_York")
 
 
 def test_daylight_time_ends_at_two_in_the_morning_of_28_october_1962() -> None:
-    before = datetime(1962, 10, 28, 5, 59, tzinfo=timezone.utc)
-    after = datetime(1962, 10, 28, 6, 0, tzinfo=timezone.utc)
+    before = datetime(1962, 10, 28, 5, 59, tzinfo=UTC)
+    after = datetime(1962, 10, 28, 6, 0, tzinfo=UTC)
     assert to_washington(before).strftime("%H:%M %Z") == "01:59 EDT"
     assert to_washington(after).strftime("%H:%M %Z") == "01:00 EST"
 
 
 @pytest.mark.parametrize("year", [1962, 1963])
 def test_agrees_with_the_tz_database_hour_by_hour(year: int) -> None:
-    instant = datetime(year, 1, 1, tzinfo=timezone.utc)
+    instant = datetime(year, 1, 1, tzinfo=UTC)
     while instant.year == year:
         assert to_washington(instant).utcoffset() == instant.astimezone(NEW_YORK).utcoffset(), instant
         instant += timedelta(hours=1)

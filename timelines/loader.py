@@ -78,7 +78,15 @@ def load_timeline_file(path: Path, display: str | None = None) -> TimelineDefini
         if isinstance(entry, dict) and "seq" in entry:
             line, column = doc.key_places[("events", i, "seq")]
             raise FileProblems(
-                [Problem(doc.path, line, column, "E-INVALID", f"events[{i}].seq: assigned by the engine, not the file")]
+                [
+                    Problem(
+                        doc.path,
+                        line,
+                        column,
+                        "E-INVALID",
+                        f"events[{i}].seq: assigned by the engine, not the file",
+                    )
+                ]
             )
     try:
         return TimelineDefinition.model_validate(doc.data)

@@ -10,7 +10,6 @@ what an observer can see has always been recorded.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 
 from temporalio import workflow
@@ -91,7 +90,7 @@ class TimelineWorkflow:
                 lambda: self._paused or self._step_until is not None,
                 timeout=self._run.pace.real_delay(target - clock_then),
             )
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self._clock = target
             return
         # Interrupted by a pause or a step: the clock stands where the pace had brought it.
@@ -105,6 +104,7 @@ class TimelineWorkflow:
             timeline_id=workflow.info().workflow_id,
             timeline=self._run.timeline.id,
             version=self._run.timeline.version,
+            initial=self._run.timeline.initial,
             events=tuple(self._unrecorded),
         )
         await workflow.execute_activity(
@@ -118,7 +118,10 @@ class TimelineWorkflow:
     def _log_clock(self, what: str) -> None:
         workflow.logger.info(
             what,
-            extra={"timeline": self._run.timeline.id, "simulated_date": washington_date(self._clock).isoformat()},
+            extra={
+                "timeline": self._run.timeline.id,
+                "simulated_date": washington_date(self._clock).isoformat(),
+            },
         )
 
     @workflow.signal
@@ -141,6 +144,11 @@ class TimelineWorkflow:
     @workflow.query
     def state(self) -> WorldState:
         return self._state
+
+    @workflow.query
+    def initial_state(self) -> WorldState:
+        """The world before the first event, which a chronicle compares against."""
+        return initial_state(self._run.timeline)
 
     @workflow.query
     def events(self, after_seq: int = 0) -> list[DomainEvent]:

@@ -1,0 +1,90 @@
+"""Record the histories the replay tests run against: `python -m tests.histories.record`.
+
+Run it when a shipped timeline is added, never to paper over a replay failure: a stored
+history must keep replaying against every later version of the workflow code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from activities.event_store import EventStore
+from models.pace import parse_pace
+from models.run import TimelineResult
+from service.embedded_server import installed_binary
+from service.runs import start_timeline
+from timelines.loader import catalogue_names, load_timeline
+from worker import build_worker
+from workflows.timeline import TimelineWorkflow
+
+HERE = Path(__file__).resolve().parent
+QUEUE = "record-histories"
+Handle = WorkflowHandle[TimelineWorkflow, TimelineResult]
+
+
+async def _instant(client: Client, name: str) -> Handle:
+    return await start_timeline(
+        client,
+        load_timeline(name),
+        parse_pace("instant"),
+        f"{name}-instant",
+        with_search_attributes=False,
+        task_queue=QUEUE,
+    )
+
+
+async def _paused_and_stepped(client: Client, name: str) -> Handle:
+    """A paced run started paused, stepped through two days, then resumed."""
+    handle = await start_timeline(
+        client,
+        load_timeline(name),
+        parse_pace("1d=10s"),
+        f"{name}-stepped",
+        start_paused=True,
+        with_search_attributes=False,
+        task_queue=QUEUE,
+    )
+    for _ in range(2):
+        before = (await handle.query(TimelineWorkflow.progress)).clock
+        await handle.signal(TimelineWorkflow.step_day)
+        while (await handle.query(TimelineWorkflow.progress)).clock == before:
+            await asyncio.sleep(0.05)
+    await handle.signal(TimelineWorkflow.resume)
+    return handle
+
+
+SCENARIOS: dict[str, Callable[[Client, str], Awaitable[Handle]]] = {
+    "instant": _instant,
+    "stepped": _paused_and_stepped,
+}
+
+
+async def main() -> None:
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=installed_binary("temporal-test-server"),
+    )
+    try:
+        async with build_worker(env.client, EventStore(HERE / ".scratch.sqlite3"), task_queue=QUEUE):
+            for name in catalogue_names():
+                for scenario, run in SCENARIOS.items():
+                    handle = await run(env.client, name)
+                    await handle.result()
+                    history = await handle.fetch_history()
+                    path = HERE / f"{name}.{scenario}.json"
+                    path.write_text(json.dumps(json.loads(history.to_json()), indent=1) + "\n")
+                    print(f"wrote {path.relative_to(HERE.parent.parent)} ({len(history.events)} events)")
+    finally:
+        (HERE / ".scratch.sqlite3").unlink(missing_ok=True)
+        await env.shutdown()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
