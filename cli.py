@@ -31,7 +31,7 @@ from service.connection import ConnectionFailed
 from service.embedded_server import ServerUnavailable, embedded_server
 from service.logs import configure_logging
 from service.runs import follow, new_timeline_id, progress, start_timeline
-from service.session import connect_running, session
+from service.session import connect_running, register_search_attributes, session
 from service.settings import event_store_path
 from timelines.loader import UnknownTimeline, catalogue_names, load_timeline
 from timelines.primary_sources import find_source, shipped_citations
@@ -344,6 +344,7 @@ async def worker() -> None:
 
     configure_logging(level="INFO")
     client = await connect_running()
+    await register_search_attributes(client)
     out.print(f"Worker polling on {client.service_client.config.target_host}; Ctrl-C to stop.")
     async with build_worker(client):
         await _until_stopped()

@@ -12,6 +12,16 @@ import os
 import sys
 
 import structlog
+from temporalio import activity, workflow
+
+
+def _timeline_id(_: object, __: str, event_dict: structlog.types.EventDict) -> structlog.types.EventDict:
+    """Name the timeline a record is about, whichever of the SDK's contexts carries it."""
+    for context in ("temporal_workflow", "temporal_activity"):
+        info = event_dict.get(context)
+        if isinstance(info, dict) and "workflow_id" in info:
+            event_dict.setdefault("timeline_id", info["workflow_id"])
+    return event_dict
 
 
 def configure_logging(level: str | None = None, json_output: bool | None = None) -> None:
@@ -24,6 +34,7 @@ def configure_logging(level: str | None = None, json_output: bool | None = None)
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.stdlib.ExtraAdder(),
+        _timeline_id,
     ]
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer() if json_output else structlog.dev.ConsoleRenderer()
@@ -41,6 +52,9 @@ def configure_logging(level: str | None = None, json_output: bool | None = None)
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
         )
     )
+    # The context travels as structured fields; do not also paste it into the message.
+    workflow.logger.workflow_info_on_message = False
+    activity.logger.activity_info_on_message = False
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -42,10 +42,7 @@ class TimelineWorkflow:
 
     @workflow.run
     async def run(self, run: TimelineRun) -> TimelineResult:
-        workflow.logger.info(
-            "timeline started",
-            extra={"timeline": run.timeline.id, "pace": str(run.pace), "events": len(self._script)},
-        )
+        self._log("timeline started", pace=str(run.pace), events=len(self._script))
         for event in self._script:
             await self._advance_to(event.at)
             self._events.append(event)
@@ -55,9 +52,7 @@ class TimelineWorkflow:
                 await self._record()
         await self._record()
         self._finished = True
-        workflow.logger.info(
-            "timeline finished", extra={"timeline": run.timeline.id, "outcome": self._state.outcome}
-        )
+        self._log("timeline finished", outcome=self._state.outcome)
         return TimelineResult(timeline=run.timeline.id, events=len(self._events), state=self._state)
 
     async def _advance_to(self, target: datetime) -> None:
@@ -70,11 +65,11 @@ class TimelineWorkflow:
                     return
                 self._clock = self._step_until
                 self._step_until = None
-                self._log_clock("day stepped")
+                self._log("day stepped")
                 continue
             if self._paused:
                 await self._record()
-                self._log_clock("paused")
+                self._log("paused")
                 await workflow.wait_condition(lambda: not self._paused or self._step_until is not None)
                 continue
             if self._run.pace.mode == "instant":
@@ -115,13 +110,11 @@ class TimelineWorkflow:
         )
         self._unrecorded = []
 
-    def _log_clock(self, what: str) -> None:
+    def _log(self, what: str, **fields: object) -> None:
+        # workflow.logger is replay-safe: it stays silent while history is replayed.
+        simulated_date = washington_date(self._clock).isoformat()
         workflow.logger.info(
-            what,
-            extra={
-                "timeline": self._run.timeline.id,
-                "simulated_date": washington_date(self._clock).isoformat(),
-            },
+            what, extra={"timeline": self._run.timeline.id, "simulated_date": simulated_date, **fields}
         )
 
     @workflow.signal
