@@ -22,7 +22,7 @@ from activities.event_store import EventStore
 from models.events import DomainEvent, event_to_json
 from models.pace import INSTANT, Pace, PaceError, parse_pace
 from models.run import Progress as TimelineProgress
-from models.script import initial_state, script
+from models.simulation import initial_state, simulate
 from models.state import WorldState, fold, state_at
 from models.timeline import TimelineDefinition
 from models.washington import to_washington
@@ -118,7 +118,7 @@ async def _timeline_events(name: str) -> tuple[WorldState, list[DomainEvent]]:
     """The events of a catalogue timeline or file, or of a timeline run recorded by id."""
     if _is_definition(name):
         definition = load_timeline(name)
-        return initial_state(definition), list(script(definition))
+        return initial_state(definition), list(simulate(definition))
     store = EventStore(event_store_path())
     stored = store.timeline(name)
     if stored is not None:
@@ -200,7 +200,7 @@ def _progress_bar(
     if not out.is_terminal:
         return None, lambda _: None
     start = definition.starts_at.timestamp()
-    span = max(e.at.timestamp() for e in script(definition)) - start
+    span = max(e.at.timestamp() for e in simulate(definition)) - start
     bar = Progress(
         TextColumn("[cyan]{task.description}"),
         BarColumn(),

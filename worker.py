@@ -16,9 +16,10 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.event_store import EventStore
 from activities.recording import EventRecorder
 from service.settings import TASK_QUEUE, event_store_path
+from workflows.exchange import AlliedConsultationWorkflow, NegotiationTrackWorkflow
 from workflows.timeline import TimelineWorkflow
 
-WORKFLOWS = [TimelineWorkflow]
+WORKFLOWS = [TimelineWorkflow, AlliedConsultationWorkflow, NegotiationTrackWorkflow]
 
 # Our pure domain modules and pydantic are deterministic and side-effect free; passing
 # them through the sandbox avoids re-importing them for every workflow run.
@@ -40,7 +41,7 @@ def build_worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=[recorder.record_events],
+        activities=[recorder.record_events, recorder.deliver_message],
         activity_executor=executor or concurrent.futures.ThreadPoolExecutor(max_workers=4),
         workflow_runner=WORKFLOW_RUNNER,
     )

@@ -35,6 +35,13 @@ CREATE TABLE IF NOT EXISTS events (
     body        TEXT NOT NULL,
     PRIMARY KEY (timeline_id, seq)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS deliveries (
+    timeline_id TEXT NOT NULL,
+    message_id  TEXT NOT NULL,
+    channel     TEXT NOT NULL,
+    at          TEXT NOT NULL,
+    PRIMARY KEY (timeline_id, message_id)
+) WITHOUT ROWID;
 """
 
 
@@ -99,6 +106,26 @@ class EventStore:
                 db.execute("ROLLBACK")
                 raise
         return added
+
+    def deliver(self, timeline_id: str, message_id: str, channel: str, at: datetime) -> bool:
+        """Put a message in its recipient's outbox, once; True if it was not there yet."""
+        with self._connect() as db:
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO deliveries VALUES (?, ?, ?, ?)",
+                (timeline_id, message_id, channel, at.isoformat()),
+            )
+            return bool(cursor.rowcount)
+
+    def deliveries(self, timeline_id: str) -> list[tuple[str, str, str]]:
+        if not self.path.exists():
+            return []
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT message_id, channel, at FROM deliveries WHERE timeline_id = ? "
+                "ORDER BY at, message_id",
+                (timeline_id,),
+            ).fetchall()
+        return [(str(m), str(c), str(a)) for m, c, a in rows]
 
     def events(self, timeline_id: str, after_seq: int = 0) -> list[DomainEvent]:
         if not self.path.exists():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -29,3 +31,8 @@ class EventRecorder:
             extra={"timeline_id": batch.timeline_id, "added": added, "last_seq": batch.events[-1].seq},
         )
         return added
+
+    @activity.defn(name="deliver_message")
+    def deliver_message(self, timeline_id: str, message_id: str, channel: str, at: datetime) -> bool:
+        """Deliver a message the plan sent, when its transit is over: once, whatever the retries."""
+        return self.store.deliver(timeline_id, message_id, channel, at)

@@ -183,6 +183,119 @@ class AccordSigned(_Event):
     )
 
 
+# --- The plan's own events (FRUS 1961-63 v11 d89); `step` names the memo paragraph. ---
+
+ConsultationResult = Literal["agree", "refuse", "position_stated", "no_answer"]
+ReplyAnswer = Literal["accept", "reject", "counter"]
+
+
+class ResolveDeclared(_Event):
+    type: Literal["resolve_declared"] = "resolve_declared"
+
+
+class AlliedDecisionSought(_Event):
+    type: Literal["allied_decision_sought"] = "allied_decision_sought"
+    force: str
+    members: tuple[str, ...]
+
+
+class PolarisCoverageOffered(_Event):
+    type: Literal["polaris_coverage_offered"] = "polaris_coverage_offered"
+
+
+class IrbmPhaseOutUrged(_Event):
+    type: Literal["irbm_phase_out_urged"] = "irbm_phase_out_urged"
+    countries: tuple[str, ...] = Field(min_length=1)
+
+
+class ConsultationOpened(_Event):
+    type: Literal["consultation_opened"] = "consultation_opened"
+    ally: str
+    deadline: WashingtonTime
+
+
+class AlliedAnswerReceived(_Event):
+    type: Literal["allied_answer_received"] = "allied_answer_received"
+    ally: str
+    answer: Literal["agree", "refuse", "position_stated"]
+    terms: tuple[str, ...] = ()
+
+
+class ConsultationClosed(_Event):
+    type: Literal["consultation_closed"] = "consultation_closed"
+    ally: str
+    result: ConsultationResult
+
+
+class NegotiationsOpened(_Event):
+    type: Literal["negotiations_opened"] = "negotiations_opened"
+    level: str
+
+
+class NegotiationLevelChanged(_Event):
+    type: Literal["negotiation_level_changed"] = "negotiation_level_changed"
+    level: str
+
+
+class TrackOpened(_Event):
+    type: Literal["track_opened"] = "track_opened"
+    track: str
+    title: str
+    deadline: WashingtonTime
+
+
+class SovietReplyReceived(_Event):
+    type: Literal["soviet_reply_received"] = "soviet_reply_received"
+    track: str
+    answer: ReplyAnswer
+    terms: tuple[str, ...] = ()
+    channel: str
+
+
+class CounterProposalAnswered(_Event):
+    type: Literal["counter_proposal_answered"] = "counter_proposal_answered"
+    track: str
+    accepted_terms: tuple[str, ...]
+    declined_terms: tuple[str, ...]
+
+
+class ConstraintBreached(_Event):
+    type: Literal["constraint_breached"] = "constraint_breached"
+    rule: Literal["3a", "3b"]
+    ally: str
+    terms: tuple[str, ...]
+    cohesion_cost: float = Field(ge=0, le=1)
+
+
+class TrackSettled(_Event):
+    type: Literal["track_settled"] = "track_settled"
+    track: str
+    terms: tuple[str, ...]
+
+
+class TrackClosed(_Event):
+    """A track that ended without a settlement: refused, lapsed, or overtaken by force."""
+
+    type: Literal["track_closed"] = "track_closed"
+    track: str
+    reason: Literal["rejected", "lapsed", "abandoned"]
+
+
+class PlanDeadlinePassed(_Event):
+    type: Literal["plan_deadline_passed"] = "plan_deadline_passed"
+    reason: Literal["deadline", "negotiations_failed"]
+
+
+class EscalationRungReached(_Event):
+    type: Literal["escalation_rung_reached"] = "escalation_rung_reached"
+    rung: str
+
+
+class MilitaryActionOrdered(_Event):
+    type: Literal["military_action_ordered"] = "military_action_ordered"
+    rung: str
+
+
 DomainEvent = Annotated[
     ReconnaissanceFlown
     | MissilesDetected
@@ -200,7 +313,25 @@ DomainEvent = Annotated[
     | MissileDismantlingBegan
     | MissilesWithdrawn
     | JupiterStatusChanged
-    | AccordSigned,
+    | AccordSigned
+    | ResolveDeclared
+    | AlliedDecisionSought
+    | PolarisCoverageOffered
+    | IrbmPhaseOutUrged
+    | ConsultationOpened
+    | AlliedAnswerReceived
+    | ConsultationClosed
+    | NegotiationsOpened
+    | NegotiationLevelChanged
+    | TrackOpened
+    | SovietReplyReceived
+    | CounterProposalAnswered
+    | ConstraintBreached
+    | TrackSettled
+    | TrackClosed
+    | PlanDeadlinePassed
+    | EscalationRungReached
+    | MilitaryActionOrdered,
     Field(discriminator="type"),
 ]
 

@@ -24,6 +24,38 @@ class TimelineRun(BaseModel):
     start_paused: bool = False
 
 
+class ExchangeOpened(BaseModel):
+    """The input of a child workflow holding one ally's consultation or one track."""
+
+    model_config = ConfigDict(frozen=True)
+
+    timeline_id: str
+    party: str
+    step: str
+    opened_at: AwareDatetime
+    deadline: AwareDatetime
+    real_timeout_s: float | None = Field(description="the deadline in wall time; none at instant pace")
+
+
+class ExchangeRecord(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    party: str
+    step: str
+    result: str
+    replies: tuple[str, ...]
+    deadline_timer_fired: bool
+
+
+class MoveReceipt(BaseModel):
+    """What `submit_move` answers when it takes a move: when it happens."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: str
+    at: AwareDatetime
+
+
 class Progress(BaseModel):
     """Where a running timeline stands: its simulated clock and how far it has got."""
 
@@ -35,8 +67,8 @@ class Progress(BaseModel):
     clock: AwareDatetime
     paused: bool
     last_seq: int
-    total_events: int
     finished: bool
+    rejected_moves: tuple[str, ...] = ()
 
 
 class EventBatch(BaseModel):

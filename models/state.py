@@ -47,6 +47,17 @@ class WorldState(BaseModel):
     incidents: dict[str, int] = Field(default_factory=dict)
     terms_agreed: tuple[str, ...] = ()
     accords: tuple[str, ...] = ()
+    allies: dict[str, str] = Field(
+        default_factory=dict, description="consultation per ally: consulted, or its result"
+    )
+    negotiation_level: str | None = None
+    tracks: dict[str, str] = Field(
+        default_factory=dict, description="negotiation track -> open, settled, rejected, lapsed, abandoned"
+    )
+    plan_deadline_passed: bool = False
+    escalation_rung: str | None = None
+    alliance_cohesion: float = 1.0
+    constraints_breached: tuple[str, ...] = ()
     outcome: ev.Outcome | None = None
 
     @classmethod
@@ -168,4 +179,65 @@ def _(event: ev.AccordSigned, state: WorldState) -> dict[str, object]:
     changes: dict[str, object] = {"accords": (*state.accords, event.accord)}
     if event.opens_channel and event.opens_channel not in state.channels:
         changes["channels"] = {**state.channels, event.opens_channel: Channel(opened_at=event.at)}
+    return changes
+
+
+@_changes.register
+def _(event: ev.ConsultationOpened, state: WorldState) -> dict[str, object]:
+    return {"allies": {**state.allies, event.ally: "consulted"}}
+
+
+@_changes.register
+def _(event: ev.ConsultationClosed, state: WorldState) -> dict[str, object]:
+    return {"allies": {**state.allies, event.ally: event.result}}
+
+
+@_changes.register
+def _(event: ev.NegotiationsOpened, state: WorldState) -> dict[str, object]:
+    return {"negotiation_level": event.level}
+
+
+@_changes.register
+def _(event: ev.NegotiationLevelChanged, state: WorldState) -> dict[str, object]:
+    return {"negotiation_level": event.level}
+
+
+@_changes.register
+def _(event: ev.TrackOpened, state: WorldState) -> dict[str, object]:
+    return {"tracks": {**state.tracks, event.track: "open"}}
+
+
+@_changes.register
+def _(event: ev.TrackSettled, state: WorldState) -> dict[str, object]:
+    return {"tracks": {**state.tracks, event.track: "settled"}}
+
+
+@_changes.register
+def _(event: ev.TrackClosed, state: WorldState) -> dict[str, object]:
+    return {"tracks": {**state.tracks, event.track: event.reason}}
+
+
+@_changes.register
+def _(event: ev.ConstraintBreached, state: WorldState) -> dict[str, object]:
+    return {
+        "alliance_cohesion": round(max(0.0, state.alliance_cohesion - event.cohesion_cost), 6),
+        "constraints_breached": (*state.constraints_breached, f"{event.rule}:{event.ally}"),
+    }
+
+
+@_changes.register
+def _(event: ev.PlanDeadlinePassed, state: WorldState) -> dict[str, object]:
+    return {"plan_deadline_passed": True}
+
+
+@_changes.register
+def _(event: ev.EscalationRungReached, state: WorldState) -> dict[str, object]:
+    return {"escalation_rung": event.rung}
+
+
+@_changes.register
+def _(event: ev.MilitaryActionOrdered, state: WorldState) -> dict[str, object]:
+    changes: dict[str, object] = {"escalation_rung": event.rung}
+    if state.outcome is None:
+        changes["outcome"] = "military_action"
     return changes

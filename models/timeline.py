@@ -7,6 +7,8 @@ import re
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from models.events import DomainEvent, JupiterStatus, WashingtonTime
+from models.moves import Move
+from models.plan import PlanDefinition
 
 TIMELINE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
@@ -41,15 +43,19 @@ class TimelineDefinition(BaseModel):
     description: str = Field(min_length=1)
     starts_at: WashingtonTime
     initial: InitialWorld = Field(default_factory=InitialWorld)
-    events: tuple[DomainEvent, ...]
+    events: tuple[DomainEvent, ...] = ()
+    moves: tuple[Move, ...] = Field(default=(), description="the world's moves, at their instants")
+    plan: PlanDefinition | None = Field(default=None, description="the plan the timeline runs, if any")
 
     @model_validator(mode="after")
-    def _has_events(self) -> TimelineDefinition:
+    def _has_a_course(self) -> TimelineDefinition:
         # Checked here rather than with min_length, which pydantic also reports when
         # an event is merely invalid, doubling the error a designer sees.
-        if not self.events:
-            raise ValueError("a timeline needs at least one event")
-        for event in self.events:
-            if event.at < self.starts_at:
-                raise ValueError(f"an event at {event.at.isoformat()} comes before starts_at")
+        if not self.events and self.plan is None:
+            raise ValueError("a timeline needs at least one event or a plan")
+        for item in (*self.events, *self.moves):
+            if item.at is None:
+                raise ValueError("every scripted move needs its instant (at)")
+            if item.at < self.starts_at:
+                raise ValueError(f"an event or move at {item.at.isoformat()} comes before starts_at")
         return self

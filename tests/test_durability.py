@@ -15,7 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.event_store import EventStore
 from models.pace import parse_pace
-from models.script import script
+from models.simulation import simulate
 from models.timeline import TimelineDefinition
 from service.embedded_server import embedded_server, installed_binary
 from service.runs import start_timeline
@@ -60,7 +60,7 @@ async def test_a_worker_killed_mid_timeline_is_replaced_and_nothing_is_lost_or_d
         dev_server.client, three_days, PACE, f"killed-{uuid.uuid4().hex[:6]}", task_queue=killed_queue
     )
     await eventually(lambda: _has_events(store, handle.id, 2), what="the first events to be recorded")
-    assert len(store.events(handle.id)) < len(script(three_days))  # killed mid-timeline
+    assert len(store.events(handle.id)) < len(simulate(three_days))  # killed mid-timeline
     first.send_signal(signal.SIGKILL)
     first.wait()
     second = _worker_process(_address(dev_server), store_path, killed_queue)
@@ -70,9 +70,9 @@ async def test_a_worker_killed_mid_timeline_is_replaced_and_nothing_is_lost_or_d
         second.terminate()
         second.wait()
 
-    assert result.events == len(script(three_days))
-    assert store.events(handle.id) == reference_store.events(reference.id) == list(script(three_days))
-    assert [e.seq for e in store.events(handle.id)] == list(range(1, len(script(three_days)) + 1))
+    assert result.events == len(simulate(three_days))
+    assert store.events(handle.id) == reference_store.events(reference.id) == list(simulate(three_days))
+    assert [e.seq for e in store.events(handle.id)] == list(range(1, len(simulate(three_days)) + 1))
 
 
 async def test_a_restarted_server_continues_a_paced_timeline(
@@ -83,14 +83,14 @@ async def test_a_restarted_server_continues_a_paced_timeline(
         await start_timeline(client, three_days, PACE, timeline_id, task_queue=task_queue)
         await eventually(lambda: _has_events(store, timeline_id, 2), what="the first events")
     stopped_at = len(store.events(timeline_id))
-    assert stopped_at < len(script(three_days))
+    assert stopped_at < len(simulate(three_days))
 
     async with embedded_server() as (client, _):  # same data directory, new process
         async with build_worker(client, store, task_queue=task_queue):
             handle = client.get_workflow_handle_for(TimelineWorkflow.run, timeline_id)
             result = await handle.result()
-    assert result.events == len(script(three_days))
-    assert store.events(timeline_id) == list(script(three_days))
+    assert result.events == len(simulate(three_days))
+    assert store.events(timeline_id) == list(simulate(three_days))
 
 
 async def _temporal(address: str, *args: str) -> str:

@@ -6,7 +6,7 @@ import itertools
 from datetime import date, datetime
 
 from models.events import AccordSigned, AgreementReached, IncidentOccurred, JupiterStatusChanged, MessageSent
-from models.script import initial_state, script
+from models.simulation import initial_state, simulate
 from models.state import fold, state_at
 from models.timeline import TimelineDefinition
 from models.washington import washington_date
@@ -45,7 +45,7 @@ def test_every_event_is_cited_and_every_letter_can_be_opened(october: TimelineDe
 
 def test_state_at_noon_on_24_october(october: TimelineDefinition) -> None:
     world = state_at(
-        initial_state(october), script(october), datetime.fromisoformat("1962-10-24T12:00-04:00")
+        initial_state(october), simulate(october), datetime.fromisoformat("1962-10-24T12:00-04:00")
     )
     assert world.quarantine == "in_force"
     assert world.defcon["SAC"] == 2
@@ -58,7 +58,7 @@ def test_the_crisis_ends_in_a_negotiated_withdrawal_on_28_october(october: Timel
     (ending,) = [e for e in october.events if isinstance(e, AgreementReached) and e.outcome]
     assert ending.outcome == "negotiated_withdrawal"
     assert ending.at == datetime.fromisoformat("1962-10-28T09:00-05:00")  # 17:00 Moscow, after DST ended
-    final = fold(initial_state(october), script(october))
+    final = fold(initial_state(october), simulate(october))
     assert final.outcome == "negotiated_withdrawal"
     assert final.quarantine == "lifted"
     assert final.missiles == "removed"
@@ -75,6 +75,6 @@ def test_the_u2_loss_is_known_in_washington_hours_after_it_happened(october: Tim
 
 
 def test_seq_numbers_the_script_from_one_in_time_order(october: TimelineDefinition) -> None:
-    placed = script(october)
+    placed = simulate(october)
     assert [e.seq for e in placed] == list(range(1, len(placed) + 1))
     assert all(a.at <= b.at for a, b in itertools.pairwise(placed))

@@ -13,7 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.event_store import EventStore
 from models.pace import parse_pace
 from models.run import Progress, TimelineResult
-from models.script import script
+from models.simulation import simulate
 from models.timeline import TimelineDefinition
 from service.runs import start_timeline
 from tests.conftest import eventually
@@ -61,7 +61,7 @@ async def test_instant_pace_runs_the_whole_script_without_a_single_timer(
     async with build_worker(time_skipping.client, store, task_queue=task_queue):
         handle = await _start(time_skipping, three_days, "instant", task_queue)
         result = await handle.result()
-        expected = list(script(three_days))
+        expected = list(simulate(three_days))
         assert result.events == len(expected) == 6
         assert result.state.outcome == "negotiated_withdrawal"
         assert await _timer_durations(handle) == []
@@ -75,12 +75,12 @@ async def test_paced_timers_last_the_simulated_gap_divided_by_the_pace(
     async with build_worker(time_skipping.client, store, task_queue=task_queue):
         handle = await _start(time_skipping, three_days, "1d=10s", task_queue)
         result = await handle.result()
-    instants = [three_days.starts_at] + [e.at for e in script(three_days)]
+    instants = [three_days.starts_at] + [e.at for e in simulate(three_days)]
     gaps = [later - earlier for earlier, later in itertools.pairwise(instants) if later > earlier]
     # One simulated day is ten real seconds: a gap of g simulated seconds is g/8640 s.
     assert await _timer_durations(handle) == [gap / 8640 for gap in gaps]
     assert result.events == 6
-    assert store.events(handle.id) == list(script(three_days))
+    assert store.events(handle.id) == list(simulate(three_days))
 
 
 async def test_a_paused_timeline_holds_its_clock_until_resumed(

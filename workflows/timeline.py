@@ -1,29 +1,53 @@
-"""The timeline workflow: walks a timeline's script against a simulated 1962 clock.
+"""The timeline workflow: drives the engine's scheduler against a simulated 1962 clock.
 
-The pure core (models.script, models.state) decides what happens; this shell decides
-when, in wall time, according to the pace: ``instant`` jumps the simulated clock from one
-scheduled instant to the next without a single server timer, ``paced`` and ``real`` wait
-on durable timers. Signals pause, resume and step the clock one Washington day at a time.
+The pure core (models.engine, models.memo, models.state) decides what happens; this shell
+decides when, in wall time, according to the pace: ``instant`` jumps the simulated clock
+from one scheduled instant to the next without a single server timer, ``paced`` and
+``real`` wait on durable timers. Signals pause, resume and step the clock one Washington
+day at a time. Moves from analysts arrive as a signal (`move`) or as an update with a
+validator (`submit_move`) and enter the scheduler at the current simulated instant.
 Events are recorded to the event store by an activity, in batches, before every wait:
 what an observer can see has always been recorded.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from models.events import DomainEvent
-    from models.run import EventBatch, Progress, TimelineResult, TimelineRun
-    from models.script import initial_state, script
+    from models import events as ev
+    from models.engine import Scheduler
+    from models.moves import AlliedAnswer, InvalidMove, Move, SovietReply, parse_move
+    from models.run import (
+        EventBatch,
+        ExchangeOpened,
+        MoveReceipt,
+        Progress,
+        TimelineResult,
+        TimelineRun,
+    )
+    from models.simulation import build, initial_state
     from models.state import WorldState, apply
     from models.washington import next_midnight, washington_date
+    from workflows.exchange import AlliedConsultationWorkflow, NegotiationTrackWorkflow
 
 # Bounded so one activity payload stays small whatever the timeline's length.
 RECORD_BATCH = 50
+
+
+def _activity(name: str, *args: Any) -> Awaitable[Any]:
+    return workflow.execute_activity(
+        name,
+        args=args,
+        start_to_close_timeout=timedelta(seconds=10),
+        retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10)),
+    )
 
 
 @workflow.defn(name="Timeline")
@@ -31,38 +55,63 @@ class TimelineWorkflow:
     @workflow.init
     def __init__(self, run: TimelineRun) -> None:
         self._run = run
-        self._script: tuple[DomainEvent, ...] = script(run.timeline)
-        self._events: list[DomainEvent] = []
+        self._world: Scheduler = build(run.timeline)
+        self._events: list[ev.DomainEvent] = []
         self._state: WorldState = initial_state(run.timeline)
         self._clock: datetime = run.timeline.starts_at
         self._paused = run.start_paused
         self._step_until: datetime | None = None
-        self._unrecorded: list[DomainEvent] = []
+        self._unrecorded: list[ev.DomainEvent] = []
         self._finished = False
+        self._live: list[Move] = []
+        self._rejected: list[str] = []
+        self._wait: tuple[datetime, datetime, datetime] | None = None  # real start, clock, target
+        self._children: dict[str, Awaitable[Any]] = {}
+        self._effects: list[asyncio.Future[Any]] = []
 
     @workflow.run
     async def run(self, run: TimelineRun) -> TimelineResult:
-        self._log("timeline started", pace=str(run.pace), events=len(self._script))
-        for event in self._script:
-            await self._advance_to(event.at)
-            self._events.append(event)
-            self._state = apply(self._state, event)
-            self._unrecorded.append(event)
-            if len(self._unrecorded) >= RECORD_BATCH:
-                await self._record()
+        self._log("timeline started", pace=str(run.pace))
+        world = self._world
+        while True:
+            if self._live:
+                for move in self._live:
+                    world.schedule_move(move)
+                self._live = []
+            target = world.next_instant()
+            if target is None:
+                break
+            if not await self._advance_to(target):
+                continue  # a live move came in first
+            for event in world.run_until(target):
+                self._take(event)
+                if len(self._unrecorded) >= RECORD_BATCH:
+                    await self._record()
         await self._record()
+        await asyncio.gather(*self._effects, *self._children.values())
         self._finished = True
         self._log("timeline finished", outcome=self._state.outcome)
         return TimelineResult(timeline=run.timeline.id, events=len(self._events), state=self._state)
 
-    async def _advance_to(self, target: datetime) -> None:
-        """Move the simulated clock to `target`, honouring the pace, pauses and steps."""
+    def _take(self, event: ev.DomainEvent) -> None:
+        self._events.append(event)
+        self._state = apply(self._state, event)
+        self._unrecorded.append(event)
+        self._mirror(event)
+
+    # --- the simulated clock -------------------------------------------------------------
+
+    async def _advance_to(self, target: datetime) -> bool:
+        """Move the clock to `target`, honouring pace, pauses and steps; False if a live
+        move arrived first (the clock then stands where the pace had brought it)."""
         while self._clock < target:
+            if self._live:
+                return False
             if self._step_until is not None:
                 # Stepping runs the rest of the day at once, then pauses at midnight.
                 if target < self._step_until:
                     self._clock = target
-                    return
+                    return True
                 self._clock = self._step_until
                 self._step_until = None
                 self._log("day stepped")
@@ -70,27 +119,39 @@ class TimelineWorkflow:
             if self._paused:
                 await self._record()
                 self._log("paused")
-                await workflow.wait_condition(lambda: not self._paused or self._step_until is not None)
+                await workflow.wait_condition(
+                    lambda: not self._paused or self._step_until is not None or bool(self._live)
+                )
                 continue
             if self._run.pace.mode == "instant":
                 self._clock = target
-                return
+                return True
             await self._wait_paced(target)
+        return True
 
     async def _wait_paced(self, target: datetime) -> None:
         await self._record()
-        started, clock_then = workflow.now(), self._clock
+        self._wait = (workflow.now(), self._clock, target)
         try:
             await workflow.wait_condition(
-                lambda: self._paused or self._step_until is not None,
-                timeout=self._run.pace.real_delay(target - clock_then),
+                lambda: self._paused or self._step_until is not None or bool(self._live),
+                timeout=self._run.pace.real_delay(target - self._clock),
             )
         except TimeoutError:
             self._clock = target
-            return
-        # Interrupted by a pause or a step: the clock stands where the pace had brought it.
-        elapsed = self._run.pace.simulated_span(workflow.now() - started)
-        self._clock = min(target, clock_then + elapsed)
+        else:
+            self._clock = self._current_clock()
+        finally:
+            self._wait = None
+
+    def _current_clock(self) -> datetime:
+        """The simulated instant now, between two wake-ups of a paced clock."""
+        if self._wait is None:
+            return self._clock
+        started, clock, target = self._wait
+        return min(target, clock + self._run.pace.simulated_span(workflow.now() - started))
+
+    # --- effects: the event store, message delivery, the children ---------------------------
 
     async def _record(self) -> None:
         if not self._unrecorded:
@@ -102,20 +163,130 @@ class TimelineWorkflow:
             initial=self._run.timeline.initial,
             events=tuple(self._unrecorded),
         )
-        await workflow.execute_activity(
-            "record_events",
-            batch,
-            start_to_close_timeout=timedelta(seconds=10),
-            retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10)),
-        )
+        await _activity("record_events", batch)
         self._unrecorded = []
 
-    def _log(self, what: str, **fields: object) -> None:
-        # workflow.logger is replay-safe: it stays silent while history is replayed.
-        simulated_date = washington_date(self._clock).isoformat()
-        workflow.logger.info(
-            what, extra={"timeline": self._run.timeline.id, "simulated_date": simulated_date, **fields}
+    def _mirror(self, event: ev.DomainEvent) -> None:
+        """Carry out an event's effects outside the timeline (deterministically, in order)."""
+        if isinstance(event, ev.MessageDelivered) and event.step is not None:
+            # A message the plan sent: delivering it over its channel is an action.
+            self._effects.append(
+                asyncio.ensure_future(
+                    _activity(
+                        "deliver_message",
+                        workflow.info().workflow_id,
+                        event.message_id,
+                        event.channel,
+                        event.at,
+                    )
+                )
+            )
+        elif isinstance(event, ev.ConsultationOpened):
+            self._open_child(AlliedConsultationWorkflow.run, "7a", event.ally, event.at, event.deadline)
+        elif isinstance(event, ev.TrackOpened):
+            self._open_child(
+                NegotiationTrackWorkflow.run, event.step or "6", event.track, event.at, event.deadline
+            )
+        elif isinstance(event, ev.SovietReplyReceived):
+            self._signal_child(f"track:{event.track}", "reply", f"{event.answer}: {', '.join(event.terms)}")
+        elif isinstance(event, ev.ConsultationClosed):
+            self._signal_child(f"ally:{event.ally}", "close", event.result)
+        elif isinstance(event, ev.TrackSettled):
+            self._signal_child(f"track:{event.track}", "close", "settled")
+        elif isinstance(event, ev.TrackClosed):
+            self._signal_child(f"track:{event.track}", "close", event.reason)
+
+    def _open_child(
+        self, run: Callable[..., Awaitable[Any]], step: str, party: str, at: datetime, deadline: datetime
+    ) -> None:
+        delay = self._run.pace.real_delay(deadline - at) if self._run.pace.mode != "instant" else None
+        parent = workflow.info().workflow_id
+        opened = ExchangeOpened(
+            timeline_id=parent,
+            party=party,
+            step=step,
+            opened_at=at,
+            deadline=deadline,
+            real_timeout_s=delay.total_seconds() if delay is not None else None,
         )
+        slug = party.lower().replace(" ", "-")
+        verb = "consult" if step == "7a" else "track"
+        self._children[f"{'ally' if step == '7a' else 'track'}:{party}"] = asyncio.ensure_future(
+            workflow.start_child_workflow(
+                run, opened, id=f"{parent}.{step}.{slug}", static_summary=f"{step}: {verb} {party}"
+            )
+        )
+
+    def _signal_child(self, key: str, signal: str, value: str) -> None:
+        opened = self._children.get(key)
+        if opened is None:
+            return  # a reply before the track opened: the track reads it from its mailbox
+
+        async def send(previous: Awaitable[Any]) -> Any:
+            handle = await previous
+            await handle.signal(signal, value)
+            return handle
+
+        # Chained, so a child sees its replies before its close, in the timeline's order.
+        self._children[key] = asyncio.ensure_future(send(opened))
+
+    # --- analysts' moves --------------------------------------------------------------------
+
+    def _admissible(self, payload: Any) -> Move:
+        """The move, placed in simulated time, or InvalidMove saying why it cannot be taken."""
+        move = parse_move(payload)
+        if self._finished:
+            raise InvalidMove("the timeline has finished")
+        clock = self._current_clock()
+        at = move.at or clock
+        if at < clock:
+            raise InvalidMove(
+                f"at {at.isoformat()} is in the simulated past (the clock is at {clock.isoformat()})"
+            )
+        plan = self._run.timeline.plan
+        state = self._world.state
+        if isinstance(move, SovietReply | AlliedAnswer) and plan is None:
+            raise InvalidMove("this timeline runs no plan: it takes incidents only")
+        if isinstance(move, SovietReply) and plan is not None:
+            tracks = {t.id for t in plan.tracks} | {"level"}
+            if move.track not in tracks:
+                raise InvalidMove(f"unknown track {move.track!r} (known: {', '.join(sorted(tracks))})")
+            status = state.tracks.get(move.track)
+            if status not in (None, "open"):
+                raise InvalidMove(f"the {move.track} track is closed ({status})")
+            if state.outcome == "military_action":
+                raise InvalidMove("the crisis has ended in military action")
+        if isinstance(move, AlliedAnswer) and plan is not None:
+            allies = [a.name for a in plan.allies]
+            if move.ally not in allies:
+                raise InvalidMove(f"unknown ally {move.ally!r} (consulted: {', '.join(allies)})")
+            status = state.allies.get(move.ally)
+            if status not in (None, "consulted"):
+                raise InvalidMove(f"the consultation with {move.ally} is closed ({status})")
+        return move.model_copy(update={"at": at})
+
+    @workflow.signal(name="move")
+    def move(self, payload: dict[str, Any]) -> None:
+        """A move from the `temporal` CLI; a bad one is refused and changes nothing."""
+        try:
+            self._live.append(self._admissible(payload))
+        except InvalidMove as exc:
+            self._rejected.append(str(exc))
+            workflow.logger.warning("move refused", extra={"reason": str(exc)})
+
+    @workflow.update(name="submit_move")
+    def submit_move(self, payload: dict[str, Any]) -> MoveReceipt:
+        move = self._admissible(payload)
+        self._live.append(move)
+        assert move.at is not None
+        return MoveReceipt(kind=move.kind, at=move.at)
+
+    @submit_move.validator
+    def _validate_move(self, payload: dict[str, Any]) -> None:
+        # Runs before the update is accepted: a refused move never reaches history.
+        self._admissible(payload)
+
+    # --- the educator's controls --------------------------------------------------------------
 
     @workflow.signal
     def pause(self) -> None:
@@ -134,6 +305,15 @@ class TimelineWorkflow:
             return
         self._step_until = next_midnight(self._step_until or self._clock)
 
+    def _log(self, what: str, **fields: object) -> None:
+        # workflow.logger is replay-safe: it stays silent while history is replayed.
+        simulated_date = washington_date(self._clock).isoformat()
+        workflow.logger.info(
+            what, extra={"timeline": self._run.timeline.id, "simulated_date": simulated_date, **fields}
+        )
+
+    # --- queries ----------------------------------------------------------------------------
+
     @workflow.query
     def state(self) -> WorldState:
         return self._state
@@ -144,7 +324,7 @@ class TimelineWorkflow:
         return initial_state(self._run.timeline)
 
     @workflow.query
-    def events(self, after_seq: int = 0) -> list[DomainEvent]:
+    def events(self, after_seq: int = 0) -> list[ev.DomainEvent]:
         return [e for e in self._events if e.seq > after_seq]
 
     @workflow.query
@@ -153,9 +333,9 @@ class TimelineWorkflow:
             timeline=self._run.timeline.id,
             version=self._run.timeline.version,
             pace=str(self._run.pace),
-            clock=self._clock,
+            clock=self._current_clock(),
             paused=self._paused and self._step_until is None,
             last_seq=self._events[-1].seq if self._events else 0,
-            total_events=len(self._script),
             finished=self._finished,
+            rejected_moves=tuple(self._rejected),
         )

@@ -1,0 +1,239 @@
+"""The engine: a deterministic discrete-event scheduler over a simulated 1962 clock.
+
+Everything that happens on a timeline is a process, a generator that yields commands:
+`Emit` an event now, `Sleep` until an instant, `Receive` a move from a mailbox or give up
+at a deadline, run processes in `Parallel` and wait for all of them, or `Post` a token to
+a mailbox to wake whoever waits there. The scheduler runs them in a single, total order:
+by simulated instant, then by the order in which the wake-ups were scheduled. That order
+depends on nothing but the timeline's inputs, so the same inputs give the same event log
+whether the scheduler is driven by a Temporal workflow (on durable timers, with live
+moves from signals) or by a plain loop on a virtual clock.
+
+The runtime only chooses *when* to call `run_until`: it never changes what happens.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import deque
+from collections.abc import Generator, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from models.events import DomainEvent, MessageDelivered, MessageSent
+from models.moves import Move, arrival_event, mailbox
+from models.state import WorldState, apply
+
+_EPOCH = datetime(1900, 1, 1, tzinfo=UTC)
+
+
+def delivery(message: MessageSent) -> MessageDelivered:
+    return MessageDelivered(
+        at=message.arrives_at,
+        actor=message.recipient,
+        summary=f"{message.recipient} received the message sent by {message.sender} over {message.channel}.",
+        sources=message.sources,
+        uncertainty=message.uncertainty,
+        step=message.step,
+        message_id=message.message_id,
+        channel=message.channel,
+    )
+
+
+def _key(instant: datetime) -> int:
+    return (instant - _EPOCH) // timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class Emit:
+    event: DomainEvent
+
+
+@dataclass(frozen=True)
+class Sleep:
+    until: datetime
+
+
+@dataclass(frozen=True)
+class Receive:
+    mailbox: str
+    deadline: datetime
+
+
+@dataclass(frozen=True)
+class Parallel:
+    processes: tuple[Process, ...]
+
+
+@dataclass(frozen=True)
+class Post:
+    mailbox: str
+    token: str
+
+
+Command = Emit | Sleep | Receive | Parallel | Post
+Received = Move | str | None
+Process = Generator[Command, Received, None]
+
+
+@dataclass
+class _Task:
+    process: Process
+    parent: _Task | None = None
+    waiting_children: int = 0
+    wait_id: int = 0  # bumps on every wake, so a stale deadline entry is ignored
+    waiting_on: str | None = None
+
+
+@dataclass(order=True)
+class _Entry:
+    key: int
+    order: int
+    instant: datetime = field(compare=False)
+    task: _Task | None = field(compare=False, default=None)
+    wait_id: int = field(compare=False, default=0)
+    value: Received = field(compare=False, default=None)
+    move: Move | None = field(compare=False, default=None)
+    event: DomainEvent | None = field(compare=False, default=None)
+
+
+class Scheduler:
+    """Runs processes and moves in simulated time; collects the events they emit."""
+
+    def __init__(self, initial: WorldState, starts_at: datetime) -> None:
+        self.now = starts_at
+        self.state = initial
+        self.seq = 0
+        self._heap: list[_Entry] = []
+        self._order = 0
+        self._mailboxes: dict[str, deque[Move | str]] = {}
+        self._waiting: dict[str, _Task] = {}
+        self._out: list[DomainEvent] = []
+
+    # --- scheduling -------------------------------------------------------------------
+
+    def _push(self, instant: datetime, **fields: object) -> None:
+        self._order += 1
+        heapq.heappush(self._heap, _Entry(_key(instant), self._order, instant, **fields))  # type: ignore[arg-type]
+
+    def start(self, process: Process, at: datetime | None = None) -> None:
+        """Start a top-level process at an instant (now by default)."""
+        task = _Task(process)
+        self._push(at or self.now, task=task)
+
+    def schedule_move(self, move: Move) -> None:
+        """A move that arrives at its own instant (which must be set)."""
+        assert move.at is not None
+        self._push(move.at, move=move)
+
+    def schedule_moves(self, moves: Iterable[Move]) -> None:
+        for move in moves:
+            self.schedule_move(move)
+
+    def schedule_event(self, event: DomainEvent) -> None:
+        """A scripted event, emitted at its own instant."""
+        self._push(event.at, event=event)
+
+    def next_instant(self) -> datetime | None:
+        while self._heap and self._stale(self._heap[0]):
+            heapq.heappop(self._heap)
+        return self._heap[0].instant if self._heap else None
+
+    @staticmethod
+    def _stale(entry: _Entry) -> bool:
+        return entry.task is not None and entry.wait_id != entry.task.wait_id
+
+    def run_until(self, instant: datetime) -> list[DomainEvent]:
+        """Run everything scheduled up to and including `instant`; return the new events."""
+        while (upcoming := self.next_instant()) is not None and upcoming <= instant:
+            entry = heapq.heappop(self._heap)
+            self.now = max(self.now, entry.instant)
+            if entry.event is not None:
+                self.emit(entry.event)
+            elif entry.move is not None:
+                self._arrive(entry.move)
+            elif entry.task is not None:
+                self._step(entry.task, entry.value)
+        if instant > self.now:
+            self.now = instant
+        out, self._out = self._out, []
+        return out
+
+    def run_to_end(self) -> list[DomainEvent]:
+        events: list[DomainEvent] = []
+        while (upcoming := self.next_instant()) is not None:
+            events += self.run_until(upcoming)
+        return events
+
+    # --- the world ----------------------------------------------------------------------
+
+    def emit(self, event: DomainEvent) -> None:
+        self.seq += 1
+        placed = event.model_copy(update={"seq": self.seq})
+        self.state = apply(self.state, placed)
+        self._out.append(placed)
+        if isinstance(placed, MessageSent):
+            # A message is delivered by itself when it arrives: the channel's transit.
+            self._push(placed.arrives_at, event=delivery(placed))
+
+    def _arrive(self, move: Move) -> None:
+        self.emit(arrival_event(move))
+        self._deliver(mailbox(move), move)
+
+    def _deliver(self, box: str, item: Move | str) -> None:
+        waiter = self._waiting.pop(box, None)
+        if waiter is not None:
+            self._wake(waiter, item)
+        else:
+            self._mailboxes.setdefault(box, deque()).append(item)
+
+    def _wake(self, task: _Task, value: Received) -> None:
+        task.wait_id += 1
+        task.waiting_on = None
+        self._push(self.now, task=task, wait_id=task.wait_id, value=value)
+
+    # --- running a process --------------------------------------------------------------
+
+    def _step(self, task: _Task, value: Received) -> None:
+        if task.waiting_on is not None:  # a Receive's deadline passed
+            self._waiting.pop(task.waiting_on, None)
+            task.waiting_on = None
+        task.wait_id += 1
+        while True:
+            try:
+                command = task.process.send(value)
+            except StopIteration:
+                self._finished(task)
+                return
+            value = None
+            if isinstance(command, Emit):
+                self.emit(command.event)
+            elif isinstance(command, Post):
+                self._deliver(command.mailbox, command.token)
+            elif isinstance(command, Sleep):
+                self._push(max(command.until, self.now), task=task, wait_id=task.wait_id)
+                return
+            elif isinstance(command, Receive):
+                queued = self._mailboxes.get(command.mailbox)
+                if queued:
+                    value = queued.popleft()
+                    continue
+                task.waiting_on = command.mailbox
+                self._waiting[command.mailbox] = task
+                self._push(max(command.deadline, self.now), task=task, wait_id=task.wait_id)
+                return
+            elif isinstance(command, Parallel):
+                if not command.processes:
+                    continue
+                task.waiting_children = len(command.processes)
+                for process in command.processes:
+                    self._push(self.now, task=_Task(process, parent=task))
+                return
+
+    def _finished(self, task: _Task) -> None:
+        parent = task.parent
+        if parent is None:
+            return
+        parent.waiting_children -= 1
+        if parent.waiting_children == 0:
+            self._push(self.now, task=parent, wait_id=parent.wait_id)

@@ -1,0 +1,305 @@
+"""The memo's plan (FRUS 1961-63 v11 d89) carried out, paragraph by paragraph.
+
+Each process below is one part of the plan and tags what it does with the paragraph it
+carries out (`step`): set the stage (5a, 5b), consult the allies (7a), then open
+negotiations at the highest level (7b, 4) on tracks kept apart (6, 6a-6d), and escalate
+if they fail or the plan's deadline passes (1b, 2b), while the Cuba track stays open
+(the two backgrounds of paragraph 1 coexist). The rules of paragraph 3 are enforced:
+an allied interest is not traded away (3b) and allies are consulted before a deal
+touches their interests (3a); breaking them is recorded and costs alliance cohesion.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from datetime import datetime
+
+from models import events as ev
+from models.engine import Command, Emit, Parallel, Post, Process, Receive, Received, Scheduler, Sleep
+from models.moves import AlliedAnswer, SovietReply
+from models.plan import Ally, PlanDefinition, Track
+
+MEMO = ("FRUS 1961-63 v11 d89",)
+US = "United States"
+CLOSE = "close"  # the token that tells a waiting track the crisis ended in force
+
+
+def mailbox_of_track(track: str) -> str:
+    return f"track:{track}"
+
+
+def mailbox_of_ally(ally: str) -> str:
+    return f"ally:{ally}"
+
+
+class MemoPlan:
+    """The plan's processes, reading the world through the scheduler that runs them."""
+
+    def __init__(self, plan: PlanDefinition, world: Scheduler) -> None:
+        self.plan = plan
+        self.world = world
+        self._messages = 0
+
+    @property
+    def now(self) -> datetime:
+        return self.world.now
+
+    def _event(
+        self, factory: Callable[..., ev.DomainEvent], step: str, summary: str, **fields: object
+    ) -> Emit:
+        fields.setdefault("actor", US)
+        return Emit(factory(at=self.now, step=step, summary=summary, sources=MEMO, **fields))
+
+    # --- the whole plan -----------------------------------------------------------------
+
+    def run(self) -> Process:
+        plan = self.plan
+        yield Sleep(plan.starts_at)
+        deadline = self.now + plan.deadline
+        yield from self.set_the_stage()
+        yield Parallel(tuple(self.consult(ally) for ally in plan.allies))
+        yield self._event(
+            ev.NegotiationsOpened,
+            "7b",
+            f"Allies consulted, the United States opens negotiations with the Soviet Union at the "
+            f"{plan.levels[0].replace('_', ' ')} level.",
+            level=plan.levels[0],
+        )
+        yield Parallel(
+            (
+                *(self.negotiate(track) for track in plan.tracks),
+                self.keep_level(deadline),
+                self.escalate_if_needed(deadline),
+            )
+        )
+
+    def set_the_stage(self) -> Process:
+        force = self.plan.seaborne_force
+        yield self._event(
+            ev.ResolveDeclared,
+            "5a",
+            "Washington makes clear that if negotiations fail it will act early to remove the "
+            "offensive weapons from Cuba.",
+            actor="President Kennedy",
+        )
+        yield self._event(
+            ev.AlliedDecisionSought,
+            "5b",
+            f"The United States asks its allies for an immediate decision in principle on a {force.name}.",
+            force=force.name,
+            members=force.members,
+        )
+        yield self._event(
+            ev.PolarisCoverageOffered,
+            "5b",
+            "Washington says it will provide interim coverage with Polaris and other external forces.",
+        )
+        yield self._event(
+            ev.IrbmPhaseOutUrged,
+            "5b",
+            "Turkey and Italy are urged to put quietly on the NAC record their intent to phase out "
+            "the IRBMs.",
+            countries=("Turkey", "Italy"),
+        )
+
+    # --- 7a: allied consultation ----------------------------------------------------------
+
+    def consult(self, ally: Ally) -> Process:
+        deadline = self.now + ally.deadline
+        yield self._event(
+            ev.ConsultationOpened,
+            "7a",
+            f"The United States consults {ally.name} before any negotiation with the Soviets.",
+            ally=ally.name,
+            deadline=deadline,
+        )
+        answer = yield Receive(mailbox_of_ally(ally.name), deadline)
+        result = answer.answer if isinstance(answer, AlliedAnswer) else "no_answer"
+        summary = (
+            f"No answer from {ally.name} by the consultation deadline; the plan moves on."
+            if result == "no_answer"
+            else f"Consultation with {ally.name} closes: {result.replace('_', ' ')}."
+        )
+        yield self._event(ev.ConsultationClosed, "7a", summary, ally=ally.name, result=result)
+
+    # --- 6: negotiation tracks ---------------------------------------------------------------
+
+    def send(self, track: Track, terms: tuple[str, ...], what: str) -> Emit:
+        self._messages += 1
+        return Emit(
+            ev.MessageSent(
+                at=self.now,
+                step=track.step,
+                actor=US,
+                summary=f"{what} on the {track.title} track: {', '.join(terms) or 'no terms'}.",
+                sources=MEMO,
+                message_id=f"plan-{track.id}-{self._messages}",
+                channel=track.channel,
+                sender="President Kennedy",
+                recipient="Chairman Khrushchev",
+                arrives_at=self.now + self.plan.transit[track.channel],
+                terms=terms,
+            )
+        )
+
+    def negotiate(self, track: Track) -> Process:
+        closes_at = self.now + track.deadline
+        yield self._event(
+            ev.TrackOpened,
+            track.step,
+            f"The {track.title} track opens, kept apart from the other subjects.",
+            track=track.id,
+            title=track.title,
+            deadline=closes_at,
+        )
+        yield self.send(track, track.proposal, "The United States proposes")
+        on_table = track.proposal
+        while True:
+            reply = yield Receive(mailbox_of_track(track.id), closes_at)
+            if reply is None or reply == CLOSE:
+                reason = "lapsed" if reply is None else "abandoned"
+                summary = (
+                    f"The {track.title} track lapses without agreement."
+                    if reason == "lapsed"
+                    else f"The {track.title} track is abandoned: force has taken over."
+                )
+                yield self._event(ev.TrackClosed, track.step, summary, track=track.id, reason=reason)
+                return
+            if not isinstance(reply, SovietReply):
+                continue
+            if reply.answer == "reject":
+                yield self._event(
+                    ev.TrackClosed,
+                    track.step,
+                    f"The Soviet side rejects the {track.title} proposals; the track fails.",
+                    track=track.id,
+                    reason="rejected",
+                )
+                if track.settles_crisis:
+                    yield Post("escalation", "negotiations_failed")
+                return
+            if reply.answer == "counter":
+                on_table = yield from self.answer_counter(track, reply.terms)
+                continue
+            # Acceptance is of the position last put on the table by the United States.
+            terms = on_table
+            yield from self.check_allies(track, terms)
+            yield self._event(
+                ev.TrackSettled,
+                track.step,
+                f"Agreement on the {track.title} track.",
+                track=track.id,
+                terms=terms,
+            )
+            if track.settles_crisis:
+                yield self._event(
+                    ev.AgreementReached,
+                    track.step,
+                    "The Soviet Union agrees to remove its offensive weapons from Cuba: the crisis is "
+                    "settled by negotiation.",
+                    terms=terms,
+                    outcome="negotiated_withdrawal",
+                )
+            return
+
+    def answer_counter(
+        self, track: Track, terms: tuple[str, ...]
+    ) -> Generator[Command, Received, tuple[str, ...]]:
+        """3b: a counter-proposal is taken only in so far as it trades no allied interest."""
+        allied = tuple(t for t in terms if t in self.plan.allied_interests)
+        if allied and not self.plan.trade_allied_interests:
+            accepted = tuple(t for t in terms if t not in allied)
+            step = "3b"
+            summary = (
+                f"Washington answers the counter-proposal on the {track.title} track, declining to trade "
+                f"{', '.join(allied)}: no pre-crisis allied interest is traded for the removal."
+            )
+        else:
+            accepted, step = terms, track.step
+            summary = f"Washington accepts the Soviet counter-proposal on the {track.title} track."
+        yield self._event(
+            ev.CounterProposalAnswered,
+            step,
+            summary,
+            track=track.id,
+            accepted_terms=accepted,
+            declined_terms=tuple(t for t in terms if t not in accepted),
+        )
+        yield self.send(track, accepted, "Washington replies")
+        return accepted
+
+    def check_allies(self, track: Track, terms: tuple[str, ...]) -> Process:
+        """Record every way a deal breaks paragraph 3; each breach costs alliance cohesion."""
+        for term in terms:
+            ally = self.plan.allied_interests.get(term)
+            if ally is None:
+                continue
+            yield self._event(
+                ev.ConstraintBreached,
+                "3b",
+                f"The deal trades a pre-crisis interest of {ally} ({term}) for the removal.",
+                rule="3b",
+                ally=ally,
+                terms=(term,),
+                cohesion_cost=self.plan.cohesion_cost,
+            )
+            if self.world.state.allies.get(ally) in (None, "consulted"):
+                yield self._event(
+                    ev.ConstraintBreached,
+                    "3a",
+                    f"The deal touches the interests of {ally} before {ally} has been consulted.",
+                    rule="3a",
+                    ally=ally,
+                    terms=(term,),
+                    cohesion_cost=self.plan.cohesion_cost,
+                )
+
+    def keep_level(self, until: datetime) -> Process:
+        """4: summit first; if the Soviets refuse a level, fall back to the next one."""
+        for level in self.plan.levels[1:]:
+            reply = yield Receive(mailbox_of_track("level"), until)
+            if not isinstance(reply, SovietReply) or reply.answer != "reject" or self.world.state.outcome:
+                return
+            yield self._event(
+                ev.NegotiationLevelChanged,
+                "4",
+                f"The Soviets decline talks at that level; negotiations continue at the "
+                f"{level.replace('_', ' ')} level.",
+                level=level,
+            )
+
+    # --- 1b/2b: escalation --------------------------------------------------------------------
+
+    def escalate_if_needed(self, deadline: datetime) -> Process:
+        trigger = yield Receive("escalation", deadline)
+        if self.world.state.outcome is not None:
+            return
+        failed = trigger == "negotiations_failed"
+        yield self._event(
+            ev.PlanDeadlinePassed,
+            "1b",
+            "Negotiations have failed: the plan turns to pressure."
+            if failed
+            else "The plan's deadline passes with the weapons still in Cuba: speed is of the essence.",
+            reason="negotiations_failed" if failed else "deadline",
+        )
+        for index, rung in enumerate(self.plan.ladder):
+            if index:
+                yield Sleep(self.now + rung.after)
+                if self.world.state.outcome is not None:
+                    return  # the Cuba track settled under pressure (paragraph 1: both at once)
+            label = rung.rung.replace("_", " ")
+            if rung.military_action:
+                yield self._event(
+                    ev.MilitaryActionOrdered,
+                    "2b",
+                    f"The President orders military action to remove the weapons: {label}.",
+                    rung=rung.rung,
+                    actor="President Kennedy",
+                )
+                for track in self.plan.tracks:
+                    yield Post(mailbox_of_track(track.id), CLOSE)
+                return
+            yield self._event(
+                ev.EscalationRungReached, "2b", f"US pressure on Cuba rises: {label}.", rung=rung.rung
+            )

@@ -1,0 +1,127 @@
+"""Moves: what the world does to the plan. Soviet replies, allied answers and incidents.
+
+A move is scripted in a timeline file (with its instant and its sources) or sent live by
+an analyst, as a Temporal signal (`move`) or as an update with a validator (`submit_move`,
+which `excomm signal` uses); both take the same JSON payload, for example::
+
+    {"kind": "soviet_reply", "track": "cuba", "answer": "counter",
+     "terms": ["missiles_removed_under_un_verification", "no_invasion_pledge"]}
+
+When a move arrives it is recorded as an event and put in the mailbox of whoever waits
+for it: a negotiation track for a Soviet reply, an ally's consultation for its answer.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from models import events as ev
+from models.events import IncidentKind, WashingtonTime
+
+LIVE_SOURCE = "analyst move (counterfactual)"
+
+
+class _Move(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    at: WashingtonTime | None = Field(default=None, description="when it happens; now if omitted")
+    learned_at: WashingtonTime | None = None
+    actor: str | None = None
+    summary: str | None = None
+    sources: tuple[str, ...] = ()
+    uncertainty: str | None = None
+
+
+class SovietReply(_Move):
+    kind: Literal["soviet_reply"] = "soviet_reply"
+    track: str = Field(min_length=1, description="cuba, 6a.i .. 6d, or level (the level of talks)")
+    answer: ev.ReplyAnswer
+    terms: tuple[str, ...] = ()
+    channel: str = "cable"
+
+
+class AlliedAnswer(_Move):
+    kind: Literal["allied_answer"] = "allied_answer"
+    ally: str = Field(min_length=1)
+    answer: Literal["agree", "refuse", "position_stated"]
+    terms: tuple[str, ...] = ()
+
+
+class Incident(_Move):
+    kind: Literal["incident"] = "incident"
+    incident: IncidentKind
+    subject: str = Field(min_length=1)
+
+
+Move = Annotated[SovietReply | AlliedAnswer | Incident, Field(discriminator="kind")]
+MOVE_ADAPTER: TypeAdapter[Move] = TypeAdapter(Move)
+MOVE_KINDS = ("soviet_reply", "allied_answer", "incident")
+
+
+class InvalidMove(ValueError):
+    """A move that cannot be taken, with the reason in one line."""
+
+
+def parse_move(payload: object) -> Move:
+    """Validate a move's JSON payload, naming the field at fault."""
+    if isinstance(payload, dict) and payload.get("kind") not in MOVE_KINDS:
+        kind = payload.get("kind")
+        if kind is None:
+            raise InvalidMove("missing field 'kind'")
+        raise InvalidMove(f"unknown move kind {kind!r} (known: {', '.join(MOVE_KINDS)})")
+    try:
+        return MOVE_ADAPTER.validate_python(payload)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"][1:]) or "payload"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if error["type"] == "missing":
+            raise InvalidMove(f"missing field {where!r}") from None
+        raise InvalidMove(f"{where}: {message}") from None
+
+
+def mailbox(move: Move) -> str:
+    if isinstance(move, SovietReply):
+        return f"track:{move.track}"
+    if isinstance(move, AlliedAnswer):
+        return f"ally:{move.ally}"
+    return "incidents"
+
+
+def arrival_event(move: Move) -> ev.DomainEvent:
+    """The event that records a move's arrival. `move.at` must be set by then."""
+    assert move.at is not None
+    common = {
+        "at": move.at,
+        "learned_at": move.learned_at,
+        "sources": move.sources or (LIVE_SOURCE,),
+        "uncertainty": move.uncertainty,
+    }
+    if isinstance(move, SovietReply):
+        return ev.SovietReplyReceived(
+            **common,
+            actor=move.actor or "Chairman Khrushchev",
+            summary=move.summary or f"The Soviet side answers on the {move.track} track: {move.answer}.",
+            track=move.track,
+            answer=move.answer,
+            terms=move.terms,
+            channel=move.channel,
+        )
+    if isinstance(move, AlliedAnswer):
+        return ev.AlliedAnswerReceived(
+            **common,
+            actor=move.actor or move.ally,
+            summary=move.summary or f"{move.ally} answers the consultation: {move.answer}.",
+            ally=move.ally,
+            answer=move.answer,
+            terms=move.terms,
+        )
+    return ev.IncidentOccurred(
+        **common,
+        actor=move.actor or "unknown",
+        summary=move.summary or f"Incident: {move.incident.replace('_', ' ')} ({move.subject}).",
+        kind=move.incident,
+        subject=move.subject,
+    )
