@@ -280,12 +280,22 @@ async def status(timeline_id: Annotated[str, typer.Argument(help="the run's work
     out.print(f"[bold]{timeline_id}[/bold]: {current.timeline} v{current.version}, {run_status}")
     out.print(f"  clock    {clock:%a %d %b %Y %H:%M %Z}" + ("  (paused)" if current.paused else ""))
     out.print(f"  pace     {current.pace}")
-    out.print(f"  events   {current.last_seq} of {current.total_events}")
+    out.print(f"  events   {current.last_seq}")
     defcon = ", ".join(f"{k} {v}" for k, v in world.defcon.items())
     out.print(f"  DEFCON   {defcon}")
     out.print(
         f"  quarantine {world.quarantine}; missiles {world.missiles}; outcome {world.outcome or 'none'}"
     )
+    if world.allies:
+        out.print("  allies   " + ", ".join(f"{ally} {result}" for ally, result in world.allies.items()))
+    if world.tracks:
+        out.print("  tracks   " + ", ".join(f"{track} {status}" for track, status in world.tracks.items()))
+    if world.escalation_rung or world.alliance_cohesion < 1:
+        out.print(
+            f"  escalation {world.escalation_rung or 'none'}; alliance cohesion {world.alliance_cohesion:g}"
+        )
+    for reason in current.rejected_moves:
+        out.print(f"  refused move: {reason}", markup=False)
 
 
 def _signal_command(name: str, help_text: str) -> None:

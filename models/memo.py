@@ -12,12 +12,13 @@ touches their interests (3a); breaking them is recorded and costs alliance cohes
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from models import events as ev
 from models.engine import Command, Emit, Parallel, Post, Process, Receive, Received, Scheduler, Sleep
 from models.moves import AlliedAnswer, SovietReply
 from models.plan import Ally, PlanDefinition, Track
+from models.washington import to_washington
 
 MEMO = ("FRUS 1961-63 v11 d89",)
 US = "United States"
@@ -42,7 +43,11 @@ class MemoPlan:
 
     @property
     def now(self) -> datetime:
-        return self.world.now
+        return to_washington(self.world.now)
+
+    def after(self, duration: timedelta) -> datetime:
+        """An instant `duration` from now, in Washington time (EDT or EST as it then was)."""
+        return to_washington(self.world.now + duration)
 
     def _event(
         self, factory: Callable[..., ev.DomainEvent], step: str, summary: str, **fields: object
@@ -55,7 +60,7 @@ class MemoPlan:
     def run(self) -> Process:
         plan = self.plan
         yield Sleep(plan.starts_at)
-        deadline = self.now + plan.deadline
+        deadline = self.after(plan.deadline)
         yield from self.set_the_stage()
         yield Parallel(tuple(self.consult(ally) for ally in plan.allies))
         yield self._event(
@@ -105,7 +110,7 @@ class MemoPlan:
     # --- 7a: allied consultation ----------------------------------------------------------
 
     def consult(self, ally: Ally) -> Process:
-        deadline = self.now + ally.deadline
+        deadline = self.after(ally.deadline)
         yield self._event(
             ev.ConsultationOpened,
             "7a",
@@ -137,13 +142,13 @@ class MemoPlan:
                 channel=track.channel,
                 sender="President Kennedy",
                 recipient="Chairman Khrushchev",
-                arrives_at=self.now + self.plan.transit[track.channel],
+                arrives_at=self.after(self.plan.transit[track.channel]),
                 terms=terms,
             )
         )
 
     def negotiate(self, track: Track) -> Process:
-        closes_at = self.now + track.deadline
+        closes_at = self.after(track.deadline)
         yield self._event(
             ev.TrackOpened,
             track.step,
@@ -285,11 +290,12 @@ class MemoPlan:
         )
         for index, rung in enumerate(self.plan.ladder):
             if index:
-                yield Sleep(self.now + rung.after)
-                if self.world.state.outcome is not None:
+                yield Sleep(self.after(rung.after))
+                if self.world.state.outcome == "negotiated_withdrawal":
                     return  # the Cuba track settled under pressure (paragraph 1: both at once)
             label = rung.rung.replace("_", " ")
             if rung.military_action:
+                first = self.world.state.outcome is None
                 yield self._event(
                     ev.MilitaryActionOrdered,
                     "2b",
@@ -297,9 +303,10 @@ class MemoPlan:
                     rung=rung.rung,
                     actor="President Kennedy",
                 )
-                for track in self.plan.tracks:
-                    yield Post(mailbox_of_track(track.id), CLOSE)
-                return
+                if first:
+                    for track in self.plan.tracks:
+                        yield Post(mailbox_of_track(track.id), CLOSE)
+                continue
             yield self._event(
                 ev.EscalationRungReached, "2b", f"US pressure on Cuba rises: {label}.", rung=rung.rung
             )

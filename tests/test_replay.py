@@ -6,6 +6,7 @@ already running or stored: guard the change with `workflow.patched`, do not re-r
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,8 @@ def test_every_shipped_timeline_has_stored_histories() -> None:
 
 @pytest.mark.parametrize("path", STORED, ids=[p.stem for p in STORED])
 async def test_a_stored_history_replays_without_non_determinism(path: Path) -> None:
-    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    stored = json.loads(path.read_text())
+    history = WorkflowHistory.from_json(stored["workflow_id"], stored["history"])
     replayer = Replayer(
         workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=WORKFLOW_RUNNER
     )

@@ -34,7 +34,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.simulation import build, initial_state
     from models.state import WorldState, apply
-    from models.washington import next_midnight, washington_date
+    from models.washington import next_midnight, to_washington, washington_date
     from workflows.exchange import AlliedConsultationWorkflow, NegotiationTrackWorkflow
 
 # Bounded so one activity payload stays small whatever the timeline's length.
@@ -149,7 +149,7 @@ class TimelineWorkflow:
         if self._wait is None:
             return self._clock
         started, clock, target = self._wait
-        return min(target, clock + self._run.pace.simulated_span(workflow.now() - started))
+        return to_washington(min(target, clock + self._run.pace.simulated_span(workflow.now() - started)))
 
     # --- effects: the event store, message delivery, the children ---------------------------
 

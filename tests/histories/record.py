@@ -60,9 +60,31 @@ async def _paused_and_stepped(client: Client, name: str) -> Handle:
     return handle
 
 
+async def _analyst_moves(client: Client, name: str) -> Handle:
+    """Started paused; one move by update, one by signal, one refused; then resumed."""
+    handle = await start_timeline(
+        client,
+        load_timeline(name),
+        parse_pace("instant"),
+        f"{name}-moves",
+        start_paused=True,
+        with_search_attributes=False,
+        task_queue=QUEUE,
+    )
+    incident = {"kind": "incident", "incident": "ship_turned_back", "subject": "Kimovsk"}
+    await handle.execute_update(TimelineWorkflow.submit_move, incident)
+    await handle.signal(TimelineWorkflow.move, {**incident, "subject": "Yuri Gagarin"})
+    await handle.signal(TimelineWorkflow.move, {"kind": "rumour"})
+    while len((await handle.query(TimelineWorkflow.progress)).rejected_moves) < 1:
+        await asyncio.sleep(0.05)
+    await handle.signal(TimelineWorkflow.resume)
+    return handle
+
+
 SCENARIOS: dict[str, Callable[[Client, str], Awaitable[Handle]]] = {
     "instant": _instant,
     "stepped": _paused_and_stepped,
+    "moves": _analyst_moves,
 }
 
 
@@ -79,7 +101,9 @@ async def main() -> None:
                     await handle.result()
                     history = await handle.fetch_history()
                     path = HERE / f"{name}.{scenario}.json"
-                    path.write_text(json.dumps(json.loads(history.to_json()), indent=1) + "\n")
+                    # The id goes with the history: the children's ids are derived from it.
+                    stored = {"workflow_id": handle.id, "history": json.loads(history.to_json())}
+                    path.write_text(json.dumps(stored, indent=1) + "\n")
                     print(f"wrote {path.relative_to(HERE.parent.parent)} ({len(history.events)} events)")
     finally:
         (HERE / ".scratch.sqlite3").unlink(missing_ok=True)
