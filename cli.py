@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sys
@@ -14,12 +15,13 @@ from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
-from temporalio.client import WorkflowFailureError
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.event_store import EventStore
 from models.events import DomainEvent, event_to_json
+from models.memo import outline
 from models.pace import INSTANT, Pace, PaceError, parse_pace
 from models.run import Progress as TimelineProgress
 from models.simulation import initial_state, simulate
@@ -33,7 +35,7 @@ from service.logs import configure_logging
 from service.runs import follow, new_timeline_id, progress, start_timeline
 from service.session import connect_running, register_search_attributes, session
 from service.settings import event_store_path
-from timelines.loader import UnknownTimeline, catalogue_names, load_timeline
+from timelines.loader import UnknownTimeline, catalogue_names, load_plan, load_timeline
 from timelines.primary_sources import find_source, shipped_citations
 from timelines.safe_yaml import FileProblems
 from workflows.timeline import TimelineWorkflow
@@ -218,6 +220,22 @@ def _progress_bar(
 
 
 @app.command()
+def plan(name: Annotated[str, typer.Argument(help="a plan in the catalogue")] = "memo") -> None:
+    """Print a plan's steps in order, with the memo paragraph each carries out."""
+    try:
+        definition = load_plan(name)
+    except (UnknownTimeline, FileProblems) as exc:
+        fail(str(exc).strip("'\""))
+    out.print(
+        f"[bold]{definition.title}[/bold]  "
+        f"({definition.id} v{definition.version}; {', '.join(definition.sources)})"
+    )
+    width = max(len(step) for step, _ in outline(definition))
+    for step, text in outline(definition):
+        out.print(f"  [cyan]{step:<{width}}[/cyan]  {text}", markup=True, highlight=False)
+
+
+@app.command()
 @run_async
 async def replay(
     timeline: Annotated[str, typer.Argument(help="a timeline name (october-1962) or file")],
@@ -244,6 +262,34 @@ async def replay(
         f"[bold]{result.events} events[/bold] on timeline [bold]{run_id}[/bold]; "
         f"outcome: [bold]{result.state.outcome or 'none'}[/bold]"
     )
+
+
+app.command(name="run", help="Run a plan or a timeline durably through Temporal (as replay does).")(replay)
+
+
+@app.command(name="signal")
+@run_async
+async def send_move(
+    timeline_id: Annotated[str, typer.Argument(help="the run's workflow id")],
+    kind: Annotated[str, typer.Argument(help="soviet_reply, allied_answer or incident")],
+    payload: Annotated[str, typer.Option("--json", help="the move's fields as a JSON object")] = "{}",
+) -> None:
+    """Send a move to a running timeline; say whether it was taken, and if not, why."""
+    try:
+        fields = json.loads(payload)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"--json is not valid JSON: {exc.msg} at column {exc.colno}") from None
+    if not isinstance(fields, dict):
+        raise UserError("--json must be a JSON object")
+    client = await connect_running()
+    handle = client.get_workflow_handle_for(TimelineWorkflow.run, timeline_id)
+    try:
+        receipt = await handle.execute_update(TimelineWorkflow.submit_move, {**fields, "kind": kind})
+    except WorkflowUpdateFailedError as exc:
+        reason = exc.cause.message if isinstance(exc.cause, ApplicationError) else str(exc.cause)
+        fail(f"move refused: {reason}", status=1)
+    local = to_washington(receipt.at)
+    out.print(f"move accepted: {receipt.kind} at {local:%d %b %Y %H:%M} {local.tzname()}", markup=False)
 
 
 @app.command()

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from models import events as ev
 from models.engine import Command, Emit, Parallel, Post, Process, Receive, Received, Scheduler, Sleep
 from models.moves import AlliedAnswer, SovietReply
-from models.plan import Ally, PlanDefinition, Track
+from models.plan import Ally, PlanDefinition, Track, format_duration
 from models.washington import to_washington
 
 MEMO = ("FRUS 1961-63 v11 d89",)
@@ -310,3 +310,56 @@ class MemoPlan:
             yield self._event(
                 ev.EscalationRungReached, "2b", f"US pressure on Cuba rises: {label}.", rung=rung.rung
             )
+
+
+def outline(plan: PlanDefinition) -> list[tuple[str, str]]:
+    """The plan's steps in the order it takes them, each with its memo paragraph."""
+
+    def words(text: str) -> str:
+        return text.replace("_", " ")
+
+    steps = [
+        ("5a", "Make clear that if negotiations fail, early action will remove the weapons"),
+        (
+            "5b",
+            f"Seek an immediate allied decision in principle on a {plan.seaborne_force.name} "
+            f"({', '.join(plan.seaborne_force.members)})",
+        ),
+        ("5b", "Offer interim coverage with Polaris and other external forces"),
+        ("5b", "Urge Turkey and Italy to put their intent to phase out the IRBMs on the NAC record"),
+    ]
+    steps += [
+        ("7a", f"Consult {a.name}; wait {words(format_duration(a.deadline))} for its answer")
+        for a in plan.allies
+    ]
+    fallbacks = ", ".join(words(level) for level in plan.levels[1:])
+    steps.append(
+        ("7b", f"Then open negotiations at the {words(plan.levels[0])} level (fallbacks: {fallbacks})")
+    )
+    for track in plan.tracks:
+        ending = "its settlement ends the crisis" if track.settles_crisis else "kept apart from Cuba"
+        steps.append(
+            (
+                track.step,
+                f"{track.title} track: propose {', '.join(words(t) for t in track.proposal)} by "
+                f"{words(track.channel)} ({format_duration(plan.transit[track.channel])} in transit); "
+                f"open {format_duration(track.deadline)}; {ending}",
+            )
+        )
+    if plan.allied_interests and not plan.trade_allied_interests:
+        traded = ", ".join(f"{words(term)} ({ally})" for term, ally in plan.allied_interests.items())
+        steps.append(("3b", f"Never trade a pre-crisis allied interest: {traded}"))
+    steps.append(
+        (
+            "1b",
+            f"If the {plan.crisis_track.title} track fails, or {format_duration(plan.deadline)} pass without "
+            "settlement: escalate",
+        )
+    )
+    ladder = ", then ".join(
+        f"{words(r.rung)}{' (military action)' if r.military_action else ''}"
+        + (f" after {format_duration(r.after)}" if index else "")
+        for index, r in enumerate(plan.ladder)
+    )
+    steps.append(("2b", f"Escalation ladder: {ladder}"))
+    return steps

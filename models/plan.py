@@ -28,7 +28,8 @@ def _duration(value: object) -> object:
     return value
 
 
-def _format(value: timedelta) -> str:
+def format_duration(value: timedelta) -> str:
+    """A duration as a plan file writes it: 8h, 3d, 10m."""
     seconds = int(value.total_seconds())
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds % size == 0 and seconds >= size:
@@ -36,7 +37,7 @@ def _format(value: timedelta) -> str:
     return f"{seconds}s"
 
 
-Duration = Annotated[timedelta, BeforeValidator(_duration), PlainSerializer(_format, return_type=str)]
+Duration = Annotated[timedelta, BeforeValidator(_duration), PlainSerializer(format_duration, return_type=str)]
 
 
 class _Frozen(BaseModel):

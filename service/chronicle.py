@@ -23,10 +23,14 @@ def state_changes(before: WorldState, after: WorldState) -> list[str]:
     for label, old, new in (
         ("quarantine", before.quarantine, after.quarantine),
         ("missiles in Cuba", before.missiles, after.missiles),
+        ("negotiations", before.negotiation_level, after.negotiation_level),
+        ("escalation", before.escalation_rung, after.escalation_rung),
         ("outcome", before.outcome, after.outcome),
     ):
         if old != new:
             lines.append(f"{label}: {old or 'none'} -> {new}")
+    if after.alliance_cohesion != before.alliance_cohesion:
+        lines.append(f"alliance cohesion: {before.alliance_cohesion:g} -> {after.alliance_cohesion:g}")
     for country, status in after.jupiters.items():
         if before.jupiters.get(country) != status:
             lines.append(f"Jupiters in {country}: {before.jupiters.get(country)} -> {status}")
@@ -54,7 +58,8 @@ class Chronicle:
             self.console.print()
             self.console.rule(f"[bold]{local:%A} {day.day} {local:%B %Y}[/bold]", align="left")
         before, self.state = self.state, apply(self.state, event)
-        lines = [f"[bold]{escape(event.actor)}[/bold]: {escape(event.summary)}"]
+        paragraph = f"[magenta]¶{event.step}[/magenta] " if event.step else ""
+        lines = [f"{paragraph}[bold]{escape(event.actor)}[/bold]: {escape(event.summary)}"]
         if event.learned_at is not None:
             learned = to_washington(event.learned_at)
             lines.append(f"[dim]known in Washington {learned:%d %b %H:%M} {learned.tzname()}[/dim]")

@@ -147,3 +147,53 @@ def test_start_status_pause_and_step_against_excomm_server(home: Path, running_s
     assert [json.loads(line)["seq"] for line in events.stdout.splitlines()] == [1, 2, 3]
     again = excomm("start", FIXTURE, "--id", "lesson-1", home=home)
     assert again.returncode == 2 and "already running" in again.stderr
+
+
+def _chronicle(home: Path, timeline_id: str) -> list[dict[str, object]]:
+    done = excomm("events", timeline_id, "--format", "jsonl", home=home)
+    return [json.loads(line) for line in done.stdout.splitlines()]
+
+
+def test_a_move_by_excomm_signal_and_by_the_temporal_cli_has_the_same_effect(
+    home: Path, running_server: str
+) -> None:
+    accept = {"track": "cuba", "answer": "accept", "at": "1962-10-30T15:00-05:00"}
+    for run in ("by-excomm", "by-temporal"):
+        assert excomm("start", "memo", "--id", run, "--paused", home=home).returncode == 0
+    sent = excomm("signal", "by-excomm", "soviet_reply", "--json", json.dumps(accept), home=home)
+    assert sent.returncode == 0, sent.stderr
+    assert sent.stdout.strip() == "move accepted: soviet_reply at 30 Oct 1962 15:00 EST"
+    temporal = str(Path(sys.executable).parent / "temporal")
+    subprocess.run(
+        [
+            temporal,
+            "workflow",
+            "signal",
+            "--address",
+            running_server,
+            "--workflow-id",
+            "by-temporal",
+            "--name",
+            "move",
+            "--input",
+            json.dumps({"kind": "soviet_reply", **accept}),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+
+    refused = excomm("signal", "by-excomm", "soviet_reply", "--json", '{"track": "cuba"}', home=home)
+    assert refused.returncode == 1
+    assert refused.stderr == "excomm: error: move refused: missing field 'answer'\n"
+    garbled = excomm("signal", "by-excomm", "soviet_reply", "--json", "{track: cuba}", home=home)
+    assert garbled.returncode == 2 and garbled.stderr.startswith("excomm: error: --json is not valid JSON")
+
+    for run in ("by-excomm", "by-temporal"):
+        assert excomm("resume", run, home=home).returncode == 0
+    for _ in range(200):  # the runs finish in well under a second once resumed
+        status = [excomm("status", run, home=home).stdout for run in ("by-excomm", "by-temporal")]
+        if all("completed" in s for s in status):
+            break
+    assert all("outcome negotiated_withdrawal" in s for s in status), status
+    assert _chronicle(home, "by-excomm") == _chronicle(home, "by-temporal")

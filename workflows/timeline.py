@@ -19,6 +19,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from models import events as ev
@@ -41,10 +42,11 @@ with workflow.unsafe.imports_passed_through():
 RECORD_BATCH = 50
 
 
-def _activity(name: str, *args: Any) -> Awaitable[Any]:
+def _activity(name: str, *args: Any, summary: str) -> Awaitable[Any]:
     return workflow.execute_activity(
         name,
         args=args,
+        summary=summary,
         start_to_close_timeout=timedelta(seconds=10),
         retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10)),
     )
@@ -88,7 +90,7 @@ class TimelineWorkflow:
                 if len(self._unrecorded) >= RECORD_BATCH:
                     await self._record()
         await self._record()
-        await asyncio.gather(*self._effects, *self._children.values())
+        await asyncio.gather(*self._effects, *(self._ended(child) for child in self._children.values()))
         self._finished = True
         self._log("timeline finished", outcome=self._state.outcome)
         return TimelineResult(timeline=run.timeline.id, events=len(self._events), state=self._state)
@@ -163,7 +165,8 @@ class TimelineWorkflow:
             initial=self._run.timeline.initial,
             events=tuple(self._unrecorded),
         )
-        await _activity("record_events", batch)
+        first, last = batch.events[0], batch.events[-1]
+        await _activity("record_events", batch, summary=f"record events {first.seq}-{last.seq}")
         self._unrecorded = []
 
     def _mirror(self, event: ev.DomainEvent) -> None:
@@ -178,6 +181,7 @@ class TimelineWorkflow:
                         event.message_id,
                         event.channel,
                         event.at,
+                        summary=f"{event.step}: deliver {event.message_id} by {event.channel}",
                     )
                 )
             )
@@ -230,6 +234,13 @@ class TimelineWorkflow:
         # Chained, so a child sees its replies before its close, in the timeline's order.
         self._children[key] = asyncio.ensure_future(send(opened))
 
+    @staticmethod
+    async def _ended(child: Awaitable[Any]) -> None:
+        # The last signal sent, wait for the child itself to end: the timeline never
+        # finishes while one of its exchanges is still open.
+        handle = await child
+        await handle
+
     # --- analysts' moves --------------------------------------------------------------------
 
     def _admissible(self, payload: Any) -> Move:
@@ -276,7 +287,10 @@ class TimelineWorkflow:
 
     @workflow.update(name="submit_move")
     def submit_move(self, payload: dict[str, Any]) -> MoveReceipt:
-        move = self._admissible(payload)
+        try:
+            move = self._admissible(payload)
+        except InvalidMove as exc:  # the validator has already refused it; never fail the task
+            raise ApplicationError(str(exc), type="InvalidMove") from None
         self._live.append(move)
         assert move.at is not None
         return MoveReceipt(kind=move.kind, at=move.at)
@@ -284,7 +298,10 @@ class TimelineWorkflow:
     @submit_move.validator
     def _validate_move(self, payload: dict[str, Any]) -> None:
         # Runs before the update is accepted: a refused move never reaches history.
-        self._admissible(payload)
+        try:
+            self._admissible(payload)
+        except InvalidMove as exc:
+            raise ApplicationError(str(exc), type="InvalidMove") from None
 
     # --- the educator's controls --------------------------------------------------------------
 
