@@ -40,6 +40,7 @@ async def start_timeline(
         TimelineRun(timeline=definition, pace=pace, start_paused=start_paused),
         id=timeline_id,
         task_queue=task_queue,
+        static_summary=f"{definition.title} (v{definition.version}, pace {pace})",
         search_attributes=(
             search_attributes.for_timeline(definition.id, definition.version)
             if with_search_attributes

@@ -43,6 +43,23 @@ def test_replay_prints_the_chronicle_day_by_day_and_records_every_event(home: Pa
     assert len(recorded) > 100
 
 
+def test_run_memo_with_no_moves_escalates_to_military_action(home: Path) -> None:
+    done = excomm("run", "memo", home=home)
+    assert done.returncode == 0, done.stderr
+    assert "outcome: military_action" in done.stdout
+    assert "¶1b" in done.stdout and "¶2b" in done.stdout
+    assert "escalation: pol_embargo -> air_strike" in done.stdout
+
+
+def test_plan_prints_the_steps_in_order_with_their_paragraphs(home: Path) -> None:
+    done = excomm("plan", home=home)
+    assert done.returncode == 0, done.stderr
+    paragraphs = [line.split()[0] for line in done.stdout.splitlines()[1:]]
+    order = [p for i, p in enumerate(paragraphs) if p not in paragraphs[:i]]
+    assert order[:5] == ["5a", "5b", "7a", "7b", "6"]
+    assert order[-2:] == ["1b", "2b"]
+
+
 def test_events_as_jsonl_carry_seq_instant_type_actor_summary_and_sources(home: Path) -> None:
     done = excomm("events", "october-1962", "--format", "jsonl", home=home)
     assert done.returncode == 0, done.stderr

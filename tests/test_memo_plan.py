@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import pytest
@@ -23,6 +23,7 @@ from models.plan import PlanDefinition
 from models.simulation import initial_state, simulate
 from models.state import fold
 from models.timeline import TimelineDefinition
+from models.washington import to_washington
 from service.runs import start_timeline
 from timelines.loader import load_plan
 from worker import build_worker
@@ -230,3 +231,21 @@ async def test_4_a_refused_summit_falls_back_to_foreign_ministers(
     events = await _durable(time_skipping, _timeline([move]), store)
     (changed,) = _of(events, ev.NegotiationLevelChanged)
     assert (changed.level, changed.step) == ("foreign_ministers", "4")
+
+
+async def test_history_drives_the_plan_to_a_negotiated_withdrawal_on_28_october(
+    time_skipping: WorkflowEnvironment, store: EventStore, october: TimelineDefinition
+) -> None:
+    events = await _durable(time_skipping, october, store)
+    first = {}
+    for event in events:
+        if event.step and event.step not in first:
+            first[event.step] = event.seq
+    assert max(first["5a"], first["5b"]) < first["7a"] < first["7b"]
+    (deal,) = [e for e in _of(events, ev.AgreementReached) if e.outcome]
+    assert deal.outcome == "negotiated_withdrawal"
+    assert to_washington(deal.at).date() == date(1962, 10, 28)
+    (declined,) = [e for e in _of(events, ev.CounterProposalAnswered) if e.declined_terms]
+    assert declined.declined_terms == ("jupiters_withdrawn_from_turkey",)  # the 27 Oct broadcast
+    settled = {e.track for e in _of(events, ev.TrackSettled)}
+    assert settled == {"cuba", "safeguards", "test-ban"}  # hotline 1963, test-ban treaty 1963
