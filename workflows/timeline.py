@@ -65,6 +65,7 @@ class TimelineWorkflow:
         self._step_until: datetime | None = None
         self._unrecorded: list[ev.DomainEvent] = []
         self._finished = False
+        self._holding = False
         self._live: list[Move] = []
         self._rejected: list[str] = []
         self._wait: tuple[datetime, datetime, datetime] | None = None  # real start, clock, target
@@ -121,9 +122,11 @@ class TimelineWorkflow:
             if self._paused:
                 await self._record()
                 self._log("paused")
+                self._holding = True  # what observers call paused: recorded, and waiting
                 await workflow.wait_condition(
                     lambda: not self._paused or self._step_until is not None or bool(self._live)
                 )
+                self._holding = False
                 continue
             if self._run.pace.mode == "instant":
                 self._clock = target
@@ -351,7 +354,7 @@ class TimelineWorkflow:
             version=self._run.timeline.version,
             pace=str(self._run.pace),
             clock=self._current_clock(),
-            paused=self._paused and self._step_until is None,
+            paused=self._holding,
             last_seq=self._events[-1].seq if self._events else 0,
             finished=self._finished,
             rejected_moves=tuple(self._rejected),
