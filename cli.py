@@ -14,6 +14,7 @@ from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn
 from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
@@ -21,7 +22,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.event_store import EventStore
 from models.events import DomainEvent, event_to_json
-from models.memo import outline
+from models.outline import outline
 from models.pace import INSTANT, Pace, PaceError, parse_pace
 from models.run import Progress as TimelineProgress
 from models.simulation import initial_state, simulate
@@ -230,9 +231,10 @@ def plan(name: Annotated[str, typer.Argument(help="a plan in the catalogue")] = 
         f"[bold]{definition.title}[/bold]  "
         f"({definition.id} v{definition.version}; {', '.join(definition.sources)})"
     )
-    width = max(len(step) for step, _ in outline(definition))
-    for step, text in outline(definition):
-        out.print(f"  [cyan]{step:<{width}}[/cyan]  {text}", markup=True, highlight=False)
+    lines = outline(definition)
+    width = max(len(paragraph) for _, paragraph, _ in lines)
+    for depth, paragraph, text in lines:
+        out.print(f"  [cyan]{paragraph:<{width}}[/cyan]  {'  ' * depth}{escape(text)}", highlight=False)
 
 
 @app.command()

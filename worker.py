@@ -16,10 +16,10 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.event_store import EventStore
 from activities.recording import EventRecorder
 from service.settings import TASK_QUEUE, event_store_path
-from workflows.exchange import AlliedConsultationWorkflow, NegotiationTrackWorkflow
+from workflows.exchange import AlliedConsultationWorkflow, NegotiationTrackWorkflow, PlanPhaseWorkflow
 from workflows.timeline import TimelineWorkflow
 
-WORKFLOWS = [TimelineWorkflow, AlliedConsultationWorkflow, NegotiationTrackWorkflow]
+WORKFLOWS = [TimelineWorkflow, AlliedConsultationWorkflow, NegotiationTrackWorkflow, PlanPhaseWorkflow]
 
 # Our pure domain modules and pydantic are deterministic and side-effect free; passing
 # them through the sandbox avoids re-importing them for every workflow run.

@@ -56,8 +56,14 @@ class Sleep:
 
 @dataclass(frozen=True)
 class Receive:
-    mailbox: str
+    """The first item to arrive in any of the mailboxes, or None at the deadline."""
+
+    mailbox: str | tuple[str, ...]
     deadline: datetime
+
+    @property
+    def mailboxes(self) -> tuple[str, ...]:
+        return (self.mailbox,) if isinstance(self.mailbox, str) else self.mailbox
 
 
 @dataclass(frozen=True)
@@ -82,7 +88,7 @@ class _Task:
     parent: _Task | None = None
     waiting_children: int = 0
     wait_id: int = 0  # bumps on every wake, so a stale deadline entry is ignored
-    waiting_on: str | None = None
+    waiting_on: tuple[str, ...] = ()
 
 
 @dataclass(order=True)
@@ -188,16 +194,20 @@ class Scheduler:
             self._mailboxes.setdefault(box, deque()).append(item)
 
     def _wake(self, task: _Task, value: Received) -> None:
+        self._stop_waiting(task)
         task.wait_id += 1
-        task.waiting_on = None
         self._push(self.now, task=task, wait_id=task.wait_id, value=value)
+
+    def _stop_waiting(self, task: _Task) -> None:
+        for box in task.waiting_on:
+            if self._waiting.get(box) is task:
+                del self._waiting[box]
+        task.waiting_on = ()
 
     # --- running a process --------------------------------------------------------------
 
     def _step(self, task: _Task, value: Received) -> None:
-        if task.waiting_on is not None:  # a Receive's deadline passed
-            self._waiting.pop(task.waiting_on, None)
-            task.waiting_on = None
+        self._stop_waiting(task)  # if a Receive's deadline passed
         task.wait_id += 1
         while True:
             try:
@@ -214,12 +224,13 @@ class Scheduler:
                 self._push(max(command.until, self.now), task=task, wait_id=task.wait_id)
                 return
             elif isinstance(command, Receive):
-                queued = self._mailboxes.get(command.mailbox)
+                queued = next((q for box in command.mailboxes if (q := self._mailboxes.get(box))), None)
                 if queued:
                     value = queued.popleft()
                     continue
-                task.waiting_on = command.mailbox
-                self._waiting[command.mailbox] = task
+                task.waiting_on = command.mailboxes
+                for box in command.mailboxes:
+                    self._waiting[box] = task
                 self._push(max(command.deadline, self.now), task=task, wait_id=task.wait_id)
                 return
             elif isinstance(command, Parallel):

@@ -291,6 +291,24 @@ class EscalationRungReached(_Event):
     rung: str
 
 
+class PhaseStarted(_Event):
+    type: Literal["phase_started"] = "phase_started"
+    phase: str
+    title: str
+
+
+class PhaseEnded(_Event):
+    type: Literal["phase_ended"] = "phase_ended"
+    phase: str
+
+
+class CrisisEnded(_Event):
+    """The plan's own `end` step, with the outcome it ends on."""
+
+    type: Literal["crisis_ended"] = "crisis_ended"
+    outcome: Outcome
+
+
 class MilitaryActionOrdered(_Event):
     type: Literal["military_action_ordered"] = "military_action_ordered"
     rung: str
@@ -331,7 +349,10 @@ DomainEvent = Annotated[
     | TrackClosed
     | PlanDeadlinePassed
     | EscalationRungReached
-    | MilitaryActionOrdered,
+    | MilitaryActionOrdered
+    | PhaseStarted
+    | PhaseEnded
+    | CrisisEnded,
     Field(discriminator="type"),
 ]
 

@@ -15,9 +15,24 @@ from collections.abc import Callable, Generator
 from datetime import datetime, timedelta
 
 from models import events as ev
+from models.conditions import holds, matches, pattern_mailbox
 from models.engine import Command, Emit, Parallel, Post, Process, Receive, Received, Scheduler, Sleep
+from models.events import EVENT_ADAPTER
 from models.moves import AlliedAnswer, SovietReply
-from models.plan import Ally, PlanDefinition, Track, format_duration
+from models.plan import Ally, PlanDefinition, Track
+from models.steps import (
+    ActionStep,
+    ChoiceStep,
+    ConsultStep,
+    EndStep,
+    EscalateStep,
+    LevelsStep,
+    NegotiateStep,
+    ParallelStep,
+    PhaseStep,
+    Step,
+    WaitStep,
+)
 from models.washington import to_washington
 
 MEMO = ("FRUS 1961-63 v11 d89",)
@@ -40,6 +55,8 @@ class MemoPlan:
         self.plan = plan
         self.world = world
         self._messages = 0
+        self.deadline = plan.starts_at + plan.deadline
+        self.ended = False  # an `end` step ends every branch of the plan
 
     @property
     def now(self) -> datetime:
@@ -50,62 +67,88 @@ class MemoPlan:
         return to_washington(self.world.now + duration)
 
     def _event(
-        self, factory: Callable[..., ev.DomainEvent], step: str, summary: str, **fields: object
+        self, factory: Callable[..., ev.DomainEvent], step: str | None, summary: str, **fields: object
     ) -> Emit:
         fields.setdefault("actor", US)
         return Emit(factory(at=self.now, step=step, summary=summary, sources=MEMO, **fields))
 
-    # --- the whole plan -----------------------------------------------------------------
+    # --- the interpreter ------------------------------------------------------------------
 
     def run(self) -> Process:
-        plan = self.plan
-        yield Sleep(plan.starts_at)
-        deadline = self.after(plan.deadline)
-        yield from self.set_the_stage()
-        yield Parallel(tuple(self.consult(ally) for ally in plan.allies))
-        yield self._event(
-            ev.NegotiationsOpened,
-            "7b",
-            f"Allies consulted, the United States opens negotiations with the Soviet Union at the "
-            f"{plan.levels[0].replace('_', ' ')} level.",
-            level=plan.levels[0],
-        )
-        yield Parallel(
-            (
-                *(self.negotiate(track) for track in plan.tracks),
-                self.keep_level(deadline),
-                self.escalate_if_needed(deadline),
-            )
-        )
+        yield Sleep(self.plan.starts_at)
+        self.deadline = self.after(self.plan.deadline)
+        yield from self.sequence(self.plan.steps)
 
-    def set_the_stage(self) -> Process:
-        force = self.plan.seaborne_force
+    def sequence(self, steps: tuple[Step, ...]) -> Process:
+        for step in steps:
+            if self.ended:
+                return
+            yield from self.perform(step)
+
+    def perform(self, step: Step) -> Process:
+        if isinstance(step, ActionStep):
+            yield Emit(
+                EVENT_ADAPTER.validate_python(
+                    {
+                        "type": step.event,
+                        "at": self.now,
+                        "step": step.step,
+                        "actor": step.actor,
+                        "summary": step.summary,
+                        "sources": self.plan.sources,
+                        **step.fields,
+                    }
+                )
+            )
+        elif isinstance(step, ParallelStep):
+            yield Parallel(tuple(self.sequence(branch) for branch in step.branches))
+        elif isinstance(step, ConsultStep):
+            yield from self.consult(Ally(name=step.ally, deadline=step.deadline))
+        elif isinstance(step, NegotiateStep):
+            yield from self.negotiate(self.plan.track(step.track))
+        elif isinstance(step, LevelsStep):
+            yield from self.keep_level(self.deadline)
+        elif isinstance(step, EscalateStep):
+            yield from self.escalate_if_needed(self.deadline)
+        elif isinstance(step, PhaseStep):
+            yield from self.phase(step)
+        elif isinstance(step, WaitStep):
+            yield from self.wait(step)
+        elif isinstance(step, ChoiceStep):
+            chosen = next((case.then for case in step.when if holds(case.if_, self.world.state)), step.else_)
+            yield from self.sequence(chosen)
+        elif isinstance(step, EndStep):
+            yield from self.end(step)
+
+    def phase(self, step: PhaseStep) -> Process:
         yield self._event(
-            ev.ResolveDeclared,
-            "5a",
-            "Washington makes clear that if negotiations fail it will act early to remove the "
-            "offensive weapons from Cuba.",
-            actor="President Kennedy",
+            ev.PhaseStarted, step.step, f"Phase: {step.title}.", phase=step.id, title=step.title
         )
-        yield self._event(
-            ev.AlliedDecisionSought,
-            "5b",
-            f"The United States asks its allies for an immediate decision in principle on a {force.name}.",
-            force=force.name,
-            members=force.members,
-        )
-        yield self._event(
-            ev.PolarisCoverageOffered,
-            "5b",
-            "Washington says it will provide interim coverage with Polaris and other external forces.",
-        )
-        yield self._event(
-            ev.IrbmPhaseOutUrged,
-            "5b",
-            "Turkey and Italy are urged to put quietly on the NAC record their intent to phase out "
-            "the IRBMs.",
-            countries=("Turkey", "Italy"),
-        )
+        yield from self.sequence(step.steps)
+        yield self._event(ev.PhaseEnded, step.step, f"End of phase: {step.title}.", phase=step.id)
+
+    def wait(self, step: WaitStep) -> Process:
+        until = self.after(step.deadline)
+        boxes = tuple(dict.fromkeys(pattern_mailbox(p) for p in step.for_))
+        while True:
+            item = yield Receive(boxes, until)
+            if item is None or item == CLOSE:
+                yield from self.sequence(step.timeout)
+                return
+            if not isinstance(item, str) and any(matches(p, item) for p in step.for_):
+                yield from self.sequence(step.then)
+                return
+
+    def end(self, step: EndStep) -> Process:
+        if step.outcome == "military_action":
+            yield self._event(
+                ev.MilitaryActionOrdered, step.step, step.summary, rung=step.rung, actor="President Kennedy"
+            )
+        else:
+            yield self._event(ev.CrisisEnded, step.step, step.summary, outcome=step.outcome)
+        self.ended = True
+        for track in self.plan.tracks:
+            yield Post(mailbox_of_track(track.id), CLOSE)
 
     # --- 7a: allied consultation ----------------------------------------------------------
 
@@ -291,7 +334,7 @@ class MemoPlan:
         for index, rung in enumerate(self.plan.ladder):
             if index:
                 yield Sleep(self.after(rung.after))
-                if self.world.state.outcome == "negotiated_withdrawal":
+                if self.world.state.outcome == "negotiated_withdrawal" or self.ended:
                     return  # the Cuba track settled under pressure (paragraph 1: both at once)
             label = rung.rung.replace("_", " ")
             if rung.military_action:
@@ -310,56 +353,3 @@ class MemoPlan:
             yield self._event(
                 ev.EscalationRungReached, "2b", f"US pressure on Cuba rises: {label}.", rung=rung.rung
             )
-
-
-def outline(plan: PlanDefinition) -> list[tuple[str, str]]:
-    """The plan's steps in the order it takes them, each with its memo paragraph."""
-
-    def words(text: str) -> str:
-        return text.replace("_", " ")
-
-    steps = [
-        ("5a", "Make clear that if negotiations fail, early action will remove the weapons"),
-        (
-            "5b",
-            f"Seek an immediate allied decision in principle on a {plan.seaborne_force.name} "
-            f"({', '.join(plan.seaborne_force.members)})",
-        ),
-        ("5b", "Offer interim coverage with Polaris and other external forces"),
-        ("5b", "Urge Turkey and Italy to put their intent to phase out the IRBMs on the NAC record"),
-    ]
-    steps += [
-        ("7a", f"Consult {a.name}; wait {words(format_duration(a.deadline))} for its answer")
-        for a in plan.allies
-    ]
-    fallbacks = ", ".join(words(level) for level in plan.levels[1:])
-    steps.append(
-        ("7b", f"Then open negotiations at the {words(plan.levels[0])} level (fallbacks: {fallbacks})")
-    )
-    for track in plan.tracks:
-        ending = "its settlement ends the crisis" if track.settles_crisis else "kept apart from Cuba"
-        steps.append(
-            (
-                track.step,
-                f"{track.title} track: propose {', '.join(words(t) for t in track.proposal)} by "
-                f"{words(track.channel)} ({format_duration(plan.transit[track.channel])} in transit); "
-                f"open {format_duration(track.deadline)}; {ending}",
-            )
-        )
-    if plan.allied_interests and not plan.trade_allied_interests:
-        traded = ", ".join(f"{words(term)} ({ally})" for term, ally in plan.allied_interests.items())
-        steps.append(("3b", f"Never trade a pre-crisis allied interest: {traded}"))
-    steps.append(
-        (
-            "1b",
-            f"If the {plan.crisis_track.title} track fails, or {format_duration(plan.deadline)} pass without "
-            "settlement: escalate",
-        )
-    )
-    ladder = ", then ".join(
-        f"{words(r.rung)}{' (military action)' if r.military_action else ''}"
-        + (f" after {format_duration(r.after)}" if index else "")
-        for index, r in enumerate(plan.ladder)
-    )
-    steps.append(("2b", f"Escalation ladder: {ladder}"))
-    return steps

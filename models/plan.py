@@ -7,37 +7,13 @@ a halved deadline) without touching the engine (models.memo) that carries it out
 
 from __future__ import annotations
 
-import re
-from datetime import timedelta
-from typing import Annotated
+from collections.abc import Iterator
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from models.durations import Duration
 from models.events import WashingtonTime
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
-
-def _duration(value: object) -> object:
-    if isinstance(value, str):
-        match = _DURATION.match(value)
-        if not match:
-            raise ValueError(f"{value!r} is not a duration such as 10m, 8h, 3d")
-        return timedelta(**{_UNITS[match.group(2)]: float(match.group(1))})
-    return value
-
-
-def format_duration(value: timedelta) -> str:
-    """A duration as a plan file writes it: 8h, 3d, 10m."""
-    seconds = int(value.total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds % size == 0 and seconds >= size:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
-
-
-Duration = Annotated[timedelta, BeforeValidator(_duration), PlainSerializer(format_duration, return_type=str)]
+from models.steps import ChoiceStep, ConsultStep, ParallelStep, PhaseStep, Step, WaitStep
 
 
 class _Frozen(BaseModel):
@@ -45,7 +21,7 @@ class _Frozen(BaseModel):
 
 
 class Ally(_Frozen):
-    """An ally or forum consulted under 7a, and how long the plan waits for its answer."""
+    """An ally or forum consulted under 7a (a `consult` step), and how long it is given."""
 
     name: str = Field(min_length=1)
     deadline: Duration
@@ -71,11 +47,6 @@ class Rung(_Frozen):
     military_action: bool = False
 
 
-class SeaborneForce(_Frozen):
-    name: str
-    members: tuple[str, ...]
-
-
 class PlanDefinition(_Frozen):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
     version: int = Field(ge=1)
@@ -84,8 +55,6 @@ class PlanDefinition(_Frozen):
     sources: tuple[str, ...] = Field(min_length=1)
     starts_at: WashingtonTime
     deadline: Duration = Field(description="after it, escalate: 'speed is of the essence' (7)")
-    seaborne_force: SeaborneForce
-    allies: tuple[Ally, ...] = Field(min_length=1)
     levels: tuple[str, ...] = Field(min_length=1, description="summit first, then the fallbacks (4)")
     tracks: tuple[Track, ...] = Field(min_length=1)
     transit: dict[str, Duration] = Field(description="how long a message takes, by channel")
@@ -97,6 +66,7 @@ class PlanDefinition(_Frozen):
         default=False, description="accept terms that trade an allied interest (breaks 3b)"
     )
     cohesion_cost: float = Field(default=0.25, ge=0, le=1)
+    steps: tuple[Step, ...] = Field(min_length=1, description="what the plan does, in order")
 
     @model_validator(mode="after")
     def _consistent(self) -> PlanDefinition:
@@ -115,3 +85,31 @@ class PlanDefinition(_Frozen):
     @property
     def crisis_track(self) -> Track:
         return next(t for t in self.tracks if t.settles_crisis)
+
+    def track(self, track_id: str) -> Track:
+        return next(t for t in self.tracks if t.id == track_id)
+
+    @property
+    def allies(self) -> tuple[Ally, ...]:
+        """Every ally or forum the plan consults, in the order of its steps."""
+        return tuple(
+            Ally(name=s.ally, deadline=s.deadline) for s in walk(self.steps) if isinstance(s, ConsultStep)
+        )
+
+
+def walk(steps: tuple[Step, ...]) -> Iterator[Step]:
+    """Every step of a plan, depth first, in the order they are written."""
+    for step in steps:
+        yield step
+        if isinstance(step, ParallelStep):
+            for branch in step.branches:
+                yield from walk(branch)
+        elif isinstance(step, PhaseStep):
+            yield from walk(step.steps)
+        elif isinstance(step, WaitStep):
+            yield from walk(step.then)
+            yield from walk(step.timeout)
+        elif isinstance(step, ChoiceStep):
+            for case in step.when:
+                yield from walk(case.then)
+            yield from walk(step.else_)

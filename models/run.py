@@ -33,7 +33,7 @@ class ExchangeOpened(BaseModel):
     party: str
     step: str
     opened_at: AwareDatetime
-    deadline: AwareDatetime
+    deadline: AwareDatetime | None
     real_timeout_s: float | None = Field(description="the deadline in wall time; none at instant pace")
 
 

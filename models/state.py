@@ -241,3 +241,8 @@ def _(event: ev.MilitaryActionOrdered, state: WorldState) -> dict[str, object]:
     if state.outcome is None:
         changes["outcome"] = "military_action"
     return changes
+
+
+@_changes.register
+def _(event: ev.CrisisEnded, state: WorldState) -> dict[str, object]:
+    return {"outcome": event.outcome} if state.outcome is None else {}

@@ -35,7 +35,7 @@ def _at(text: str) -> datetime:
 
 def _timeline(moves: Sequence[dict[str, Any]] = (), **plan_changes: Any) -> TimelineDefinition:
     memo = load_plan("memo")
-    plan = PlanDefinition.model_validate({**memo.model_dump(), **plan_changes})
+    plan = PlanDefinition.model_validate({**memo.model_dump(by_alias=True), **plan_changes})
     return TimelineDefinition(
         id="scenario",
         version=1,
@@ -150,11 +150,10 @@ async def test_3a_3b_trading_an_unconsulted_allys_interest_costs_cohesion(
         },
         {**REPLY, "answer": "accept", "at": "1962-10-28T09:00-05:00"},
     ]
-    definition = _timeline(
-        moves,
-        trade_allied_interests=True,
-        allies=[a.model_dump() for a in memo.allies if a.name != "Turkey"],  # Turkey never consulted
-    )
+    steps = memo.model_dump(by_alias=True)["steps"]
+    consult = next(step for step in steps if step["id"] == "consult-allies")
+    consult["branches"] = [b for b in consult["branches"] if b[0]["ally"] != "Turkey"]  # Turkey never asked
+    definition = _timeline(moves, trade_allied_interests=True, steps=steps)
     events = await _durable(time_skipping, definition, store)
     breaches = {(e.rule, e.ally) for e in _of(events, ev.ConstraintBreached)}
     assert breaches == {("3a", "Turkey"), ("3b", "Turkey")}

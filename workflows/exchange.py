@@ -65,3 +65,12 @@ class NegotiationTrackWorkflow(_Exchange):
     @workflow.run
     async def run(self, opened: ExchangeOpened) -> ExchangeRecord:
         return await self._hold(opened)
+
+
+@workflow.defn(name="PlanPhase")
+class PlanPhaseWorkflow(_Exchange):
+    """A `phase` of a plan: a named part of it, open until the plan has carried it out."""
+
+    @workflow.run
+    async def run(self, opened: ExchangeOpened) -> ExchangeRecord:
+        return await self._hold(opened)

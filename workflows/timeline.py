@@ -36,7 +36,7 @@ with workflow.unsafe.imports_passed_through():
     from models.simulation import build, initial_state
     from models.state import WorldState, apply
     from models.washington import next_midnight, to_washington, washington_date
-    from workflows.exchange import AlliedConsultationWorkflow, NegotiationTrackWorkflow
+    from workflows.exchange import AlliedConsultationWorkflow, NegotiationTrackWorkflow, PlanPhaseWorkflow
 
 # Bounded so one activity payload stays small whatever the timeline's length.
 RECORD_BATCH = 50
@@ -189,11 +189,13 @@ class TimelineWorkflow:
                 )
             )
         elif isinstance(event, ev.ConsultationOpened):
-            self._open_child(AlliedConsultationWorkflow.run, "7a", event.ally, event.at, event.deadline)
+            self._open_child("ally", "7a", event.ally, event.at, event.deadline)
         elif isinstance(event, ev.TrackOpened):
-            self._open_child(
-                NegotiationTrackWorkflow.run, event.step or "6", event.track, event.at, event.deadline
-            )
+            self._open_child("track", event.step or "6", event.track, event.at, event.deadline)
+        elif isinstance(event, ev.PhaseStarted):
+            self._open_child("phase", event.step or "phase", event.phase, event.at, None)
+        elif isinstance(event, ev.PhaseEnded):
+            self._signal_child(f"phase:{event.phase}", "close", "ended")
         elif isinstance(event, ev.SovietReplyReceived):
             self._signal_child(f"track:{event.track}", "reply", f"{event.answer}: {', '.join(event.terms)}")
         elif isinstance(event, ev.ConsultationClosed):
@@ -203,10 +205,15 @@ class TimelineWorkflow:
         elif isinstance(event, ev.TrackClosed):
             self._signal_child(f"track:{event.track}", "close", event.reason)
 
-    def _open_child(
-        self, run: Callable[..., Awaitable[Any]], step: str, party: str, at: datetime, deadline: datetime
-    ) -> None:
-        delay = self._run.pace.real_delay(deadline - at) if self._run.pace.mode != "instant" else None
+    def _open_child(self, kind: str, step: str, party: str, at: datetime, deadline: datetime | None) -> None:
+        """Start the child workflow that holds one ally's consultation, track or phase."""
+        runs: dict[str, Callable[..., Awaitable[Any]]] = {
+            "ally": AlliedConsultationWorkflow.run,
+            "track": NegotiationTrackWorkflow.run,
+            "phase": PlanPhaseWorkflow.run,
+        }
+        paced = self._run.pace.mode != "instant"
+        delay = self._run.pace.real_delay(deadline - at) if paced and deadline is not None else None
         parent = workflow.info().workflow_id
         opened = ExchangeOpened(
             timeline_id=parent,
@@ -217,10 +224,10 @@ class TimelineWorkflow:
             real_timeout_s=delay.total_seconds() if delay is not None else None,
         )
         slug = party.lower().replace(" ", "-")
-        verb = "consult" if step == "7a" else "track"
-        self._children[f"{'ally' if step == '7a' else 'track'}:{party}"] = asyncio.ensure_future(
+        verb = {"ally": "consult", "track": "track", "phase": "phase"}[kind]
+        self._children[f"{kind}:{party}"] = asyncio.ensure_future(
             workflow.start_child_workflow(
-                run, opened, id=f"{parent}.{step}.{slug}", static_summary=f"{step}: {verb} {party}"
+                runs[kind], opened, id=f"{parent}.{step}.{slug}", static_summary=f"{step}: {verb} {party}"
             )
         )
 

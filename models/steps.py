@@ -1,0 +1,149 @@
+"""The plan language: the kinds of step a plan is made of.
+
+A plan is a sequence of steps. Generic kinds compose: `action` (emit an event with its
+effects on the state), `wait` (for any of several moves, until a deadline), `parallel`
+(branches that run at once), `choice` (on the state, by structured conditions, never
+code), `phase` (a named part of the plan), `escalate` (climb the ladder), and `end` (with
+an outcome). The memo's own kinds carry its paragraphs: `consult` (7a), `negotiate` (6),
+and `levels` (4). Every step may name the memo paragraph it carries out (`step`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from models.durations import Duration
+from models.events import Outcome
+
+StepId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{0,62}$")]
+
+
+class _Step(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    id: StepId
+    step: str | None = Field(default=None, description="the memo paragraph carried out, e.g. 5a")
+
+
+class ActionStep(_Step):
+    kind: Literal["action"] = "action"
+    event: str = Field(description="the event's type, e.g. resolve_declared")
+    actor: str = "United States"
+    summary: str = Field(min_length=1)
+    fields: dict[str, Any] = Field(default_factory=dict, description="the event's own fields")
+
+
+class MovePattern(BaseModel):
+    """A move a `wait` waits for: its kind, and what it must say."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    move: Literal["soviet_reply", "allied_answer", "incident"]
+    track: str | None = None
+    ally: str | None = None
+    answer: str | None = None
+    incident: str | None = None
+
+
+class WaitStep(_Step):
+    kind: Literal["wait"] = "wait"
+    for_: tuple[MovePattern, ...] = Field(alias="for", min_length=1)
+    deadline: Duration
+    then: tuple[Step, ...] = ()
+    timeout: tuple[Step, ...] = ()
+
+
+class Condition(BaseModel):
+    """`{state: outcome, is: null}`, `{state: quarantine, in: [in_force]}`, or all/any/not."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    state: str | None = None
+    is_: Any = Field(default=None, alias="is")
+    in_: tuple[Any, ...] | None = Field(default=None, alias="in")
+    all: tuple[Condition, ...] | None = None
+    any: tuple[Condition, ...] | None = None
+    not_: Condition | None = Field(default=None, alias="not")
+
+
+class Case(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    if_: Condition = Field(alias="if")
+    then: tuple[Step, ...]
+
+
+class ChoiceStep(_Step):
+    kind: Literal["choice"] = "choice"
+    when: tuple[Case, ...] = Field(min_length=1)
+    else_: tuple[Step, ...] = Field(default=(), alias="else")
+
+
+class ParallelStep(_Step):
+    kind: Literal["parallel"] = "parallel"
+    branches: tuple[tuple[Step, ...], ...] = Field(min_length=1)
+
+
+class PhaseStep(_Step):
+    kind: Literal["phase"] = "phase"
+    title: str
+    steps: tuple[Step, ...] = Field(min_length=1)
+
+
+class ConsultStep(_Step):
+    kind: Literal["consult"] = "consult"
+    ally: str = Field(min_length=1)
+    deadline: Duration
+
+
+class NegotiateStep(_Step):
+    kind: Literal["negotiate"] = "negotiate"
+    track: str = Field(description="the id of a track in the plan's tracks")
+
+
+class LevelsStep(_Step):
+    kind: Literal["levels"] = "levels"
+
+
+class EscalateStep(_Step):
+    kind: Literal["escalate"] = "escalate"
+
+
+class EndStep(_Step):
+    kind: Literal["end"] = "end"
+    outcome: Outcome
+    rung: str = Field(default="end", description="for military action: the rung it is taken at")
+    summary: str = Field(min_length=1)
+
+
+Step = Annotated[
+    ActionStep
+    | WaitStep
+    | ChoiceStep
+    | ParallelStep
+    | PhaseStep
+    | ConsultStep
+    | NegotiateStep
+    | LevelsStep
+    | EscalateStep
+    | EndStep,
+    Field(discriminator="kind"),
+]
+
+STEP_KINDS = (
+    "action",
+    "wait",
+    "choice",
+    "parallel",
+    "phase",
+    "consult",
+    "negotiate",
+    "levels",
+    "escalate",
+    "end",
+)
+
+for _model in (WaitStep, Case, ChoiceStep, ParallelStep, PhaseStep, Condition):
+    _model.model_rebuild()
