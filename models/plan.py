@@ -11,8 +11,10 @@ from collections.abc import Iterator
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from models.behaviour import Behaviour
 from models.durations import Duration
 from models.events import WashingtonTime
+from models.moves import Move
 from models.steps import ChoiceStep, ConsultStep, ParallelStep, PhaseStep, Step, WaitStep
 
 
@@ -67,6 +69,9 @@ class PlanDefinition(_Frozen):
     )
     cohesion_cost: float = Field(default=0.25, ge=0, le=1)
     steps: tuple[Step, ...] = Field(min_length=1, description="what the plan does, in order")
+    departs_from: tuple[str, ...] = Field(default=(), description="the memo paragraphs a variant changes")
+    moves: tuple[Move, ...] = Field(default=(), description="scripted moves of the world, at their instants")
+    behaviour: Behaviour | None = Field(default=None, description="seeded stochastic moves of the world")
 
     @model_validator(mode="after")
     def _consistent(self) -> PlanDefinition:

@@ -46,6 +46,7 @@ class TimelineDefinition(BaseModel):
     events: tuple[DomainEvent, ...] = ()
     moves: tuple[Move, ...] = Field(default=(), description="the world's moves, at their instants")
     plan: PlanDefinition | None = Field(default=None, description="the plan the timeline runs, if any")
+    seed: int | None = Field(default=None, description="the seed the plan's behaviour was drawn with")
 
     @model_validator(mode="after")
     def _has_a_course(self) -> TimelineDefinition:

@@ -8,8 +8,10 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from models.plan import PlanDefinition
+from models.plan_checks import check
 from models.timeline import TimelineDefinition
 from timelines.safe_yaml import Document, FileProblems, PathKey, Problem, read_yaml
+from timelines.variants import read_plan_document, resolve
 
 T = TypeVar("T", bound=BaseModel)
 CATALOGUE = Path(__file__).resolve().parent
@@ -49,11 +51,18 @@ def _field_name(loc: tuple[str | int, ...], data: Any) -> tuple[str, PathKey]:
             text += f".{part}" if text else part
             key = (*key, part)
             node = node[part]
-        elif isinstance(part, str) and isinstance(node, dict) and node.get("type") == part:
+        elif (
+            isinstance(part, str) and isinstance(node, dict) and part in (node.get("type"), node.get("kind"))
+        ):
             continue
         else:
             text += f".{part}" if text else str(part)
     return text or "(file)", key
+
+
+def _tags(node: dict[str, Any]) -> tuple[object, ...]:
+    """The discriminators pydantic may name in a location: event types, step and move kinds."""
+    return node.get("type"), node.get("kind")
 
 
 def _problem(doc: Document, error: Any) -> Problem:
@@ -71,32 +80,66 @@ def _problem(doc: Document, error: Any) -> Problem:
         "union_tag_not_found": "E-MISSING-FIELD",
     }.get(kind, "E-WRONG-TYPE" if kind.endswith("_type") or kind.endswith("_parsing") else "E-INVALID")
     if kind == "union_tag_invalid":
-        message = f"unknown event type {error['input'].get('type')!r}"
+        discriminator = str(error.get("ctx", {}).get("discriminator", "")).strip("'")
+        tag = error["input"].get(discriminator) if isinstance(error["input"], dict) else None
+        if discriminator == "kind" and "moves" in loc:
+            code, message = "E-UNKNOWN-MOVE", f"unknown move kind {tag!r}"
+        elif discriminator == "kind":
+            message = f"unknown step kind {tag!r}"
+        else:
+            message = f"unknown event type {tag!r}"
     elif kind == "union_tag_not_found":
-        message = "missing field 'type'"
+        discriminator = str(error.get("ctx", {}).get("discriminator", "type")).strip("'")
+        message = f"missing field {discriminator!r}"
     return Problem(doc.path, line, column, code, f"{field}: {message}")
 
 
-def _validated(doc: Document, model: type[T], **resolved: object) -> T:
+def _validated(doc: Document, model: type[T], data: dict[str, Any], **resolved: object) -> T:
     try:
-        return model.model_validate({**doc.data, **resolved})
+        return model.model_validate({**data, **resolved})
     except ValidationError as exc:
         raise FileProblems([_problem(doc, e) for e in exc.errors()]) from None
 
 
-def load_plan(name: str) -> PlanDefinition:
-    """A plan from the catalogue's plans/, by name (memo)."""
+def _plan_path(name: str) -> Path:
     path = PLANS / f"{name}.yaml"
     if not path.is_file():
         raise UnknownTimeline(name)
-    doc = read_yaml(path, display=f"timelines/plans/{path.name}")
-    if not isinstance(doc.data, dict):
-        raise FileProblems([Problem(doc.path, 1, 1, "E-WRONG-TYPE", "a plan file is a mapping")])
-    return _validated(doc, PlanDefinition)
+    return path
 
 
-def plan_timeline(plan: PlanDefinition) -> TimelineDefinition:
-    """A plan on its own: no scripted events, no moves, the plan meeting silence."""
+def _plan_data(name: str, seen: tuple[str, ...]) -> dict[str, Any]:
+    """A catalogue plan's resolved data, for a variant that extends it."""
+    path = _plan_path(name)
+    doc = read_plan_document(path, f"timelines/plans/{path.name}")
+    return resolve(doc, _plan_data, seen)
+
+
+def load_plan_file(path: Path, display: str | None = None) -> PlanDefinition:
+    """Read, resolve (extends) and validate a plan or variant file, with every check."""
+    doc = read_plan_document(path, display or str(path))
+    data = resolve(doc, _plan_data)
+    plan = _validated(doc, PlanDefinition, data)
+    findings = check(plan)
+    if findings:
+        problems = []
+        for finding in findings:
+            _, key = _field_name(finding.path, data)
+            line, column = doc.place(key)
+            problems.append(Problem(doc.path, line, column, finding.code, finding.message))
+        raise FileProblems(problems)
+    return plan
+
+
+def load_plan(name: str) -> PlanDefinition:
+    """A plan from the catalogue's plans/, by name (memo)."""
+    path = _plan_path(name)
+    return load_plan_file(path, f"timelines/plans/{path.name}")
+
+
+def plan_timeline(plan: PlanDefinition, seed: int = 0) -> TimelineDefinition:
+    """A plan as a timeline of its own: its scripted moves, and those its behaviour draws."""
+    drawn = plan.behaviour.draw(seed, plan.starts_at) if plan.behaviour is not None else ()
     return TimelineDefinition(
         id=plan.id,
         version=plan.version,
@@ -104,7 +147,18 @@ def plan_timeline(plan: PlanDefinition) -> TimelineDefinition:
         description=plan.description,
         starts_at=plan.starts_at,
         plan=plan,
+        moves=(*plan.moves, *drawn),
+        seed=seed if plan.behaviour is not None else None,
     )
+
+
+def is_plan_file(path: Path) -> bool:
+    """Plan and variant files have steps or extend a plan; timeline files have neither."""
+    try:
+        doc = read_yaml(path)
+    except FileProblems:
+        return False
+    return isinstance(doc.data, dict) and ("steps" in doc.data or "extends" in doc.data)
 
 
 def load_timeline_file(path: Path, display: str | None = None) -> TimelineDefinition:
@@ -135,17 +189,19 @@ def load_timeline_file(path: Path, display: str | None = None) -> TimelineDefini
                     )
                 ]
             )
-    return _validated(doc, TimelineDefinition, **resolved)
+    return _validated(doc, TimelineDefinition, doc.data, **resolved)
 
 
-def load_timeline(name_or_path: str) -> TimelineDefinition:
-    """A catalogue timeline by name (october-1962), or a timeline file by path."""
+def load_timeline(name_or_path: str, seed: int = 0) -> TimelineDefinition:
+    """A catalogue timeline or plan by name (october-1962, memo), or a file by path."""
     candidate = Path(name_or_path)
     if candidate.suffix in (".yaml", ".yml") or candidate.exists():
+        if is_plan_file(candidate):
+            return plan_timeline(load_plan_file(candidate), seed)
         return load_timeline_file(candidate)
     path = CATALOGUE / f"{name_or_path}.yaml"
     if not path.is_file():
         if name_or_path in plan_names():
-            return plan_timeline(load_plan(name_or_path))
+            return plan_timeline(load_plan(name_or_path), seed)
         raise UnknownTimeline(name_or_path)
     return load_timeline_file(path, display=f"timelines/{path.name}")

@@ -1,0 +1,119 @@
+"""What a plan's schema cannot say: the checks a designer needs before running a variant."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+from models.events import EVENT_ADAPTER
+from models.plan import PlanDefinition
+from models.steps import (
+    ActionStep,
+    ChoiceStep,
+    EndStep,
+    EscalateStep,
+    NegotiateStep,
+    ParallelStep,
+    PhaseStep,
+    Step,
+    WaitStep,
+)
+
+Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Finding:
+    path: Path
+    code: str
+    message: str
+
+
+def _sequences(steps: tuple[Step, ...], path: Path) -> Iterator[tuple[tuple[Step, ...], Path]]:
+    yield steps, path
+    for index, step in enumerate(steps):
+        here = (*path, index)
+        if isinstance(step, ParallelStep):
+            for b, branch in enumerate(step.branches):
+                yield from _sequences(branch, (*here, "branches", b))
+        elif isinstance(step, PhaseStep):
+            yield from _sequences(step.steps, (*here, "steps"))
+        elif isinstance(step, WaitStep):
+            yield from _sequences(step.then, (*here, "then"))
+            yield from _sequences(step.timeout, (*here, "timeout"))
+        elif isinstance(step, ChoiceStep):
+            for c, case in enumerate(step.when):
+                yield from _sequences(case.then, (*here, "when", c, "then"))
+            yield from _sequences(step.else_, (*here, "else"))
+
+
+def check(plan: PlanDefinition) -> list[Finding]:
+    findings: list[Finding] = []
+    seen: dict[str, Path] = {}
+    tracks = {t.id for t in plan.tracks}
+    can_end = False
+    for steps, path in _sequences(plan.steps, ("steps",)):
+        for index, step in enumerate(steps):
+            here = (*path, index)
+            if step.id in seen:
+                findings.append(
+                    Finding((*here, "id"), "E-DUPLICATE-ID", f"step id {step.id!r} is used twice")
+                )
+            seen[step.id] = here
+            if isinstance(step, EndStep) and index + 1 < len(steps):
+                findings.append(
+                    Finding(
+                        (*path, index + 1),
+                        "E-UNREACHABLE",
+                        f"step {steps[index + 1].id!r} comes after an end",
+                    )
+                )
+            if isinstance(step, NegotiateStep):
+                if step.track not in tracks:
+                    findings.append(Finding((*here, "track"), "E-UNKNOWN-TRACK", f"no track {step.track!r}"))
+                elif plan.track(step.track).settles_crisis:
+                    can_end = True
+            can_end = can_end or isinstance(step, EscalateStep | EndStep)
+            if isinstance(step, WaitStep) and step.deadline.total_seconds() <= 0:
+                findings.append(
+                    Finding((*here, "deadline"), "E-DEADLINE-ORDER", "the deadline is not after the start")
+                )
+            if isinstance(step, ActionStep):
+                findings += _check_action(step, here, plan)
+    if not can_end:
+        findings.append(
+            Finding(("steps",), "E-NO-END", "no step can end the crisis (no escalate, end or crisis track)")
+        )
+    for index, move in enumerate(plan.moves):
+        if move.at is None:
+            findings.append(
+                Finding(("moves", index), "E-MISSING-FIELD", "a scripted move needs its instant (at)")
+            )
+        elif move.at < plan.starts_at:
+            findings.append(
+                Finding(("moves", index, "at"), "E-DEADLINE-ORDER", "the move comes before the plan starts")
+            )
+    return findings
+
+
+def _check_action(step: ActionStep, path: Path, plan: PlanDefinition) -> list[Finding]:
+    try:
+        EVENT_ADAPTER.validate_python(
+            {
+                "type": step.event,
+                "at": plan.starts_at,
+                "actor": step.actor,
+                "summary": step.summary,
+                "sources": plan.sources,
+                **step.fields,
+            }
+        )
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        if error["type"] == "union_tag_invalid":
+            return [Finding((*path, "event"), "E-UNKNOWN-EVENT", f"unknown event type {step.event!r}")]
+        where = ".".join(str(p) for p in error["loc"][1:])
+        return [Finding((*path, "fields"), "E-INVALID", f"fields: {where}: {error['msg']}")]
+    return []
