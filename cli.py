@@ -7,9 +7,11 @@ import json
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable, Coroutine
 from datetime import datetime
 from functools import wraps
+from pathlib import Path
 from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
 
 import typer
@@ -24,6 +26,7 @@ from activities.event_store import EventStore
 from models.events import DomainEvent, event_to_json
 from models.outline import outline
 from models.pace import INSTANT, Pace, PaceError, parse_pace
+from models.plan import PlanDefinition
 from models.run import Progress as TimelineProgress
 from models.simulation import initial_state, simulate
 from models.state import WorldState, fold, state_at
@@ -32,11 +35,21 @@ from models.washington import to_washington
 from service.chronicle import Chronicle
 from service.connection import ConnectionFailed
 from service.embedded_server import ServerUnavailable, embedded_server
+from service.graph import mermaid
 from service.logs import configure_logging
+from service.plan_diff import plan_diff
 from service.runs import follow, new_timeline_id, progress, start_timeline
 from service.session import connect_running, register_search_attributes, session
 from service.settings import event_store_path
-from timelines.loader import UnknownTimeline, catalogue_names, load_plan, load_timeline
+from timelines.loader import (
+    UnknownTimeline,
+    catalogue_names,
+    is_plan_file,
+    load_plan,
+    load_plan_file,
+    load_timeline,
+    load_timeline_file,
+)
 from timelines.primary_sources import find_source, shipped_citations
 from timelines.safe_yaml import FileProblems
 from workflows.timeline import TimelineWorkflow
@@ -105,6 +118,7 @@ def _instant(text: str) -> datetime:
     return value
 
 
+SeedOption = Annotated[int, typer.Option("--seed", help="seed for a plan's stochastic behaviour")]
 PaceOption = Annotated[
     str, typer.Option("--pace", help="instant, real, or SIM=REAL such as 1d=10s (a day every 10 s)")
 ]
@@ -220,6 +234,86 @@ def _progress_bar(
     return bar, update
 
 
+def _plan_argument(name_or_path: str) -> PlanDefinition:
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        return load_plan_file(path)
+    return load_plan(name_or_path)
+
+
+@app.command()
+def validate(files: Annotated[list[Path], typer.Argument(help="timeline, plan or variant files")]) -> None:
+    """Check files; print FILE:LINE:COL: CODE message for each problem, exit 1 if any."""
+    failed = False
+    for path in files:
+        try:
+            if is_plan_file(path) or not path.is_file():
+                load_plan_file(path)
+            else:
+                load_timeline_file(path)
+        except FileProblems as exc:
+            failed = True
+            sys.stdout.write("".join(f"{problem}\n" for problem in exc.problems))
+        except Exception as exc:  # a file must never make validate crash: report, go on
+            failed = True
+            sys.stdout.write(
+                f"{path}:1:1: E-INVALID {type(exc).__name__}: {str(exc).splitlines()[0][:200]}\n"
+            )
+        else:
+            out.print(f"{path}: valid", markup=False)
+    raise typer.Exit(1 if failed else 0)
+
+
+@app.command()
+def graph(plan_file: Annotated[str, typer.Argument(help="a plan or variant, by name or file")]) -> None:
+    """Print a plan as a Mermaid flowchart."""
+    try:
+        sys.stdout.write(mermaid(_plan_argument(plan_file)))
+    except (UnknownTimeline, FileProblems) as exc:
+        fail(str(exc).strip("'\""))
+
+
+@app.command(name="diff-variant")
+def diff_variant(
+    base: Annotated[str, typer.Argument(help="a plan or variant, by name or file")],
+    variant: Annotated[str, typer.Argument(help="a plan or variant, by name or file")],
+) -> None:
+    """Show what the second plan changes relative to the first."""
+    try:
+        lines = plan_diff(_plan_argument(base), _plan_argument(variant))
+    except (UnknownTimeline, FileProblems) as exc:
+        fail(str(exc).strip("'\""))
+    for line in lines or ["no differences"]:
+        out.print(line, markup=False)
+
+
+@app.command(name="dry-run")
+def dry_run(
+    timeline: Annotated[str, typer.Argument(help="a plan, variant or timeline, by name or file")],
+    seed: SeedOption = 0,
+) -> None:
+    """Run a plan in-process on a virtual clock (no server) and print its chronicle."""
+    if seed < 0:
+        fail(f"invalid --seed {seed}: a seed is zero or more")
+    try:
+        definition = load_timeline(timeline, seed)
+    except (UnknownTimeline, FileProblems) as exc:
+        if isinstance(exc, FileProblems):
+            sys.stderr.write("".join(f"{problem}\n" for problem in exc.problems))
+            raise typer.Exit(2) from None
+        fail(str(exc).strip("'\""))
+    started = time.perf_counter()
+    found = simulate(definition)
+    elapsed = time.perf_counter() - started
+    Chronicle(out, initial_state(definition)).feed(found)
+    world = fold(initial_state(definition), found)
+    out.print()
+    out.print(
+        f"[bold]{len(found)} events[/bold], outcome: [bold]{world.outcome or 'none'}[/bold] "
+        f"(simulated in-process in {elapsed * 1000:.1f} ms{f', seed {seed}' if definition.seed is not None else ''})"
+    )
+
+
 @app.command()
 def plan(name: Annotated[str, typer.Argument(help="a plan in the catalogue")] = "memo") -> None:
     """Print a plan's steps in order, with the memo paragraph each carries out."""
@@ -243,9 +337,12 @@ async def replay(
     timeline: Annotated[str, typer.Argument(help="a timeline name (october-1962) or file")],
     pace: PaceOption = "instant",
     timeline_id: Annotated[str | None, typer.Option("--id", help="workflow id of the run")] = None,
+    seed: SeedOption = 0,
 ) -> None:
     """Run a timeline through Temporal and print its chronicle, day by day."""
-    definition = load_timeline(timeline)
+    if seed < 0:
+        raise UserError(f"invalid --seed {seed}: a seed is zero or more")
+    definition = load_timeline(timeline, seed)
     chosen_pace = _pace(pace)
     run_id = timeline_id or new_timeline_id(definition.id)
     async with session(with_worker=True) as client:
@@ -301,9 +398,12 @@ async def start(
     timeline_id: Annotated[str | None, typer.Option("--id", help="workflow id of the run")] = None,
     pace: PaceOption = "instant",
     paused: Annotated[bool, typer.Option("--paused", help="start with the clock paused")] = False,
+    seed: SeedOption = 0,
 ) -> None:
     """Start a timeline on a running server and return at once."""
-    definition = load_timeline(timeline)
+    if seed < 0:
+        raise UserError(f"invalid --seed {seed}: a seed is zero or more")
+    definition = load_timeline(timeline, seed)
     chosen_pace = _pace(pace)
     client = await connect_running()
     run_id = timeline_id or new_timeline_id(definition.id)

@@ -1,0 +1,86 @@
+"""A plan drawn as a Mermaid flowchart: its steps, waits with deadlines, branches, paragraphs."""
+
+from __future__ import annotations
+
+from models.durations import format_duration
+from models.outline import describe, paragraph_of
+from models.plan import PlanDefinition
+from models.steps import ChoiceStep, EscalateStep, ParallelStep, PhaseStep, Step, WaitStep
+
+
+def _label(text: str) -> str:
+    return text.replace('"', "'").replace("\n", " ")
+
+
+class _Drawing:
+    def __init__(self, plan: PlanDefinition) -> None:
+        self.plan = plan
+        self.lines = ["flowchart TD", '  start(["start"])']
+        self.count = 0
+
+    def node(self, step: Step, inherited: str) -> str:
+        self.count += 1
+        name = f"s{self.count}"
+        paragraph = paragraph_of(self.plan, step, inherited)
+        text = _label(f"{paragraph + ': ' if paragraph else ''}{describe(self.plan, step)}")
+        shape = ('{{"', '"}}') if isinstance(step, WaitStep | ChoiceStep) else ('["', '"]')
+        self.lines.append(f"  {name}{shape[0]}{text}{shape[1]}")
+        return name
+
+    def edge(self, source: str, target: str, label: str = "") -> None:
+        arrow = f"-->|{_label(label)}|" if label else "-->"
+        self.lines.append(f"  {source} {arrow} {target}")
+
+    def sequence(
+        self, steps: tuple[Step, ...], before: list[tuple[str, str]], inherited: str
+    ) -> list[tuple[str, str]]:
+        """Draw steps after `before` (node, edge label) ends; return the ends of the sequence."""
+        ends = before
+        for step in steps:
+            name = self.node(step, inherited)
+            for source, label in ends:
+                self.edge(source, name, label)
+            ends = self.children(step, name, paragraph_of(self.plan, step, inherited))
+        return ends
+
+    def children(self, step: Step, name: str, paragraph: str) -> list[tuple[str, str]]:
+        if isinstance(step, ParallelStep):
+            ends: list[tuple[str, str]] = []
+            for branch in step.branches:
+                ends += self.sequence(branch, [(name, "")], paragraph)
+            return ends
+        if isinstance(step, PhaseStep):
+            return self.sequence(step.steps, [(name, "")], paragraph)
+        if isinstance(step, WaitStep):
+            then = self.sequence(step.then, [(name, "move")], paragraph) if step.then else [(name, "move")]
+            deadline = f"after {format_duration(step.deadline)}"
+            late = (
+                self.sequence(step.timeout, [(name, deadline)], paragraph)
+                if step.timeout
+                else [(name, deadline)]
+            )
+            return then + late
+        if isinstance(step, ChoiceStep):
+            ends = []
+            for case in step.when:
+                condition = str(case.if_.model_dump(by_alias=True, exclude_none=True))
+                ends += self.sequence(case.then, [(name, condition)], paragraph) or [(name, condition)]
+            ends += self.sequence(step.else_, [(name, "otherwise")], paragraph) or [(name, "otherwise")]
+            return ends
+        if isinstance(step, EscalateStep):
+            rungs = " -> ".join(r.rung for r in self.plan.ladder)
+            self.count += 1
+            ladder = f"s{self.count}"
+            self.lines.append(f'  {ladder}["2b: {_label(rungs)}"]')
+            self.edge(name, ladder, f"after {format_duration(self.plan.deadline)} or failure")
+            return [(ladder, "")]
+        return [(name, "")]
+
+
+def mermaid(plan: PlanDefinition) -> str:
+    drawing = _Drawing(plan)
+    ends = drawing.sequence(plan.steps, [("start", "")], "")
+    drawing.lines.append('  finish(["end"])')
+    for source, label in ends:
+        drawing.edge(source, "finish", label)
+    return "\n".join(drawing.lines) + "\n"
