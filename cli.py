@@ -310,7 +310,8 @@ def dry_run(
     out.print()
     out.print(
         f"[bold]{len(found)} events[/bold], outcome: [bold]{world.outcome or 'none'}[/bold] "
-        f"(simulated in-process in {elapsed * 1000:.1f} ms{f', seed {seed}' if definition.seed is not None else ''})"
+        f"(simulated in-process in {elapsed * 1000:.1f} ms"
+        f"{f', seed {seed}' if definition.seed is not None else ''})"
     )
 
 

@@ -38,7 +38,6 @@ def plan_diff(a: PlanDefinition, b: PlanDefinition) -> list[str]:
     if a.moves != b.moves:
         lines.append(f"moves: {len(a.moves)} scripted -> {len(b.moves)} scripted")
     if a.behaviour != b.behaviour:
-        lines.append(
-            f"behaviour: {'seeded rules' if a.behaviour else 'none'} -> {'seeded rules' if b.behaviour else 'none'}"
-        )
+        described = ["seeded rules" if plan.behaviour else "none" for plan in (a, b)]
+        lines.append(f"behaviour: {described[0]} -> {described[1]}")
     return sorted(lines, key=lambda line: (line[0] in "+-~", line))
