@@ -257,7 +257,7 @@ def validate(files: Annotated[list[Path], typer.Argument(help="timeline, plan or
         except Exception as exc:  # a file must never make validate crash: report, go on
             failed = True
             sys.stdout.write(
-                f"{path}:1:1: E-INVALID {type(exc).__name__}: {str(exc).splitlines()[0][:200]}\n"
+                f"{path}:1:1: E-INVALID {type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:200]}\n"
             )
         else:
             out.print(f"{path}: valid", markup=False)

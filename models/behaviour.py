@@ -13,7 +13,7 @@ import random
 from datetime import datetime, timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from models.durations import Duration
 from models.events import IncidentKind
@@ -21,23 +21,17 @@ from models.moves import AlliedAnswer, Incident, Move, SovietReply
 from models.washington import to_washington
 
 
-class _Rule(BaseModel):
+class TimedRule(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     after: tuple[Duration, Duration] = Field(description="between these delays after the plan starts")
-
-    @model_validator(mode="after")
-    def _ordered(self) -> _Rule:
-        if self.after[1] < self.after[0]:
-            raise ValueError("after: the latest delay comes before the earliest")
-        return self
 
     def when(self, rng: random.Random, start: datetime) -> datetime:
         low, high = (d.total_seconds() for d in self.after)
         return to_washington(start + timedelta(seconds=round(rng.uniform(low, high) / 60) * 60))
 
 
-class ReplyOption(_Rule):
+class ReplyOption(TimedRule):
     p: float = Field(gt=0, le=1, description="relative weight of this option")
     answer: Literal["accept", "reject", "counter"]
     terms: tuple[str, ...] = ()
@@ -52,14 +46,14 @@ class SovietRule(BaseModel):
     sources: tuple[str, ...] = Field(min_length=1)
 
 
-class AllyRule(_Rule):
+class AllyRule(TimedRule):
     ally: str
     p_answer: float = Field(ge=0, le=1, description="the chance of any answer at all")
     agree: float = Field(ge=0, le=1, description="the chance the answer is agree (else refuse)")
     sources: tuple[str, ...] = Field(min_length=1)
 
 
-class IncidentRule(_Rule):
+class IncidentRule(TimedRule):
     incident: IncidentKind
     subject: str
     p: float = Field(ge=0, le=1)

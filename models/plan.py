@@ -68,7 +68,7 @@ class PlanDefinition(_Frozen):
         default=False, description="accept terms that trade an allied interest (breaks 3b)"
     )
     cohesion_cost: float = Field(default=0.25, ge=0, le=1)
-    steps: tuple[Step, ...] = Field(min_length=1, description="what the plan does, in order")
+    steps: tuple[Step, ...] = Field(description="what the plan does, in order")
     departs_from: tuple[str, ...] = Field(default=(), description="the memo paragraphs a variant changes")
     moves: tuple[Move, ...] = Field(default=(), description="scripted moves of the world, at their instants")
     behaviour: Behaviour | None = Field(default=None, description="seeded stochastic moves of the world")
@@ -78,6 +78,8 @@ class PlanDefinition(_Frozen):
         ids = [t.id for t in self.tracks]
         if len(set(ids)) != len(ids):
             raise ValueError("track ids must be unique")
+        if not self.steps:
+            raise ValueError("steps: a plan needs at least one step")
         if sum(t.settles_crisis for t in self.tracks) != 1:
             raise ValueError("exactly one track settles the crisis")
         for track in self.tracks:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
+from models.behaviour import TimedRule
 from models.events import EVENT_ADAPTER
 from models.plan import PlanDefinition
 from models.steps import (
@@ -86,6 +87,8 @@ def check(plan: PlanDefinition) -> list[Finding]:
         findings.append(
             Finding(("steps",), "E-NO-END", "no step can end the crisis (no escalate, end or crisis track)")
         )
+    if plan.behaviour is not None:
+        findings += _check_delays(plan)
     for index, move in enumerate(plan.moves):
         if move.at is None:
             findings.append(
@@ -117,3 +120,22 @@ def _check_action(step: ActionStep, path: Path, plan: PlanDefinition) -> list[Fi
         where = ".".join(str(p) for p in error["loc"][1:])
         return [Finding((*path, "fields"), "E-INVALID", f"fields: {where}: {error['msg']}")]
     return []
+
+
+def _check_delays(plan: PlanDefinition) -> list[Finding]:
+    """Every `after: [earliest, latest]` of a behaviour rule must be in order."""
+    assert plan.behaviour is not None
+    rules: list[tuple[Path, TimedRule]] = [
+        (("behaviour", "soviet", i, "options", j), option)
+        for i, rule in enumerate(plan.behaviour.soviet)
+        for j, option in enumerate(rule.options)
+    ]
+    rules += [(("behaviour", "allies", i), ally) for i, ally in enumerate(plan.behaviour.allies)]
+    rules += [
+        (("behaviour", "incidents", i), incident) for i, incident in enumerate(plan.behaviour.incidents)
+    ]
+    return [
+        Finding((*path, "after"), "E-DEADLINE-ORDER", "after: the latest delay is before the earliest")
+        for path, rule in rules
+        if rule.after[1] < rule.after[0]
+    ]

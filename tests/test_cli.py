@@ -87,7 +87,7 @@ def test_state_at_an_instant_as_json(home: Path) -> None:
         (
             ("replay", "october-1963"),
             {},
-            "excomm: error: unknown timeline 'october-1963' (known: memo, october-1962)",
+            "excomm: error: unknown timeline 'october-1963' (known: air-strike-20-oct,",
         ),
         (("state", "october-1962", "--at", "24 Oct"), {}, "excomm: error: invalid --at '24 Oct'"),
         (("state", "october-1962", "--at", "1962-10-24T12:00"), {}, "excomm: error: invalid --at"),

@@ -65,9 +65,44 @@ def _tags(node: dict[str, Any]) -> tuple[object, ...]:
     return node.get("type"), node.get("kind")
 
 
-def _problem(doc: Document, error: Any) -> Problem:
+def _find_step(node: Any, step_id: object, path: PathKey = ()) -> PathKey | None:
+    """Where, in a file's own data, the step with this id is written."""
+    if isinstance(node, dict):
+        if node.get("id") == step_id:
+            return path
+        items: Any = node.items()
+    elif isinstance(node, list):
+        items = enumerate(node)
+    else:
+        return None
+    for key, value in items:
+        found = _find_step(value, step_id, (*path, key))
+        if found is not None:
+            return found
+    return None
+
+
+def _locate(doc: Document, data: Any, key: PathKey) -> PathKey:
+    """A path in resolved data, as a path in the file: for a variant, via the step's id."""
+    if data is doc.data or not isinstance(doc.data, dict) or "extends" not in doc.data:
+        return key
+    node, anchor, rest = data, None, key
+    for depth, part in enumerate(key):
+        if isinstance(node, dict) and "id" in node and depth:
+            anchor, rest = node["id"], key[depth:]
+        node = node[part] if isinstance(node, dict | list) else None  # type: ignore[index]
+    if isinstance(node, dict) and "id" in node and key:
+        anchor, rest = node["id"], ()
+    found = _find_step(doc.data, anchor) if anchor is not None else None
+    if found is None:
+        return key if key and key[0] in doc.data else ()
+    return (*found, *rest)
+
+
+def _problem(doc: Document, error: Any, data: Any = None) -> Problem:
     loc = tuple(error["loc"])
-    field, key = _field_name(loc, doc.data)
+    field, resolved_key = _field_name(loc, doc.data if data is None else data)
+    key = _locate(doc, doc.data if data is None else data, resolved_key)
     kind = error["type"]
     if kind == "extra_forbidden" and key in doc.key_places:
         line, column = doc.key_places[key]
@@ -98,7 +133,7 @@ def _validated(doc: Document, model: type[T], data: dict[str, Any], **resolved: 
     try:
         return model.model_validate({**data, **resolved})
     except ValidationError as exc:
-        raise FileProblems([_problem(doc, e) for e in exc.errors()]) from None
+        raise FileProblems([_problem(doc, e, data) for e in exc.errors()]) from None
 
 
 def _plan_path(name: str) -> Path:
@@ -125,7 +160,7 @@ def load_plan_file(path: Path, display: str | None = None) -> PlanDefinition:
         problems = []
         for finding in findings:
             _, key = _field_name(finding.path, data)
-            line, column = doc.place(key)
+            line, column = doc.place(_locate(doc, data, key))
             problems.append(Problem(doc.path, line, column, finding.code, finding.message))
         raise FileProblems(problems)
     return plan
@@ -165,7 +200,9 @@ def load_timeline_file(path: Path, display: str | None = None) -> TimelineDefini
     """Read and validate a timeline file, or raise FileProblems naming file, line and field."""
     doc = read_yaml(path, display)
     if not isinstance(doc.data, dict):
-        raise FileProblems([Problem(doc.path, 1, 1, "E-WRONG-TYPE", "a timeline file is a mapping")])
+        raise FileProblems(
+            [Problem(doc.path, 1, 1, "E-WRONG-TYPE", "a timeline or plan file is a mapping of fields")]
+        )
     resolved: dict[str, object] = {}
     plan_name = doc.data.get("plan")
     if isinstance(plan_name, str):

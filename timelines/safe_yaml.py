@@ -132,8 +132,13 @@ def read_yaml(path: Path, display: str | None = None) -> Document:
         raise FileProblems([Problem(shown, line, column, "E-YAML", f"not valid YAML: {reason}")]) from None
     except yaml.YAMLError as exc:
         raise FileProblems([Problem(shown, 1, 1, "E-YAML", f"not valid YAML: {exc}")]) from None
+    except RecursionError:
+        raise FileProblems([Problem(shown, 1, 1, "E-YAML", "nested too deeply")]) from None
     if node is None:
         raise FileProblems([Problem(shown, 1, 1, "E-EMPTY", "file is empty")])
     builder = _Builder(shown)
-    builder.document.data = builder.build(node, ())
+    try:
+        builder.document.data = builder.build(node, ())
+    except RecursionError:
+        raise FileProblems([Problem(shown, 1, 1, "E-YAML", "nested too deeply")]) from None
     return builder.document

@@ -90,10 +90,22 @@ def resolve(doc: Document, load_base: Any, seen: tuple[str, ...] = ()) -> dict[s
         return {k: v for k, v in data.items() if k not in VARIANT_KEYS}
     if not isinstance(base_name, str):
         raise _fail(doc, ("extends",), "E-WRONG-TYPE", "extends: the name of a plan, such as memo")
+    for required in ("id", "version"):
+        if required not in data:
+            raise FileProblems(
+                [
+                    Problem(
+                        doc.path, 1, 1, "E-MISSING-FIELD", f"{required}: a variant needs its own {required}"
+                    )
+                ]
+            )
     if base_name in seen or base_name == data.get("id"):
         chain = " -> ".join((*seen, str(data.get("id")), base_name))
         raise _fail(doc, ("extends",), "E-CYCLE", f"extends: a cycle ({chain})")
-    base = copy.deepcopy(load_base(base_name, (*seen, str(data.get("id")))))
+    try:
+        base = copy.deepcopy(load_base(base_name, (*seen, str(data.get("id")))))
+    except LookupError:
+        raise _fail(doc, ("extends",), "E-UNKNOWN-PLAN", f"extends: unknown plan {base_name!r}") from None
     plain = {k: v for k, v in data.items() if k not in VARIANT_KEYS}
     merged: dict[str, Any] = _merge(base, plain)
     listed = merged.get("steps")
@@ -125,5 +137,5 @@ def resolve(doc: Document, load_base: Any, seen: tuple[str, ...] = ()) -> dict[s
 def read_plan_document(path: Path, display: str) -> Document:
     doc = read_yaml(path, display)
     if not isinstance(doc.data, dict):
-        raise FileProblems([Problem(doc.path, 1, 1, "E-WRONG-TYPE", "a plan file is a mapping")])
+        raise FileProblems([Problem(doc.path, 1, 1, "E-WRONG-TYPE", "a plan file is a mapping of fields")])
     return doc
