@@ -79,7 +79,10 @@ def test_a_wrong_type_is_reported_at_the_value(tmp_path: Path) -> None:
         ("!!python/object/apply:os.system [echo hi]\n", "broken.yaml:1:1: E-YAML tag"),
         ("a: &x [1]\nb: *x\n", "broken.yaml:1:4: E-YAML anchors and aliases are not supported"),
         ("id: a\nid: b\n", "broken.yaml:2:1: E-DUPLICATE-KEY key 'id' appears twice"),
-        ("- just\n- a list\n", "broken.yaml:1:1: E-WRONG-TYPE a timeline or plan file is a mapping of fields"),
+        (
+            "- just\n- a list\n",
+            "broken.yaml:1:1: E-WRONG-TYPE a timeline or plan file is a mapping of fields",
+        ),
     ],
 )
 def test_unsafe_or_malformed_yaml_is_one_line_and_nothing_runs(
