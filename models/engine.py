@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 
 from models.events import DomainEvent, MessageDelivered, MessageSent
 from models.moves import Move, arrival_event, mailbox
+from models.replace import replace
 from models.state import WorldState, apply
 
 _EPOCH = datetime(1900, 1, 1, tzinfo=UTC)
@@ -175,7 +176,7 @@ class Scheduler:
 
     def emit(self, event: DomainEvent) -> None:
         self.seq += 1
-        placed = event.model_copy(update={"seq": self.seq})
+        placed = event if event.seq == self.seq else replace(event, seq=self.seq)
         self.state = apply(self.state, placed)
         self._out.append(placed)
         if isinstance(placed, MessageSent):

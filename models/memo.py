@@ -70,7 +70,9 @@ class MemoPlan:
         self, factory: Callable[..., ev.DomainEvent], step: str | None, summary: str, **fields: object
     ) -> Emit:
         fields.setdefault("actor", US)
-        return Emit(factory(at=self.now, step=step, summary=summary, sources=MEMO, **fields))
+        # Numbered here, as the engine will number it: it is emitted at once, so no copy.
+        seq = self.world.seq + 1
+        return Emit(factory(seq=seq, at=self.now, step=step, summary=summary, sources=MEMO, **fields))
 
     # --- the interpreter ------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from functools import singledispatch
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from models import events as ev
+from models.replace import replace
 from models.timeline import InitialWorld
 
 
@@ -82,7 +83,7 @@ def apply(state: WorldState, event: ev.DomainEvent) -> WorldState:
     """One step of the fold: the state after a single event."""
     changes = _changes(event, state)
     changes.update(at=event.at, last_seq=event.seq)
-    return state.model_copy(update=changes)
+    return replace(state, **changes)
 
 
 @singledispatch

@@ -12,6 +12,7 @@ files (a tz database) or depend on the host's tzdata version.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta, timezone
+from functools import cache, lru_cache
 
 EST = timezone(timedelta(hours=-5), "EST")
 EDT = timezone(timedelta(hours=-4), "EDT")
@@ -23,6 +24,7 @@ def _last_sunday(year: int, month: int) -> date:
     return last_day - timedelta(days=(last_day.weekday() + 1) % 7)
 
 
+@cache
 def _dst_bounds_utc(year: int) -> tuple[datetime, datetime]:
     # DST starts at 02:00 EST (07:00 UTC) and ends at 02:00 EDT (06:00 UTC).
     start = datetime.combine(_last_sunday(year, 4), time(7), tzinfo=UTC)
@@ -30,6 +32,7 @@ def _dst_bounds_utc(year: int) -> tuple[datetime, datetime]:
     return start, end
 
 
+@lru_cache(maxsize=8192)
 def zone_at(instant: datetime) -> timezone:
     """The zone (EDT or EST) Washington kept at an aware instant."""
     if instant.tzinfo is None:
