@@ -35,6 +35,7 @@ from models.washington import to_washington
 from service.chronicle import Chronicle
 from service.connection import ConnectionFailed
 from service.embedded_server import ServerUnavailable, embedded_server
+from service.explore import explore_locally
 from service.graph import mermaid
 from service.logs import configure_logging
 from service.plan_diff import plan_diff
@@ -313,6 +314,74 @@ def dry_run(
         f"(simulated in-process in {elapsed * 1000:.1f} ms"
         f"{f', seed {seed}' if definition.seed is not None else ''})"
     )
+
+
+@app.command()
+def explore(
+    variant: Annotated[str, typer.Argument(help="a plan or variant with seeded behaviour, by name or file")],
+    runs: Annotated[int, typer.Option("--runs", help="how many members")] = 1000,
+    seed: SeedOption = 0,
+    runtime: Annotated[str, typer.Option("--runtime", help="local (in-process)")] = "local",
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="processes (default: one per core)")
+    ] = None,
+    format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+) -> None:
+    """Run N seeded members of a variant and tabulate their outcomes, days and rungs."""
+    if runs < 1:
+        fail(f"invalid --runs {runs}: an ensemble has at least one member")
+    if seed < 0:
+        fail(f"invalid --seed {seed}: a seed is zero or more")
+    if runtime != "local":
+        fail(f"invalid --runtime {runtime!r}: this version runs ensembles locally only")
+    if format not in ("table", "json"):
+        fail(f"invalid --format {format!r}: use table or json")
+    if workers is not None and workers < 1:
+        fail(f"invalid --workers {workers}: at least one")
+    try:
+        definition = _plan_argument(variant)
+    except (UnknownTimeline, FileProblems) as exc:
+        fail(str(exc).strip("'\""))
+    bar = (
+        Progress(
+            TextColumn("[cyan]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            console=out,
+            transient=True,
+        )
+        if out.is_terminal and format == "table"
+        else None
+    )
+    task = bar.add_task(definition.id, total=runs) if bar else None
+    if bar:
+        bar.start()
+    try:
+        result = explore_locally(
+            definition,
+            runs,
+            seed,
+            workers,
+            (lambda done: bar.update(task, completed=done)) if bar and task is not None else None,
+        )
+    finally:
+        if bar:
+            bar.stop()
+    if format == "json":
+        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+        return
+    out.print(
+        f"[bold]{result.variant}[/bold] v{result.version}: {result.runs} runs from seed {result.seed} "
+        f"({result.runtime}, {result.workers} workers, {result.elapsed_s:.2f} s)"
+    )
+    for share in result.outcomes:
+        low, high = share.ci95
+        out.print(f"  {share.outcome:<24} {share.runs:>7}  {share.share:7.1%}  (95% CI {low:.1%}-{high:.1%})")
+        days = ", ".join(f"{day[5:]}: {n}" for day, n in result.days.get(share.outcome, {}).items())
+        out.print(f"  {'':<24} reached on {days}", markup=False)
+    if result.rungs:
+        rungs = ", ".join(f"{rung} {n / result.runs:.1%}" for rung, n in result.rungs.items())
+        out.print(f"  rungs touched: {rungs}", markup=False)
 
 
 @app.command()

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
-from collections.abc import Generator, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Generator, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from models.events import DomainEvent, MessageDelivered, MessageSent
 from models.moves import Move, arrival_event, mailbox
@@ -41,6 +42,7 @@ def delivery(message: MessageSent) -> MessageDelivered:
     )
 
 
+@lru_cache(maxsize=8192)
 def _key(instant: datetime) -> int:
     return (instant - _EPOCH) // timedelta(microseconds=1)
 
@@ -92,16 +94,16 @@ class _Task:
     waiting_on: tuple[str, ...] = ()
 
 
-@dataclass(order=True)
+@dataclass
 class _Entry:
     key: int
     order: int
-    instant: datetime = field(compare=False)
-    task: _Task | None = field(compare=False, default=None)
-    wait_id: int = field(compare=False, default=0)
-    value: Received = field(compare=False, default=None)
-    move: Move | None = field(compare=False, default=None)
-    event: DomainEvent | None = field(compare=False, default=None)
+    instant: datetime
+    task: _Task | None = None
+    wait_id: int = 0
+    value: Received = None
+    move: Move | None = None
+    event: DomainEvent | None = None
 
 
 class Scheduler:
@@ -111,7 +113,7 @@ class Scheduler:
         self.now = starts_at
         self.state = initial
         self.seq = 0
-        self._heap: list[_Entry] = []
+        self._heap: list[tuple[int, int, _Entry]] = []
         self._order = 0
         self._mailboxes: dict[str, deque[Move | str]] = {}
         self._waiting: dict[str, _Task] = {}
@@ -121,7 +123,9 @@ class Scheduler:
 
     def _push(self, instant: datetime, **fields: object) -> None:
         self._order += 1
-        heapq.heappush(self._heap, _Entry(_key(instant), self._order, instant, **fields))  # type: ignore[arg-type]
+        entry = _Entry(_key(instant), self._order, instant, **fields)  # type: ignore[arg-type]
+        # Tuples compare in C: the heap is ordered by instant, then by scheduling order.
+        heapq.heappush(self._heap, (entry.key, entry.order, entry))
 
     def start(self, process: Process, at: datetime | None = None) -> None:
         """Start a top-level process at an instant (now by default)."""
@@ -142,9 +146,9 @@ class Scheduler:
         self._push(event.at, event=event)
 
     def next_instant(self) -> datetime | None:
-        while self._heap and self._stale(self._heap[0]):
+        while self._heap and self._stale(self._heap[0][2]):
             heapq.heappop(self._heap)
-        return self._heap[0].instant if self._heap else None
+        return self._heap[0][2].instant if self._heap else None
 
     @staticmethod
     def _stale(entry: _Entry) -> bool:
@@ -153,7 +157,7 @@ class Scheduler:
     def run_until(self, instant: datetime) -> list[DomainEvent]:
         """Run everything scheduled up to and including `instant`; return the new events."""
         while (upcoming := self.next_instant()) is not None and upcoming <= instant:
-            entry = heapq.heappop(self._heap)
+            entry = heapq.heappop(self._heap)[2]
             self.now = max(self.now, entry.instant)
             if entry.event is not None:
                 self.emit(entry.event)
@@ -166,10 +170,13 @@ class Scheduler:
         out, self._out = self._out, []
         return out
 
-    def run_to_end(self) -> list[DomainEvent]:
+    def run_to_end(self, until: Callable[[WorldState], bool] | None = None) -> list[DomainEvent]:
+        """Run everything; or stop at the first instant after which `until(state)` holds."""
         events: list[DomainEvent] = []
         while (upcoming := self.next_instant()) is not None:
             events += self.run_until(upcoming)
+            if until is not None and until(self.state):
+                break
         return events
 
     # --- the world ----------------------------------------------------------------------

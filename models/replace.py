@@ -20,7 +20,10 @@ def replace(model: M, **changes: Any) -> M:
     values = model.__dict__.copy()
     values.update(changes)
     object.__setattr__(copied, "__dict__", values)
-    object.__setattr__(copied, "__pydantic_fields_set__", model.__pydantic_fields_set__ | changes.keys())
+    fields_set = model.__pydantic_fields_set__
+    if not fields_set.issuperset(changes):
+        fields_set = fields_set.union(changes)
+    object.__setattr__(copied, "__pydantic_fields_set__", fields_set)
     object.__setattr__(copied, "__pydantic_extra__", None)
     object.__setattr__(copied, "__pydantic_private__", None)
     return copied

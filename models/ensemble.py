@@ -1,0 +1,201 @@
+"""Ensembles: many seeded runs of a plan, and the table of what came of them.
+
+Members are seeded from the ensemble's seed: `member_seeds(S, N)` draws N distinct seeds
+with `random.Random(S)`, so any member can be run again on its own, durably, with
+`excomm run VARIANT --seed <its seed>`, and gives the same event log. A batch of members
+is summed into a `Tally` of counts; tallies add up in any order, so the table is the same
+whichever runtime, worker or batch size computed it.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import Counter
+from collections.abc import Callable, Iterable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from models import events as ev
+from models.plan import PlanDefinition
+from models.simulation import build
+from models.state import WorldState
+from models.timeline import TimelineDefinition
+from models.washington import washington_date
+
+Z_95 = 1.959963984540054
+
+
+def member_seeds(seed: int, runs: int) -> list[int]:
+    rng = random.Random(seed)
+    seeds: list[int] = []
+    seen: set[int] = set()
+    while len(seeds) < runs:
+        candidate = rng.getrandbits(31)
+        if candidate not in seen:
+            seen.add(candidate)
+            seeds.append(candidate)
+    return seeds
+
+
+def member(plan: PlanDefinition, seed: int) -> TimelineDefinition:
+    """One member of an ensemble: the plan as a timeline, its behaviour drawn with `seed`."""
+    drawn = plan.behaviour.draw(seed, plan.starts_at) if plan.behaviour is not None else ()
+    return TimelineDefinition(
+        id=plan.id,
+        version=plan.version,
+        title=plan.title,
+        description=plan.description,
+        starts_at=plan.starts_at,
+        plan=plan,
+        moves=(*plan.moves, *drawn),
+        seed=seed if plan.behaviour is not None else None,
+    )
+
+
+class Tally(BaseModel):
+    """Counts over some members: outcomes, the day each outcome was reached, rungs touched."""
+
+    model_config = ConfigDict(frozen=True)
+
+    runs: int = 0
+    outcomes: dict[str, int] = Field(default_factory=dict)
+    days: dict[str, dict[str, int]] = Field(default_factory=dict, description="outcome -> day -> runs")
+    rungs: dict[str, int] = Field(default_factory=dict, description="rung -> runs that touched it")
+    rung_days: dict[str, dict[str, int]] = Field(
+        default_factory=dict, description="rung -> day first reached -> runs (the fan chart)"
+    )
+
+    def __add__(self, other: Tally) -> Tally:
+        def add(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
+            return dict(sorted((Counter(a) + Counter(b)).items()))
+
+        def add_nested(
+            a: dict[str, dict[str, int]], b: dict[str, dict[str, int]]
+        ) -> dict[str, dict[str, int]]:
+            return {k: add(a.get(k, {}), b.get(k, {})) for k in sorted(a.keys() | b.keys())}
+
+        return Tally(
+            runs=self.runs + other.runs,
+            outcomes=add(self.outcomes, other.outcomes),
+            days=add_nested(self.days, other.days),
+            rungs=add(self.rungs, other.rungs),
+            rung_days=add_nested(self.rung_days, other.rung_days),
+        )
+
+
+def tally_outcome(events: Iterable[ev.DomainEvent]) -> Tally:
+    """The tally of one whole run, from its events."""
+    return _count([_what_came(events)])
+
+
+def _what_came(events: Iterable[ev.DomainEvent]) -> tuple[str, str, dict[str, str]]:
+    """(outcome, the Washington day it was reached, rung -> the day first reached)."""
+    outcome, day = "none", "none"
+    reached: dict[str, str] = {}
+    for event in events:
+        if isinstance(event, ev.EscalationRungReached | ev.MilitaryActionOrdered):
+            reached.setdefault(event.rung, washington_date(event.at).isoformat())
+        if outcome == "none":
+            if isinstance(event, ev.MilitaryActionOrdered):
+                outcome = "military_action"
+            elif isinstance(event, ev.AgreementReached | ev.CrisisEnded) and event.outcome:
+                outcome = event.outcome
+            if outcome != "none":
+                day = washington_date(event.at).isoformat()
+    return outcome, day, reached
+
+
+def _count(results: Iterable[tuple[str, str, dict[str, str]]]) -> Tally:
+    runs = 0
+    outcomes: Counter[str] = Counter()
+    days: dict[str, Counter[str]] = {}
+    rungs: Counter[str] = Counter()
+    rung_days: dict[str, Counter[str]] = {}
+    for outcome, day, reached in results:
+        runs += 1
+        outcomes[outcome] += 1
+        days.setdefault(outcome, Counter())[day] += 1
+        for rung, first in reached.items():
+            rungs[rung] += 1
+            rung_days.setdefault(rung, Counter())[first] += 1
+    return Tally(
+        runs=runs,
+        outcomes=dict(sorted(outcomes.items())),
+        days={k: dict(sorted(v.items())) for k, v in sorted(days.items())},
+        rungs=dict(sorted(rungs.items())),
+        rung_days={k: dict(sorted(v.items())) for k, v in sorted(rung_days.items())},
+    )
+
+
+def _settled(plan: PlanDefinition) -> Callable[[WorldState], bool]:
+    """When nothing that a tally counts can change any more, so a member may stop early:
+    an outcome is reached, and no rung of the ladder is still to come."""
+    ladder = {r.rung for r in plan.ladder}
+    last = plan.ladder[-1].rung
+
+    def settled(state: WorldState) -> bool:
+        if state.outcome is None:
+            return False
+        rung = state.escalation_rung
+        return state.outcome != "military_action" or rung == last or rung not in ladder
+
+    return settled
+
+
+def run_batch(plan: PlanDefinition, seeds: Iterable[int]) -> Tally:
+    """Simulate members in-process and count what came of them."""
+    settled = _settled(plan)
+    return _count(_what_came(build(member(plan, seed)).run_to_end(until=settled)) for seed in seeds)
+
+
+class OutcomeShare(BaseModel):
+    outcome: str
+    runs: int
+    share: float
+    ci95: tuple[float, float] = Field(description="Wilson score interval")
+
+
+class EnsembleTable(BaseModel):
+    variant: str
+    version: int
+    seed: int
+    runs: int
+    outcomes: list[OutcomeShare]
+    days: dict[str, dict[str, int]]
+    rungs: dict[str, int]
+    rung_days: dict[str, dict[str, int]]
+    runtime: str
+    workers: int
+    elapsed_s: float
+
+
+def wilson(successes: int, runs: int) -> tuple[float, float]:
+    if runs == 0:
+        return (0.0, 0.0)
+    p = successes / runs
+    denominator = 1 + Z_95**2 / runs
+    centre = (p + Z_95**2 / (2 * runs)) / denominator
+    spread = Z_95 * math.sqrt(p * (1 - p) / runs + Z_95**2 / (4 * runs**2)) / denominator
+    return (round(max(0.0, centre - spread), 6), round(min(1.0, centre + spread), 6))
+
+
+def table(
+    plan: PlanDefinition, seed: int, tally: Tally, runtime: str, workers: int, elapsed_s: float
+) -> EnsembleTable:
+    return EnsembleTable(
+        variant=plan.id,
+        version=plan.version,
+        seed=seed,
+        runs=tally.runs,
+        outcomes=[
+            OutcomeShare(outcome=o, runs=n, share=round(n / tally.runs, 6), ci95=wilson(n, tally.runs))
+            for o, n in sorted(tally.outcomes.items(), key=lambda item: (-item[1], item[0]))
+        ],
+        days=tally.days,
+        rungs=tally.rungs,
+        rung_days=tally.rung_days,
+        runtime=runtime,
+        workers=workers,
+        elapsed_s=round(elapsed_s, 3),
+    )
