@@ -23,6 +23,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.event_store import EventStore
+from models.ensemble import EnsembleTable
 from models.events import DomainEvent, event_to_json
 from models.outline import outline
 from models.pace import INSTANT, Pace, PaceError, parse_pace
@@ -35,13 +36,14 @@ from models.washington import to_washington
 from service.chronicle import Chronicle
 from service.connection import ConnectionFailed
 from service.embedded_server import ServerUnavailable, embedded_server
-from service.explore import explore_locally
+from service.explore import explore_locally, explore_on_temporal
 from service.graph import mermaid
 from service.logs import configure_logging
 from service.plan_diff import plan_diff
 from service.runs import follow, new_timeline_id, progress, start_timeline
 from service.session import connect_running, register_search_attributes, session
 from service.settings import event_store_path
+from service.worker_processes import worker_processes
 from timelines.loader import (
     UnknownTimeline,
     catalogue_names,
@@ -321,10 +323,12 @@ def explore(
     variant: Annotated[str, typer.Argument(help="a plan or variant with seeded behaviour, by name or file")],
     runs: Annotated[int, typer.Option("--runs", help="how many members")] = 1000,
     seed: SeedOption = 0,
-    runtime: Annotated[str, typer.Option("--runtime", help="local (in-process)")] = "local",
+    runtime: Annotated[str, typer.Option("--runtime", help="local (in-process) or temporal")] = "local",
     workers: Annotated[
-        int | None, typer.Option("--workers", help="processes (default: one per core)")
+        int | None,
+        typer.Option("--workers", help="local: processes; temporal: worker processes to start (0: none)"),
     ] = None,
+    batch: Annotated[int, typer.Option("--batch", help="members per Temporal activity")] = 500,
     format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
 ) -> None:
     """Run N seeded members of a variant and tabulate their outcomes, days and rungs."""
@@ -332,12 +336,14 @@ def explore(
         fail(f"invalid --runs {runs}: an ensemble has at least one member")
     if seed < 0:
         fail(f"invalid --seed {seed}: a seed is zero or more")
-    if runtime != "local":
-        fail(f"invalid --runtime {runtime!r}: this version runs ensembles locally only")
+    if runtime not in ("local", "temporal"):
+        fail(f"invalid --runtime {runtime!r}: use local or temporal")
     if format not in ("table", "json"):
         fail(f"invalid --format {format!r}: use table or json")
-    if workers is not None and workers < 1:
-        fail(f"invalid --workers {workers}: at least one")
+    if workers is not None and workers < (1 if runtime == "local" else 0):
+        fail(f"invalid --workers {workers}")
+    if batch < 1:
+        fail(f"invalid --batch {batch}: at least one member per batch")
     try:
         definition = _plan_argument(variant)
     except (UnknownTimeline, FileProblems) as exc:
@@ -354,16 +360,19 @@ def explore(
         else None
     )
     task = bar.add_task(definition.id, total=runs) if bar else None
+
+    def progress(done: int) -> None:
+        if bar is not None and task is not None:
+            bar.update(task, completed=done)
+
     if bar:
         bar.start()
     try:
-        result = explore_locally(
-            definition,
-            runs,
-            seed,
-            workers,
-            (lambda done: bar.update(task, completed=done)) if bar and task is not None else None,
-        )
+        if runtime == "local":
+            result = explore_locally(definition, runs, seed, workers, progress)
+        else:
+            count = (os.cpu_count() or 1) if workers is None else workers
+            result = _explore_on_temporal(definition, runs, seed, count, batch, progress)
     finally:
         if bar:
             bar.stop()
@@ -382,6 +391,22 @@ def explore(
     if result.rungs:
         rungs = ", ".join(f"{rung} {n / result.runs:.1%}" for rung, n in result.rungs.items())
         out.print(f"  rungs touched: {rungs}", markup=False)
+
+
+@run_async
+async def _explore_on_temporal(
+    plan_definition: PlanDefinition,
+    runs: int,
+    seed: int,
+    workers: int,
+    batch: int,
+    progress: Callable[[int], None],
+) -> EnsembleTable:
+    """On the configured or embedded server, with `workers` worker processes started here."""
+    async with session(with_worker=False) as client, worker_processes(client, workers):
+        return await explore_on_temporal(
+            client, plan_definition, runs, seed, workers, batch, on_progress=progress
+        )
 
 
 @app.command()

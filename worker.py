@@ -13,13 +13,21 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.ensemble import simulate_batch
 from activities.event_store import EventStore
 from activities.recording import EventRecorder
 from service.settings import TASK_QUEUE, event_store_path
+from workflows.ensemble import EnsembleWorkflow
 from workflows.exchange import AlliedConsultationWorkflow, NegotiationTrackWorkflow, PlanPhaseWorkflow
 from workflows.timeline import TimelineWorkflow
 
-WORKFLOWS = [TimelineWorkflow, AlliedConsultationWorkflow, NegotiationTrackWorkflow, PlanPhaseWorkflow]
+WORKFLOWS = [
+    TimelineWorkflow,
+    AlliedConsultationWorkflow,
+    NegotiationTrackWorkflow,
+    PlanPhaseWorkflow,
+    EnsembleWorkflow,
+]
 
 # Our pure domain modules and pydantic are deterministic and side-effect free; passing
 # them through the sandbox avoids re-importing them for every workflow run.
@@ -41,7 +49,7 @@ def build_worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=[recorder.record_events, recorder.deliver_message],
+        activities=[recorder.record_events, recorder.deliver_message, simulate_batch],
         activity_executor=executor or concurrent.futures.ThreadPoolExecutor(max_workers=4),
         workflow_runner=WORKFLOW_RUNNER,
     )

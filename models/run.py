@@ -6,6 +6,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from models.events import DomainEvent
 from models.pace import INSTANT, Pace
+from models.plan import PlanDefinition
 from models.state import WorldState
 from models.timeline import InitialWorld, TimelineDefinition
 
@@ -89,3 +90,26 @@ class TimelineResult(BaseModel):
     timeline: str
     events: int
     state: WorldState
+
+
+class EnsembleJob(BaseModel):
+    """An ensemble to run on Temporal: N members of a plan, seeded from `seed`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    plan: PlanDefinition
+    seed: int = Field(ge=0)
+    runs: int = Field(ge=1)
+    batch: int = Field(ge=1)
+    heartbeat_timeout_s: float = Field(default=20, gt=0)
+
+
+class EnsembleBatch(BaseModel):
+    """Members `start` .. `start + count` of an ensemble, for one activity."""
+
+    model_config = ConfigDict(frozen=True)
+
+    plan: PlanDefinition
+    seed: int
+    start: int = Field(ge=0)
+    count: int = Field(ge=1)

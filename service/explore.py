@@ -1,14 +1,21 @@
-"""Running an ensemble in-process: batches of members spread over worker processes."""
+"""Running an ensemble: in-process over worker processes, or durably on Temporal."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import secrets
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
+from temporalio.client import Client
+
 from models.ensemble import EnsembleTable, Tally, member_seeds, run_batch, table
 from models.plan import PlanDefinition
+from models.run import EnsembleJob
+from service.settings import TASK_QUEUE
+from workflows.ensemble import EnsembleWorkflow
 
 BATCH = 250
 
@@ -45,3 +52,35 @@ def explore_locally(
                 if on_progress:
                     on_progress(total.runs)
     return table(plan, seed, total, "local", workers, time.perf_counter() - started)
+
+
+async def explore_on_temporal(
+    client: Client,
+    plan: PlanDefinition,
+    runs: int,
+    seed: int,
+    workers: int,
+    batch: int = 500,
+    task_queue: str = TASK_QUEUE,
+    on_progress: Callable[[int], None] | None = None,
+    heartbeat_timeout_s: float = 20,
+) -> EnsembleTable:
+    """The same ensemble as a durable workflow whose batches run on whatever workers poll."""
+    started = time.perf_counter()
+    handle = await client.start_workflow(
+        EnsembleWorkflow.run,
+        EnsembleJob(plan=plan, seed=seed, runs=runs, batch=batch, heartbeat_timeout_s=heartbeat_timeout_s),
+        id=f"ensemble-{plan.id}-{secrets.token_hex(3)}",
+        task_queue=task_queue,
+        static_summary=f"{runs} members of {plan.id} v{plan.version}, seed {seed}",
+    )
+    result = asyncio.ensure_future(handle.result())
+    try:
+        while not result.done():
+            await asyncio.wait({result}, timeout=0.25)
+            if on_progress is not None and not result.done():
+                on_progress(await handle.query(EnsembleWorkflow.done))
+        total = result.result()
+    finally:
+        result.cancel()
+    return table(plan, seed, total, "temporal", workers, time.perf_counter() - started)
