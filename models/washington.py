@@ -42,6 +42,9 @@ def zone_at(instant: datetime) -> timezone:
     return EDT if start <= utc < end else EST
 
 
+# Cached by instant: equal instants written with different offsets share an entry, which
+# is right here (the answer depends on the instant only), and wrong for anything that
+# reads the offset itself, such as offset_is_washington.
 @lru_cache(maxsize=8192)
 def to_washington(instant: datetime) -> datetime:
     """The same instant expressed in Washington local time (EDT or EST)."""
@@ -61,7 +64,6 @@ def next_midnight(instant: datetime) -> datetime:
     return as_daylight if zone_at(as_daylight) is EDT else datetime.combine(day, time(0), tzinfo=EST)
 
 
-@lru_cache(maxsize=8192)
 def offset_is_washington(instant: datetime) -> bool:
     """True when an instant is written with the offset Washington used at that moment."""
     offset = instant.utcoffset()
