@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
+import secrets
 import signal
 import sys
 import time
@@ -18,6 +20,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn
+from rich.table import Table
+from rich.tree import Tree
 from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -33,6 +37,7 @@ from models.simulation import initial_state, simulate
 from models.state import WorldState, fold, state_at
 from models.timeline import TimelineDefinition
 from models.washington import to_washington
+from service.branching import BranchError, first_divergence, fork, parent_run
 from service.chronicle import Chronicle
 from service.connection import ConnectionFailed
 from service.embedded_server import ServerUnavailable, embedded_server
@@ -90,7 +95,7 @@ def run_async(func: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, T]:
             sys.stderr.write("".join(f"{problem}\n" for problem in exc.problems))
             raise typer.Exit(2) from None
         except (UserError, UnknownTimeline, PaceError) as exc:
-            fail(str(exc).strip("'\""))
+            fail(str(exc))
         except (ConnectionFailed, ServerUnavailable) as exc:
             fail(str(exc), status=1)
         except WorkflowFailureError as exc:
@@ -273,7 +278,7 @@ def graph(plan_file: Annotated[str, typer.Argument(help="a plan or variant, by n
     try:
         sys.stdout.write(mermaid(_plan_argument(plan_file)))
     except (UnknownTimeline, FileProblems) as exc:
-        fail(str(exc).strip("'\""))
+        fail(str(exc))
 
 
 @app.command(name="diff-variant")
@@ -285,7 +290,7 @@ def diff_variant(
     try:
         lines = plan_diff(_plan_argument(base), _plan_argument(variant))
     except (UnknownTimeline, FileProblems) as exc:
-        fail(str(exc).strip("'\""))
+        fail(str(exc))
     for line in lines or ["no differences"]:
         out.print(line, markup=False)
 
@@ -304,7 +309,7 @@ def dry_run(
         if isinstance(exc, FileProblems):
             sys.stderr.write("".join(f"{problem}\n" for problem in exc.problems))
             raise typer.Exit(2) from None
-        fail(str(exc).strip("'\""))
+        fail(str(exc))
     started = time.perf_counter()
     found = simulate(definition)
     elapsed = time.perf_counter() - started
@@ -347,7 +352,7 @@ def explore(
     try:
         definition = _plan_argument(variant)
     except (UnknownTimeline, FileProblems) as exc:
-        fail(str(exc).strip("'\""))
+        fail(str(exc))
     bar = (
         Progress(
             TextColumn("[cyan]{task.description}"),
@@ -415,7 +420,7 @@ def plan(name: Annotated[str, typer.Argument(help="a plan in the catalogue")] = 
     try:
         definition = load_plan(name)
     except (UnknownTimeline, FileProblems) as exc:
-        fail(str(exc).strip("'\""))
+        fail(str(exc))
     out.print(
         f"[bold]{definition.title}[/bold]  "
         f"({definition.id} v{definition.version}; {', '.join(definition.sources)})"
@@ -555,6 +560,130 @@ def _signal_command(name: str, help_text: str) -> None:
 _signal_command("pause", "Pause a timeline's simulated clock.")
 _signal_command("resume", "Resume a paused timeline.")
 _signal_command("step_day", "While paused, run to the next day in Washington, then pause again.")
+
+
+# --- branches -------------------------------------------------------------------------
+
+
+@app.command()
+@run_async
+async def branch(
+    parent_id: Annotated[str, typer.Argument(help="the timeline to fork (its workflow id)")],
+    at: Annotated[str | None, typer.Option("--at", help="fork at this simulated instant")] = None,
+    after_seq: Annotated[int | None, typer.Option("--after-seq", help="fork after this event")] = None,
+    move: Annotated[list[str] | None, typer.Option("--move", help="a move kind taken at the fork")] = None,
+    payload: Annotated[list[str] | None, typer.Option("--json", help="the fields of each --move")] = None,
+    variant: Annotated[str | None, typer.Option("--variant", help="run the branch on this plan")] = None,
+    timeline_id: Annotated[str | None, typer.Option("--id", help="workflow id of the branch")] = None,
+    pace: PaceOption = "instant",
+) -> None:
+    """Fork a timeline into a new one that takes other moves from a past point."""
+    if (at is None) == (after_seq is None):
+        raise UserError("give exactly one of --at or --after-seq")
+    kinds, fields = move or [], payload or []
+    if len(fields) > len(kinds):
+        raise UserError("each --json belongs to a --move before it")
+    moves: list[dict[str, object]] = []
+    for index, kind in enumerate(kinds):
+        try:
+            given = json.loads(fields[index]) if index < len(fields) else {}
+        except json.JSONDecodeError as exc:
+            raise UserError(f"--json {index + 1} is not valid JSON: {exc.msg}") from None
+        if not isinstance(given, dict):
+            raise UserError(f"--json {index + 1} must be a JSON object")
+        moves.append({**given, "kind": kind})
+    instant = _instant(at) if at is not None else None
+    plan_definition = _plan_argument(variant) if variant is not None else None
+    chosen_pace = _pace(pace)
+    client = await connect_running()
+    try:
+        run = await parent_run(client, parent_id)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise UnknownTimeline(parent_id) from None
+        raise
+    _, parent_events = await _timeline_events(parent_id)
+    try:
+        definition = fork(
+            parent_id,
+            run.timeline,
+            parent_events,
+            at=instant,
+            after_seq=after_seq,
+            moves=moves,
+            plan=plan_definition,
+        )
+    except BranchError as exc:
+        raise UserError(str(exc)) from None
+    new_id = timeline_id or f"{parent_id}.branch-{secrets.token_hex(3)}"
+    await start_timeline(client, definition, chosen_pace, new_id)
+    out.print(new_id, markup=False)
+    sys.stderr.write(f"forked from {parent_id} after seq {definition.fork_seq}\n")
+
+
+@app.command()
+@run_async
+async def diff(
+    first: Annotated[str, typer.Argument(help="a timeline run id (or a name)")],
+    second: Annotated[str, typer.Argument(help="a timeline run id (or a name)")],
+    at: Annotated[str | None, typer.Option("--at", help="also compare the states at this instant")] = None,
+) -> None:
+    """Show where two timelines first diverge, side by side, and their states at --at."""
+    instant = _instant(at) if at is not None else None
+    initial_a, events_a = await _timeline_events(first)
+    initial_b, events_b = await _timeline_events(second)
+    index = first_divergence(events_a, events_b)
+    if index is None:
+        out.print(f"no divergence: the same {len(events_a)} events", markup=False)
+    else:
+        out.print(f"first divergence at seq {index + 1}:", markup=False)
+        grid = Table(first, second, show_lines=True)
+        for left, right in itertools.zip_longest(events_a[index : index + 6], events_b[index : index + 6]):
+            grid.add_row(*(_cell(event) for event in (left, right)))
+        out.print(grid)
+    if instant is not None:
+        state_a = state_at(initial_a, events_a, instant).model_dump(mode="json")
+        state_b = state_at(initial_b, events_b, instant).model_dump(mode="json")
+        changed = [k for k in state_a if k not in ("at", "last_seq") and state_a[k] != state_b[k]]
+        out.print(
+            f"state at {to_washington(instant):%d %b %Y %H:%M %Z}: " + ("the same" if not changed else "")
+        )
+        for key in changed:
+            out.print(f"  {key}: {json.dumps(state_a[key])}  |  {json.dumps(state_b[key])}", markup=False)
+
+
+def _cell(event: DomainEvent | None) -> str:
+    if event is None:
+        return "-"
+    local = to_washington(event.at)
+    return f"{event.seq}  {local:%d %b %H:%M} {local.tzname()}  {event.type}\n{event.summary}"
+
+
+@app.command()
+def tree(timeline_id: Annotated[str, typer.Argument(help="any timeline of the lineage")]) -> None:
+    """Show a timeline's lineage: the root, every branch, its fork point and its outcome."""
+    store = EventStore(event_store_path())
+    stored = store.timeline(timeline_id)
+    if stored is None:
+        fail(f"no recorded timeline {timeline_id!r} in {event_store_path()}")
+    while stored.parent is not None and (parent := store.timeline(stored.parent)) is not None:
+        stored = parent
+    lineage = Tree(_node(store, stored.timeline_id))
+
+    def grow(node: Tree, parent_id: str) -> None:
+        for child, fork_seq in store.branches(parent_id):
+            grow(node.add(_node(store, child, fork_seq)), child)
+
+    grow(lineage, stored.timeline_id)
+    out.print(lineage)
+
+
+def _node(store: EventStore, timeline_id: str, fork_seq: int | None = None) -> str:
+    stored = store.timeline(timeline_id)
+    assert stored is not None
+    world = fold(WorldState.initial(stored.initial), store.events(timeline_id))
+    fork_text = f"  forked after seq {fork_seq}" if fork_seq is not None else ""
+    return f"{escape(timeline_id)}{fork_text}  [bold]{world.outcome or 'no outcome yet'}[/bold]"
 
 
 # --- processes ---------------------------------------------------------------------------

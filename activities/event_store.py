@@ -25,7 +25,9 @@ CREATE TABLE IF NOT EXISTS timelines (
     name        TEXT NOT NULL,
     version     INTEGER NOT NULL,
     initial     TEXT NOT NULL,
-    created_at  TEXT NOT NULL
+    created_at  TEXT NOT NULL,
+    parent_id   TEXT,
+    fork_seq    INTEGER
 );
 CREATE TABLE IF NOT EXISTS events (
     timeline_id TEXT NOT NULL,
@@ -56,6 +58,8 @@ class StoredTimeline:
     version: int
     initial: InitialWorld
     events: int
+    parent: str | None = None
+    fork_seq: int | None = None
 
 
 class EventStore:
@@ -69,6 +73,10 @@ class EventStore:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.executescript(_SCHEMA)
+            columns = {row[1] for row in db.execute("PRAGMA table_info(timelines)")}
+            for column, kind in (("parent_id", "TEXT"), ("fork_seq", "INTEGER")):
+                if column not in columns:  # a store made before branches existed
+                    db.execute(f"ALTER TABLE timelines ADD COLUMN {column} {kind}")
             yield db
 
     def append(
@@ -78,6 +86,8 @@ class EventStore:
         version: int,
         initial: InitialWorld,
         events: Sequence[DomainEvent],
+        parent: str | None = None,
+        fork_seq: int | None = None,
     ) -> int:
         """Append events idempotently; returns how many were new."""
         rows = [(timeline_id, e.seq, e.at.isoformat(), e.type, event_to_json(e)) for e in events]
@@ -85,8 +95,17 @@ class EventStore:
             db.execute("BEGIN IMMEDIATE")
             try:
                 db.execute(
-                    "INSERT OR IGNORE INTO timelines VALUES (?, ?, ?, ?, ?)",
-                    (timeline_id, name, version, initial.model_dump_json(), datetime.now(UTC).isoformat()),
+                    "INSERT OR IGNORE INTO timelines (timeline_id, name, version, initial, created_at, "
+                    "parent_id, fork_seq) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        timeline_id,
+                        name,
+                        version,
+                        initial.model_dump_json(),
+                        datetime.now(UTC).isoformat(),
+                        parent,
+                        fork_seq,
+                    ),
                 )
                 added = 0
                 for row in rows:
@@ -137,17 +156,30 @@ class EventStore:
             ).fetchall()
         return [event_from_json(body) for (body,) in rows]
 
+    def branches(self, timeline_id: str) -> list[tuple[str, int | None]]:
+        """The timelines forked from this one, with their fork points."""
+        if not self.path.exists():
+            return []
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT timeline_id, fork_seq FROM timelines WHERE parent_id = ? ORDER BY created_at",
+                (timeline_id,),
+            ).fetchall()
+        return [(str(child), fork) for child, fork in rows]
+
     def timeline(self, timeline_id: str) -> StoredTimeline | None:
         if not self.path.exists():
             return None
         with self._connect() as db:
             row = db.execute(
-                "SELECT t.timeline_id, t.name, t.version, t.initial, COUNT(e.seq) FROM timelines t "
+                "SELECT t.timeline_id, t.name, t.version, t.initial, COUNT(e.seq), t.parent_id, t.fork_seq "
+                "FROM timelines t "
                 "LEFT JOIN events e ON e.timeline_id = t.timeline_id WHERE t.timeline_id = ? "
                 "GROUP BY t.timeline_id",
                 (timeline_id,),
             ).fetchone()
         if row is None:
             return None
-        timeline_id, name, version, initial, count = row
-        return StoredTimeline(timeline_id, name, version, InitialWorld.model_validate_json(initial), count)
+        timeline_id, name, version, initial, count, parent, fork_seq = row
+        world = InitialWorld.model_validate_json(initial)
+        return StoredTimeline(timeline_id, name, version, world, count, parent, fork_seq)

@@ -21,7 +21,13 @@ class EventRecorder:
     def record_events(self, batch: EventBatch) -> int:
         try:
             added = self.store.append(
-                batch.timeline_id, batch.timeline, batch.version, batch.initial, batch.events
+                batch.timeline_id,
+                batch.timeline,
+                batch.version,
+                batch.initial,
+                batch.events,
+                batch.parent,
+                batch.fork_seq,
             )
         except ConflictingEvent as exc:
             # Retrying cannot fix a diverged timeline; fail loudly instead.

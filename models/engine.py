@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
-from models.events import DomainEvent, MessageDelivered, MessageSent
+from models.events import DomainEvent, MessageDelivered, MessageSent, MoveInterjected
 from models.moves import Move, arrival_event, mailbox
 from models.replace import replace
 from models.state import WorldState, apply
@@ -39,6 +39,19 @@ def delivery(message: MessageSent) -> MessageDelivered:
         step=message.step,
         message_id=message.message_id,
         channel=message.channel,
+    )
+
+
+def interjection(move: Move, seq: int) -> MoveInterjected:
+    assert move.at is not None
+    what = move.model_dump(mode="json", exclude_none=True)
+    return MoveInterjected(
+        seq=seq,
+        at=move.at,
+        actor="analyst",
+        summary=f"A counterfactual move is taken in: {move.kind.replace('_', ' ')}.",
+        sources=move.sources or ("analyst move (counterfactual)",),
+        move=what,
     )
 
 
@@ -104,6 +117,7 @@ class _Entry:
     value: Received = None
     move: Move | None = None
     event: DomainEvent | None = None
+    interjected: bool = False
 
 
 class Scheduler:
@@ -113,7 +127,8 @@ class Scheduler:
         self.now = starts_at
         self.state = initial
         self.seq = 0
-        self._heap: list[tuple[int, int, _Entry]] = []
+        self._heap: list[tuple[int, int, int, _Entry]] = []
+        self.record_interjections = True
         self._order = 0
         self._mailboxes: dict[str, deque[Move | str]] = {}
         self._waiting: dict[str, _Task] = {}
@@ -124,8 +139,10 @@ class Scheduler:
     def _push(self, instant: datetime, **fields: object) -> None:
         self._order += 1
         entry = _Entry(_key(instant), self._order, instant, **fields)  # type: ignore[arg-type]
-        # Tuples compare in C: the heap is ordered by instant, then by scheduling order.
-        heapq.heappush(self._heap, (entry.key, entry.order, entry))
+        # Tuples compare in C: the heap is ordered by instant, then by scheduling order;
+        # an interjected move comes after everything else already due at its instant.
+        late = 1 if entry.interjected else 0
+        heapq.heappush(self._heap, (entry.key, late, entry.order, entry))
 
     def start(self, process: Process, at: datetime | None = None) -> None:
         """Start a top-level process at an instant (now by default)."""
@@ -141,14 +158,19 @@ class Scheduler:
         for move in moves:
             self.schedule_move(move)
 
+    def interject(self, move: Move) -> None:
+        """An analyst's move at its instant, taken after all else due then, as it was live."""
+        assert move.at is not None
+        self._push(move.at, move=move, interjected=True)
+
     def schedule_event(self, event: DomainEvent) -> None:
         """A scripted event, emitted at its own instant."""
         self._push(event.at, event=event)
 
     def next_instant(self) -> datetime | None:
-        while self._heap and self._stale(self._heap[0][2]):
+        while self._heap and self._stale(self._heap[0][3]):
             heapq.heappop(self._heap)
-        return self._heap[0][2].instant if self._heap else None
+        return self._heap[0][3].instant if self._heap else None
 
     @staticmethod
     def _stale(entry: _Entry) -> bool:
@@ -157,11 +179,13 @@ class Scheduler:
     def run_until(self, instant: datetime) -> list[DomainEvent]:
         """Run everything scheduled up to and including `instant`; return the new events."""
         while (upcoming := self.next_instant()) is not None and upcoming <= instant:
-            entry = heapq.heappop(self._heap)[2]
+            entry = heapq.heappop(self._heap)[3]
             self.now = max(self.now, entry.instant)
             if entry.event is not None:
                 self.emit(entry.event)
             elif entry.move is not None:
+                if entry.interjected and self.record_interjections:
+                    self.emit(interjection(entry.move, self.seq + 1))
                 self._arrive(entry.move)
             elif entry.task is not None:
                 self._step(entry.task, entry.value)

@@ -9,7 +9,7 @@ no place yet (``seq`` 0) until the engine puts it on a timeline.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -309,6 +309,13 @@ class CrisisEnded(_Event):
     outcome: Outcome
 
 
+class MoveInterjected(_Event):
+    """An analyst's move, taken in at this point: from here the timeline is a counterfactual."""
+
+    type: Literal["move_interjected"] = "move_interjected"
+    move: dict[str, Any] = Field(description="the move as it was sent, with its instant")
+
+
 class MilitaryActionOrdered(_Event):
     type: Literal["military_action_ordered"] = "military_action_ordered"
     rung: str
@@ -352,7 +359,8 @@ DomainEvent = Annotated[
     | MilitaryActionOrdered
     | PhaseStarted
     | PhaseEnded
-    | CrisisEnded,
+    | CrisisEnded
+    | MoveInterjected,
     Field(discriminator="type"),
 ]
 

@@ -82,6 +82,8 @@ class EventBatch(BaseModel):
     version: int
     initial: InitialWorld
     events: tuple[DomainEvent, ...] = Field(min_length=1)
+    parent: str | None = None
+    fork_seq: int | None = None
 
 
 class TimelineResult(BaseModel):

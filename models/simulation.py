@@ -24,6 +24,8 @@ def build(definition: TimelineDefinition) -> Scheduler:
     for event in definition.events:
         world.schedule_event(event)
     world.schedule_moves(definition.moves)
+    for move in definition.interjections:
+        world.interject(move)
     if definition.plan is not None:
         world.start(MemoPlan(definition.plan, world).run())
     return world

@@ -59,6 +59,9 @@ class WorldState(BaseModel):
     escalation_rung: str | None = None
     alliance_cohesion: float = 1.0
     constraints_breached: tuple[str, ...] = ()
+    counterfactual_since: int | None = Field(
+        default=None, description="seq of the first analyst's move: from there, not history"
+    )
     outcome: ev.Outcome | None = None
 
     @classmethod
@@ -247,3 +250,8 @@ def _(event: ev.MilitaryActionOrdered, state: WorldState) -> dict[str, object]:
 @_changes.register
 def _(event: ev.CrisisEnded, state: WorldState) -> dict[str, object]:
     return {"outcome": event.outcome} if state.outcome is None else {}
+
+
+@_changes.register
+def _(event: ev.MoveInterjected, state: WorldState) -> dict[str, object]:
+    return {"counterfactual_since": event.seq} if state.counterfactual_since is None else {}

@@ -47,6 +47,12 @@ class TimelineDefinition(BaseModel):
     moves: tuple[Move, ...] = Field(default=(), description="the world's moves, at their instants")
     plan: PlanDefinition | None = Field(default=None, description="the plan the timeline runs, if any")
     seed: int | None = Field(default=None, description="the seed the plan's behaviour was drawn with")
+    interjections: tuple[Move, ...] = Field(
+        default=(), description="analysts' moves at their instants, each taken after all else due then"
+    )
+    parent: str | None = Field(default=None, description="the timeline this one was forked from")
+    root: str | None = Field(default=None, description="the first timeline of the lineage")
+    fork_seq: int | None = Field(default=None, description="the parent's last event kept by the branch")
 
     @model_validator(mode="after")
     def _has_a_course(self) -> TimelineDefinition:

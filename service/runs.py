@@ -42,7 +42,9 @@ async def start_timeline(
         task_queue=task_queue,
         static_summary=f"{definition.title} (v{definition.version}, pace {pace})",
         search_attributes=(
-            search_attributes.for_timeline(definition.id, definition.version)
+            search_attributes.for_timeline(
+                definition.id, definition.version, timeline_id, definition.parent, definition.root
+            )
             if with_search_attributes
             else None
         ),

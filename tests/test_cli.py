@@ -214,3 +214,96 @@ def test_a_move_by_excomm_signal_and_by_the_temporal_cli_has_the_same_effect(
             break
     assert all("outcome negotiated_withdrawal" in s for s in status), status
     assert _chronicle(home, "by-excomm") == _chronicle(home, "by-temporal")
+
+
+def test_a_branch_before_the_rfk_dobrynin_meeting_diverges_there_and_nowhere_before(
+    home: Path, running_server: str
+) -> None:
+    assert excomm("start", "october-1962", "--id", "history", home=home).returncode == 0
+    for _ in range(200):  # an instant run is done in about a second
+        if "completed" in excomm("status", "history", home=home).stdout:
+            break
+    before = _chronicle(home, "history")
+    rfk = next(
+        e
+        for e in before
+        if e["type"] == "message_sent"
+        and e.get("channel") == "rfk_dobrynin"
+        and e["at"].startswith("1962-10-27T19:45")
+    )
+    reject = json.dumps({"track": "cuba", "answer": "reject"})
+    forked = excomm(
+        "branch",
+        "history",
+        "--at",
+        "1962-10-27T19:44-04:00",
+        "--move",
+        "soviet_reply",
+        "--json",
+        reject,
+        "--id",
+        "what-if-rejected",
+        home=home,
+    )
+    assert forked.returncode == 0, forked.stderr
+    assert forked.stdout.strip() == "what-if-rejected"
+    for _ in range(200):
+        if "completed" in excomm("status", "what-if-rejected", home=home).stdout:
+            break
+    branch = _chronicle(home, "what-if-rejected")
+    assert branch[: rfk["seq"] - 1] == before[: rfk["seq"] - 1]  # identical up to the fork
+    assert branch[rfk["seq"] - 1]["type"] == "move_interjected"
+    diff = excomm("diff", "history", "what-if-rejected", home=home)
+    assert f"first divergence at seq {rfk['seq']}:" in diff.stdout
+    assert "Robert" in diff.stdout  # the parent's side names the RFK-Dobrynin meeting
+    assert _chronicle(home, "history") == before  # the parent is untouched
+    lineage = excomm("tree", "what-if-rejected", home=home).stdout
+    assert "history" in lineage and "negotiated_withdrawal" in lineage
+    assert f"what-if-rejected  forked after seq {rfk['seq'] - 1}  military_action" in lineage
+    temporal = str(Path(sys.executable).parent / "temporal")
+    listed = subprocess.run(
+        [temporal, "workflow", "list", "--address", running_server, "--query", "ExcommRoot = 'history'"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    assert "history" in listed.stdout and "what-if-rejected" in listed.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["branch", "no-such-run", "--after-seq", "3"], "excomm: error: unknown timeline 'no-such-run'"),
+        (["branch", "lesson-2", "--after-seq", "999"], "excomm: error: fork point beyond the end"),
+        (
+            [
+                "branch",
+                "lesson-2",
+                "--after-seq",
+                "2",
+                "--move",
+                "soviet_reply",
+                "--json",
+                '{"track": "cuba"}',
+            ],
+            "excomm: error: --move 1: missing field 'answer'",
+        ),
+        (
+            ["branch", "lesson-2", "--after-seq", "2", "--at", "1962-10-27T12:00-04:00"],
+            "excomm: error: give exactly one of --at or --after-seq",
+        ),
+    ],
+)
+def test_bad_branches_are_one_line_and_start_nothing(
+    home: Path, running_server: str, args: list[str], message: str
+) -> None:
+    assert excomm("start", FIXTURE, "--id", "lesson-2", home=home).returncode == 0
+    for _ in range(200):
+        if "completed" in excomm("status", "lesson-2", home=home).stdout:
+            break
+    done = excomm(*args, home=home)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(message) and done.stderr.count("\n") == 1, done.stderr
+    listed = excomm("tree", "lesson-2", home=home).stdout
+    assert "branch" not in listed

@@ -54,6 +54,10 @@ async def test_a_move_by_signal_and_the_same_move_by_update_have_the_same_effect
         updated, signalled = await by_update.result(), await by_signal.result()
     assert updated.state.outcome == signalled.state.outcome == "negotiated_withdrawal"
     assert _comparable(store.events(by_update.id)) == _comparable(store.events(by_signal.id))
+    # The move made the timeline a counterfactual, from the event that took it in.
+    since = updated.state.counterfactual_since
+    assert since is not None
+    assert store.events(by_update.id)[since - 1].type == "move_interjected"
 
 
 @pytest.mark.parametrize(

@@ -70,16 +70,19 @@ class TimelineWorkflow:
         self._rejected: list[str] = []
         self._wait: tuple[datetime, datetime, datetime] | None = None  # real start, clock, target
         self._children: dict[str, Awaitable[Any]] = {}
+        self._closed: set[str] = set()
         self._effects: list[asyncio.Future[Any]] = []
 
     @workflow.run
     async def run(self, run: TimelineRun) -> TimelineResult:
         self._log("timeline started", pace=str(run.pace))
         world = self._world
+        # Timelines started before analysts' moves were recorded as events replay without.
+        world.record_interjections = workflow.patched("record-interjections")
         while True:
             if self._live:
                 for move in self._live:
-                    world.schedule_move(move)
+                    world.interject(move)
                 self._live = []
             target = world.next_instant()
             if target is None:
@@ -167,6 +170,8 @@ class TimelineWorkflow:
             version=self._run.timeline.version,
             initial=self._run.timeline.initial,
             events=tuple(self._unrecorded),
+            parent=self._run.timeline.parent,
+            fork_seq=self._run.timeline.fork_seq,
         )
         first, last = batch.events[0], batch.events[-1]
         await _activity("record_events", batch, summary=f"record events {first.seq}-{last.seq}")
@@ -233,8 +238,12 @@ class TimelineWorkflow:
 
     def _signal_child(self, key: str, signal: str, value: str) -> None:
         opened = self._children.get(key)
-        if opened is None:
-            return  # a reply before the track opened: the track reads it from its mailbox
+        if opened is None or key in self._closed:
+            # A reply before the track opened (the track reads it from its mailbox), or
+            # after it closed (the move is on the record; the exchange is over).
+            return
+        if signal == "close":
+            self._closed.add(key)
 
         async def send(previous: Awaitable[Any]) -> Any:
             handle = await previous

@@ -1,0 +1,93 @@
+"""Forking a timeline into a branch, and comparing branches. Never rewriting the parent.
+
+A branch is a new timeline: the parent's definition and the analysts' moves it had taken
+up to the fork instant, then the branch's own moves, taken at the fork as an analyst's
+would have been. The engine is deterministic, so the branch reproduces the parent's
+events up to the fork exactly; the parent itself is not touched, running or finished.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from models.events import DomainEvent, MoveInterjected, event_to_json
+from models.moves import InvalidMove, Move, parse_move
+from models.plan import PlanDefinition
+from models.run import TimelineRun
+from models.timeline import TimelineDefinition
+
+
+class BranchError(ValueError):
+    """A fork that cannot be made, with the reason in one line."""
+
+
+async def parent_run(client: Client, parent_id: str) -> TimelineRun:
+    """The parent's input, read from the start of its history on the server."""
+    history = await client.get_workflow_handle(parent_id).fetch_history()
+    started = history.events[0].workflow_execution_started_event_attributes
+    (run,) = pydantic_data_converter.payload_converter.from_payloads(
+        list(started.input.payloads), [TimelineRun]
+    )
+    assert isinstance(run, TimelineRun)
+    return run
+
+
+def fork(
+    parent_id: str,
+    parent: TimelineDefinition,
+    parent_events: list[DomainEvent],
+    *,
+    at: datetime | None,
+    after_seq: int | None,
+    moves: list[dict[str, object]],
+    plan: PlanDefinition | None = None,
+) -> TimelineDefinition:
+    """The branch's definition: the parent up to the fork, then the new moves."""
+    if not parent_events:
+        raise BranchError(f"{parent_id} has no events yet to fork from")
+    last = parent_events[-1]
+    if after_seq is not None:
+        if not 1 <= after_seq <= last.seq:
+            raise BranchError(f"fork point beyond the end: {parent_id} has events 1..{last.seq}")
+        fork_at = parent_events[after_seq - 1].at
+    else:
+        assert at is not None
+        if at < parent.starts_at or at > last.at:
+            raise BranchError(
+                f"fork point beyond the end: {parent_id} runs from {parent.starts_at.isoformat()} "
+                f"to {last.at.isoformat()}"
+            )
+        fork_at = at
+    kept = [e for e in parent_events if e.at <= fork_at]
+    taken: list[Move] = []
+    for event in kept:
+        if isinstance(event, MoveInterjected):
+            taken.append(parse_move(event.move))
+    for index, payload in enumerate(moves, start=1):
+        try:
+            move = parse_move(payload)
+        except InvalidMove as exc:
+            raise BranchError(f"--move {index}: {exc}") from None
+        if move.at is not None and move.at < fork_at:
+            raise BranchError(f"--move {index}: at is before the fork ({fork_at.isoformat()})")
+        taken.append(move if move.at is not None else move.model_copy(update={"at": fork_at}))
+    return parent.model_copy(
+        update={
+            "interjections": tuple(taken),
+            "parent": parent_id,
+            "root": parent.root or parent_id,
+            "fork_seq": kept[-1].seq if kept else 0,
+            "plan": plan or parent.plan,
+        }
+    )
+
+
+def first_divergence(a: list[DomainEvent], b: list[DomainEvent]) -> int | None:
+    """The index of the first event that differs between two logs, or None if they agree."""
+    for index, (left, right) in enumerate(zip(a, b, strict=False)):
+        if event_to_json(left) != event_to_json(right):
+            return index
+    return None if len(a) == len(b) else min(len(a), len(b))
