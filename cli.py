@@ -45,6 +45,7 @@ from service.explore import explore_locally, explore_on_temporal
 from service.graph import mermaid
 from service.logs import configure_logging
 from service.plan_diff import plan_diff
+from service.plot import plot
 from service.runs import follow, new_timeline_id, progress, start_timeline
 from service.session import connect_running, register_search_attributes, session
 from service.settings import event_store_path
@@ -335,8 +336,11 @@ def explore(
     ] = None,
     batch: Annotated[int, typer.Option("--batch", help="members per Temporal activity")] = 500,
     format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+    plot_file: Annotated[Path | None, typer.Option("--plot", help="also draw FILE.png or FILE.svg")] = None,
 ) -> None:
     """Run N seeded members of a variant and tabulate their outcomes, days and rungs."""
+    if plot_file is not None and plot_file.suffix.lower() not in (".png", ".svg"):
+        fail(f"invalid --plot {plot_file}: the file must end in .png or .svg")
     if runs < 1:
         fail(f"invalid --runs {runs}: an ensemble has at least one member")
     if seed < 0:
@@ -381,6 +385,8 @@ def explore(
     finally:
         if bar:
             bar.stop()
+    if plot_file is not None:
+        plot(result, plot_file)
     if format == "json":
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
         return

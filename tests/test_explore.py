@@ -83,3 +83,20 @@ def test_bad_ensemble_input_is_one_line_and_nothing_runs(
     )
     assert done.returncode == 2
     assert done.stderr.startswith(message) and done.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("suffix", [".png", ".svg"])
+def test_explore_draws_the_shares_and_the_fan_chart(tmp_path: Path, suffix: str) -> None:
+    picture = tmp_path / f"ensemble{suffix}"
+    env = {**os.environ, "EXCOMM_HOME": str(tmp_path)}
+    done = subprocess.run(
+        [EXCOMM, "explore", "memo-uncertain", "--runs", "200", "--plot", str(picture)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    head = picture.read_bytes()[:200]
+    assert head.startswith(b"\x89PNG") if suffix == ".png" else b"<svg" in picture.read_bytes()[:2000]
+    assert len(head) > 0

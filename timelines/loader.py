@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from models.ensemble import member
 from models.plan import PlanDefinition
 from models.plan_checks import check
 from models.timeline import TimelineDefinition
@@ -174,17 +175,7 @@ def load_plan(name: str) -> PlanDefinition:
 
 def plan_timeline(plan: PlanDefinition, seed: int = 0) -> TimelineDefinition:
     """A plan as a timeline of its own: its scripted moves, and those its behaviour draws."""
-    drawn = plan.behaviour.draw(seed, plan.starts_at) if plan.behaviour is not None else ()
-    return TimelineDefinition(
-        id=plan.id,
-        version=plan.version,
-        title=plan.title,
-        description=plan.description,
-        starts_at=plan.starts_at,
-        plan=plan,
-        moves=(*plan.moves, *drawn),
-        seed=seed if plan.behaviour is not None else None,
-    )
+    return member(plan, seed)
 
 
 def is_plan_file(path: Path) -> bool:

@@ -1,0 +1,85 @@
+"""Ensemble throughput, measured in one run on this machine, and what Temporal costs.
+
+    python bench/ensemble.py [--runs 4000]
+
+Prints members per second for memo-uncertain on the local runtime (all cores), on Temporal
+with one and with two worker processes (embedded dev server, batches of 500), and the
+throughput of an empty workflow on the same server, the floor of what Temporal costs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import tempfile
+import time
+import uuid
+
+from temporalio import workflow
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+
+from service.embedded_server import embedded_server
+from service.explore import explore_locally, explore_on_temporal
+from service.worker_processes import worker_processes
+from timelines.loader import load_plan
+
+
+@workflow.defn(name="Empty")
+class EmptyWorkflow:
+    @workflow.run
+    async def run(self) -> None:
+        return None
+
+
+async def _empty_rate(client: object, count: int) -> float:
+    from temporalio.client import Client
+
+    assert isinstance(client, Client)
+    queue = f"bench-empty-{uuid.uuid4().hex[:6]}"
+    # Unsandboxed: this module imports the whole service layer, which a sandbox would reload.
+    async with Worker(
+        client, task_queue=queue, workflows=[EmptyWorkflow], workflow_runner=UnsandboxedWorkflowRunner()
+    ):
+        started = time.perf_counter()
+        handles = [
+            await client.start_workflow(EmptyWorkflow.run, id=f"empty-{uuid.uuid4().hex}", task_queue=queue)
+            for _ in range(count)
+        ]
+        await asyncio.gather(*(h.result() for h in handles))
+        return count / (time.perf_counter() - started)
+
+
+async def main(runs: int) -> None:
+    plan = load_plan("memo-uncertain")
+    local = explore_locally(plan, runs, seed=1)
+    local_rate = runs / local.elapsed_s
+    print(
+        f"local runtime ({local.workers} processes): {local_rate:8.0f} members/s  ({local.elapsed_s:.2f} s)"
+    )
+    with tempfile.TemporaryDirectory() as home:
+        os.environ["EXCOMM_HOME"] = home
+        async with embedded_server() as (client, _):
+            rates = {}
+            for workers in (1, 2):
+                async with worker_processes(client, workers):
+                    result = await explore_on_temporal(client, plan, runs, 1, workers, batch=500)
+                rates[workers] = runs / result.elapsed_s
+                same = result.model_dump(exclude={"runtime", "workers", "elapsed_s"}) == local.model_dump(
+                    exclude={"runtime", "workers", "elapsed_s"}
+                )
+                print(
+                    f"temporal runtime, {workers} worker process(es): {rates[workers]:8.0f} members/s  "
+                    f"({result.elapsed_s:.2f} s, worker start included; table identical: {same})"
+                )
+            empty = await _empty_rate(client, 200)
+    print(f"empty workflow on the same server:          {empty:8.0f} workflows/s")
+    print(
+        f"ratios to local: temporal x1 {rates[1] / local_rate:.2f}, temporal x2 {rates[2] / local_rate:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=4000)
+    asyncio.run(main(parser.parse_args().runs))
