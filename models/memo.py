@@ -284,21 +284,17 @@ class MemoPlan:
             ally = self.plan.allied_interests.get(term)
             if ally is None:
                 continue
-            yield self._event(
-                ev.ConstraintBreached,
-                "3b",
-                f"The deal trades a pre-crisis interest of {ally} ({term}) for the removal.",
-                rule="3b",
-                ally=ally,
-                terms=(term,),
-                cohesion_cost=self.plan.cohesion_cost,
-            )
+            breaches = [("3b", f"The deal trades a pre-crisis interest of {ally} ({term}) for the removal.")]
             if self.world.state.allies.get(ally) in (None, "consulted"):
+                breaches.append(
+                    ("3a", f"The deal touches the interests of {ally} before {ally} has been consulted.")
+                )
+            for rule, summary in breaches:
                 yield self._event(
                     ev.ConstraintBreached,
-                    "3a",
-                    f"The deal touches the interests of {ally} before {ally} has been consulted.",
-                    rule="3a",
+                    rule,
+                    summary,
+                    rule=rule,
                     ally=ally,
                     terms=(term,),
                     cohesion_cost=self.plan.cohesion_cost,
