@@ -53,11 +53,10 @@ from service.worker_processes import worker_processes
 from timelines.loader import (
     UnknownTimeline,
     catalogue_names,
-    is_plan_file,
+    load_file,
     load_plan,
     load_plan_file,
     load_timeline,
-    load_timeline_file,
 )
 from timelines.primary_sources import find_source, shipped_citations
 from timelines.safe_yaml import FileProblems
@@ -256,10 +255,7 @@ def validate(files: Annotated[list[Path], typer.Argument(help="timeline, plan or
     failed = False
     for path in files:
         try:
-            if is_plan_file(path) or not path.is_file():
-                load_plan_file(path)
-            else:
-                load_timeline_file(path)
+            load_file(path)
         except FileProblems as exc:
             failed = True
             sys.stdout.write("".join(f"{problem}\n" for problem in exc.problems))

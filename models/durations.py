@@ -12,12 +12,18 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
+def parse_duration(text: str) -> timedelta | None:
+    """`10m`, `8h`, `1d`, `2w` as a timedelta; None if the text is not such a duration."""
+    match = _DURATION.match(text)
+    return timedelta(**{_UNITS[match.group(2)]: float(match.group(1))}) if match else None
+
+
 def _duration(value: object) -> object:
     if isinstance(value, str):
-        match = _DURATION.match(value)
-        if not match:
+        parsed = parse_duration(value)
+        if parsed is None:
             raise ValueError(f"{value!r} is not a duration such as 10m, 8h, 3d")
-        return timedelta(**{_UNITS[match.group(2)]: float(match.group(1))})
+        return parsed
     return value
 
 

@@ -7,14 +7,12 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+from models.durations import parse_duration
 
 
 class PaceError(ValueError):
@@ -49,10 +47,10 @@ INSTANT = Pace(mode="instant")
 
 
 def _duration(text: str, whole: str) -> float:
-    match = _DURATION.match(text)
-    if not match:
+    parsed = parse_duration(text)
+    if parsed is None:
         raise PaceError(f"invalid pace {whole!r}: {text!r} is not a duration like 1d, 6h, 10s")
-    seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    seconds = parsed.total_seconds()
     if seconds <= 0:
         raise PaceError(f"invalid pace {whole!r}: durations must be positive")
     return seconds

@@ -12,7 +12,7 @@ from models.plan import PlanDefinition
 from models.plan_checks import check
 from models.timeline import TimelineDefinition
 from timelines.safe_yaml import Document, FileProblems, PathKey, Problem, read_yaml
-from timelines.variants import read_plan_document, resolve
+from timelines.variants import resolve
 
 T = TypeVar("T", bound=BaseModel)
 CATALOGUE = Path(__file__).resolve().parent
@@ -147,13 +147,16 @@ def _plan_path(name: str) -> Path:
 def _plan_data(name: str, seen: tuple[str, ...]) -> dict[str, Any]:
     """A catalogue plan's resolved data, for a variant that extends it."""
     path = _plan_path(name)
-    doc = read_plan_document(path, f"timelines/plans/{path.name}")
+    doc = _mapping(read_yaml(path, f"timelines/plans/{path.name}"))
     return resolve(doc, _plan_data, seen)
 
 
 def load_plan_file(path: Path, display: str | None = None) -> PlanDefinition:
     """Read, resolve (extends) and validate a plan or variant file, with every check."""
-    doc = read_plan_document(path, display or str(path))
+    return _plan_from(_mapping(read_yaml(path, display)))
+
+
+def _plan_from(doc: Document) -> PlanDefinition:
     data = resolve(doc, _plan_data)
     plan = _validated(doc, PlanDefinition, data)
     findings = check(plan)
@@ -173,27 +176,28 @@ def load_plan(name: str) -> PlanDefinition:
     return load_plan_file(path, f"timelines/plans/{path.name}")
 
 
-def plan_timeline(plan: PlanDefinition, seed: int = 0) -> TimelineDefinition:
-    """A plan as a timeline of its own: its scripted moves, and those its behaviour draws."""
-    return member(plan, seed)
+def load_file(path: Path, display: str | None = None) -> PlanDefinition | TimelineDefinition:
+    """Any file: a plan or variant (it has steps or extends a plan), or a timeline. Read once."""
+    doc = _mapping(read_yaml(path, display))
+    if "steps" in doc.data or "extends" in doc.data:
+        return _plan_from(doc)
+    return _timeline_from(doc)
 
 
-def is_plan_file(path: Path) -> bool:
-    """Plan and variant files have steps or extend a plan; timeline files have neither."""
-    try:
-        doc = read_yaml(path)
-    except FileProblems:
-        return False
-    return isinstance(doc.data, dict) and ("steps" in doc.data or "extends" in doc.data)
-
-
-def load_timeline_file(path: Path, display: str | None = None) -> TimelineDefinition:
-    """Read and validate a timeline file, or raise FileProblems naming file, line and field."""
-    doc = read_yaml(path, display)
+def _mapping(doc: Document) -> Document:
     if not isinstance(doc.data, dict):
         raise FileProblems(
             [Problem(doc.path, 1, 1, "E-WRONG-TYPE", "a timeline or plan file is a mapping of fields")]
         )
+    return doc
+
+
+def load_timeline_file(path: Path, display: str | None = None) -> TimelineDefinition:
+    """Read and validate a timeline file, or raise FileProblems naming file, line and field."""
+    return _timeline_from(_mapping(read_yaml(path, display)))
+
+
+def _timeline_from(doc: Document) -> TimelineDefinition:
     resolved: dict[str, object] = {}
     plan_name = doc.data.get("plan")
     if isinstance(plan_name, str):
@@ -224,12 +228,11 @@ def load_timeline(name_or_path: str, seed: int = 0) -> TimelineDefinition:
     """A catalogue timeline or plan by name (october-1962, memo), or a file by path."""
     candidate = Path(name_or_path)
     if candidate.suffix in (".yaml", ".yml") or candidate.exists():
-        if is_plan_file(candidate):
-            return plan_timeline(load_plan_file(candidate), seed)
-        return load_timeline_file(candidate)
+        loaded = load_file(candidate)
+        return member(loaded, seed) if isinstance(loaded, PlanDefinition) else loaded
     path = CATALOGUE / f"{name_or_path}.yaml"
     if not path.is_file():
         if name_or_path in plan_names():
-            return plan_timeline(load_plan(name_or_path), seed)
+            return member(load_plan(name_or_path), seed)
         raise UnknownTimeline(name_or_path)
     return load_timeline_file(path, display=f"timelines/{path.name}")

@@ -16,10 +16,9 @@ place in the variant file that causes them.
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 from typing import Any
 
-from timelines.safe_yaml import Document, FileProblems, Problem, read_yaml
+from timelines.safe_yaml import Document, FileProblems, Problem
 
 VARIANT_KEYS = ("extends", "override_steps", "remove_steps", "add_branches")
 
@@ -132,10 +131,3 @@ def resolve(doc: Document, load_base: Any, seen: tuple[str, ...] = ()) -> dict[s
     if steps:
         merged["steps"] = steps
     return merged
-
-
-def read_plan_document(path: Path, display: str) -> Document:
-    doc = read_yaml(path, display)
-    if not isinstance(doc.data, dict):
-        raise FileProblems([Problem(doc.path, 1, 1, "E-WRONG-TYPE", "a plan file is a mapping of fields")])
-    return doc
