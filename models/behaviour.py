@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from models.durations import Duration
 from models.events import IncidentKind
 from models.moves import AlliedAnswer, Incident, Move, SovietReply
+from models.trusted import construct
 from models.washington import to_washington
 
 
@@ -27,8 +28,9 @@ class TimedRule(BaseModel):
     after: tuple[Duration, Duration] = Field(description="between these delays after the plan starts")
 
     def when(self, rng: random.Random, start: datetime) -> datetime:
-        low, high = (d.total_seconds() for d in self.after)
-        return to_washington(start + timedelta(seconds=round(rng.uniform(low, high) / 60) * 60))
+        low, high = self.after
+        minutes = round(rng.uniform(low.total_seconds(), high.total_seconds()) / 60)
+        return to_washington(start + timedelta(minutes=minutes))
 
 
 class ReplyOption(TimedRule):
@@ -68,13 +70,17 @@ class Behaviour(BaseModel):
     incidents: tuple[IncidentRule, ...] = ()
 
     def draw(self, seed: int, start: datetime) -> tuple[Move, ...]:
-        """The moves this behaviour makes for a seed: the same seed, the same moves."""
+        """The moves this behaviour makes for a seed: the same seed, the same moves.
+
+        Built from the rules' validated values (see models.trusted): an ensemble draws
+        thousands of these."""
         rng = random.Random(seed)
         moves: list[Move] = []
         for rule in self.soviet:
             option = rng.choices(rule.options, weights=[o.p for o in rule.options])[0]
             moves.append(
-                SovietReply(
+                construct(
+                    SovietReply,
                     at=option.when(rng, start),
                     track=rule.track,
                     answer=option.answer,
@@ -89,7 +95,8 @@ class Behaviour(BaseModel):
             answers, agrees, at = rng.random(), rng.random(), ally.when(rng, start)
             if answers < ally.p_answer:
                 moves.append(
-                    AlliedAnswer(
+                    construct(
+                        AlliedAnswer,
                         at=at,
                         ally=ally.ally,
                         answer="agree" if agrees < ally.agree else "refuse",
@@ -100,8 +107,12 @@ class Behaviour(BaseModel):
             happens, at = rng.random(), incident.when(rng, start)
             if happens < incident.p:
                 moves.append(
-                    Incident(
-                        at=at, incident=incident.incident, subject=incident.subject, sources=incident.sources
+                    construct(
+                        Incident,
+                        at=at,
+                        incident=incident.incident,
+                        subject=incident.subject,
+                        sources=incident.sources,
                     )
                 )
         return tuple(sorted(moves, key=lambda m: (m.at.timestamp() if m.at else 0.0, m.kind)))

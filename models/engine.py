@@ -23,14 +23,17 @@ from functools import lru_cache
 
 from models.events import DomainEvent, MessageDelivered, MessageSent, MoveInterjected
 from models.moves import Move, arrival_event, mailbox
-from models.replace import replace
-from models.state import WorldState, apply
+from models.state import WorldState, apply_to_own
+from models.trusted import construct, replace
+from models.washington import to_washington
 
 _EPOCH = datetime(1900, 1, 1, tzinfo=UTC)
 
 
-def delivery(message: MessageSent) -> MessageDelivered:
-    return MessageDelivered(
+def delivery(message: MessageSent, seq: int) -> MessageDelivered:
+    return construct(
+        MessageDelivered,
+        seq=seq,
         at=message.arrives_at,
         actor=message.recipient,
         summary=f"{message.recipient} received the message sent by {message.sender} over {message.channel}.",
@@ -60,17 +63,17 @@ def _key(instant: datetime) -> int:
     return (instant - _EPOCH) // timedelta(microseconds=1)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Emit:
     event: DomainEvent
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Sleep:
     until: datetime
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Receive:
     """The first item to arrive in any of the mailboxes, or None at the deadline."""
 
@@ -82,12 +85,12 @@ class Receive:
         return (self.mailbox,) if isinstance(self.mailbox, str) else self.mailbox
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Parallel:
     processes: tuple[Process, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Post:
     mailbox: str
     token: str
@@ -107,16 +110,15 @@ class _Task:
     waiting_on: tuple[str, ...] = ()
 
 
-@dataclass
+@dataclass(slots=True)
 class _Entry:
-    key: int
-    order: int
     instant: datetime
     task: _Task | None = None
     wait_id: int = 0
     value: Received = None
     move: Move | None = None
     event: DomainEvent | None = None
+    sent: MessageSent | None = None  # its delivery is due: built then, numbered in place
     interjected: bool = False
 
 
@@ -124,8 +126,12 @@ class Scheduler:
     """Runs processes and moves in simulated time; collects the events they emit."""
 
     def __init__(self, initial: WorldState, starts_at: datetime) -> None:
-        self.now = starts_at
-        self.state = initial
+        # The clock reads in Washington time: every instant scheduled is (events and moves
+        # are validated so, the plan computes its own with to_washington), and a runtime's
+        # clock is converted as it comes in, so processes read `now` as it is.
+        self.now = to_washington(starts_at)
+        self._state = initial
+        self._state_shared = True  # the caller holds the initial state
         self.seq = 0
         self._heap: list[tuple[int, int, int, _Entry]] = []
         self.record_interjections = True
@@ -136,23 +142,22 @@ class Scheduler:
 
     # --- scheduling -------------------------------------------------------------------
 
-    def _push(self, instant: datetime, **fields: object) -> None:
+    def _push(self, entry: _Entry) -> None:
         self._order += 1
-        entry = _Entry(_key(instant), self._order, instant, **fields)  # type: ignore[arg-type]
         # Tuples compare in C: the heap is ordered by instant, then by scheduling order;
         # an interjected move comes after everything else already due at its instant.
         late = 1 if entry.interjected else 0
-        heapq.heappush(self._heap, (entry.key, late, entry.order, entry))
+        heapq.heappush(self._heap, (_key(entry.instant), late, self._order, entry))
 
     def start(self, process: Process, at: datetime | None = None) -> None:
         """Start a top-level process at an instant (now by default)."""
         task = _Task(process)
-        self._push(at or self.now, task=task)
+        self._push(_Entry(at or self.now, task))
 
     def schedule_move(self, move: Move) -> None:
         """A move that arrives at its own instant (which must be set)."""
         assert move.at is not None
-        self._push(move.at, move=move)
+        self._push(_Entry(move.at, move=move))
 
     def schedule_moves(self, moves: Iterable[Move]) -> None:
         for move in moves:
@@ -161,11 +166,11 @@ class Scheduler:
     def interject(self, move: Move) -> None:
         """An analyst's move at its instant, taken after all else due then, as it was live."""
         assert move.at is not None
-        self._push(move.at, move=move, interjected=True)
+        self._push(_Entry(move.at, move=move, interjected=True))
 
     def schedule_event(self, event: DomainEvent) -> None:
         """A scripted event, emitted at its own instant."""
-        self._push(event.at, event=event)
+        self._push(_Entry(event.at, event=event))
 
     def next_instant(self) -> datetime | None:
         while self._heap and self._stale(self._heap[0][3]):
@@ -183,6 +188,8 @@ class Scheduler:
             self.now = max(self.now, entry.instant)
             if entry.event is not None:
                 self.emit(entry.event)
+            elif entry.sent is not None:
+                self.emit(delivery(entry.sent, self.seq + 1))
             elif entry.move is not None:
                 if entry.interjected and self.record_interjections:
                     self.emit(interjection(entry.move, self.seq + 1))
@@ -190,7 +197,7 @@ class Scheduler:
             elif entry.task is not None:
                 self._step(entry.task, entry.value)
         if instant > self.now:
-            self.now = instant
+            self.now = to_washington(instant)
         out, self._out = self._out, []
         return out
 
@@ -205,17 +212,29 @@ class Scheduler:
 
     # --- the world ----------------------------------------------------------------------
 
+    @property
+    def state(self) -> WorldState:
+        """The world now. Whoever reads it may keep it, so the next event is folded into a
+        copy; until it is read again, later events are folded into that copy in place.
+        States handed out never change, and a run copies the state about once per instant
+        rather than once per event."""
+        self._state_shared = True
+        return self._state
+
     def emit(self, event: DomainEvent) -> None:
         self.seq += 1
         placed = event if event.seq == self.seq else replace(event, seq=self.seq)
-        self.state = apply(self.state, placed)
+        if self._state_shared:
+            self._state = replace(self._state)
+            self._state_shared = False
+        apply_to_own(self._state, placed)
         self._out.append(placed)
         if isinstance(placed, MessageSent):
             # A message is delivered by itself when it arrives: the channel's transit.
-            self._push(placed.arrives_at, event=delivery(placed))
+            self._push(_Entry(placed.arrives_at, sent=placed))
 
     def _arrive(self, move: Move) -> None:
-        self.emit(arrival_event(move))
+        self.emit(arrival_event(move, self.seq + 1))
         self._deliver(mailbox(move), move)
 
     def _deliver(self, box: str, item: Move | str) -> None:
@@ -228,7 +247,7 @@ class Scheduler:
     def _wake(self, task: _Task, value: Received) -> None:
         self._stop_waiting(task)
         task.wait_id += 1
-        self._push(self.now, task=task, wait_id=task.wait_id, value=value)
+        self._push(_Entry(self.now, task, task.wait_id, value))
 
     def _stop_waiting(self, task: _Task) -> None:
         for box in task.waiting_on:
@@ -253,7 +272,7 @@ class Scheduler:
             elif isinstance(command, Post):
                 self._deliver(command.mailbox, command.token)
             elif isinstance(command, Sleep):
-                self._push(max(command.until, self.now), task=task, wait_id=task.wait_id)
+                self._push(_Entry(max(command.until, self.now), task, task.wait_id))
                 return
             elif isinstance(command, Receive):
                 queued = next((q for box in command.mailboxes if (q := self._mailboxes.get(box))), None)
@@ -263,14 +282,14 @@ class Scheduler:
                 task.waiting_on = command.mailboxes
                 for box in command.mailboxes:
                     self._waiting[box] = task
-                self._push(max(command.deadline, self.now), task=task, wait_id=task.wait_id)
+                self._push(_Entry(max(command.deadline, self.now), task, task.wait_id))
                 return
             elif isinstance(command, Parallel):
                 if not command.processes:
                     continue
                 task.waiting_children = len(command.processes)
                 for process in command.processes:
-                    self._push(self.now, task=_Task(process, parent=task))
+                    self._push(_Entry(self.now, _Task(process, parent=task)))
                 return
 
     def _finished(self, task: _Task) -> None:
@@ -279,4 +298,4 @@ class Scheduler:
             return
         parent.waiting_children -= 1
         if parent.waiting_children == 0:
-            self._push(self.now, task=parent, wait_id=parent.wait_id)
+            self._push(_Entry(self.now, parent, parent.wait_id))

@@ -21,6 +21,7 @@ from models.plan import PlanDefinition
 from models.simulation import build
 from models.state import WorldState
 from models.timeline import TimelineDefinition
+from models.trusted import construct
 from models.washington import washington_date
 
 Z_95 = 1.959963984540054
@@ -41,7 +42,9 @@ def member_seeds(seed: int, runs: int) -> list[int]:
 def member(plan: PlanDefinition, seed: int) -> TimelineDefinition:
     """One member of an ensemble: the plan as a timeline, its behaviour drawn with `seed`."""
     drawn = plan.behaviour.draw(seed, plan.starts_at) if plan.behaviour is not None else ()
-    return TimelineDefinition(
+    # From a validated plan and its drawn moves, which fall after its start: see models.trusted.
+    return construct(
+        TimelineDefinition,
         id=plan.id,
         version=plan.version,
         title=plan.title,
@@ -89,17 +92,21 @@ def tally_outcome(events: Iterable[ev.DomainEvent]) -> Tally:
     return _count([_what_came(events)])
 
 
+_RUNGS = (ev.EscalationRungReached, ev.MilitaryActionOrdered)
+_ENDINGS = (ev.AgreementReached, ev.CrisisEnded)
+
+
 def _what_came(events: Iterable[ev.DomainEvent]) -> tuple[str, str, dict[str, str]]:
     """(outcome, the Washington day it was reached, rung -> the day first reached)."""
     outcome, day = "none", "none"
     reached: dict[str, str] = {}
     for event in events:
-        if isinstance(event, ev.EscalationRungReached | ev.MilitaryActionOrdered):
+        if isinstance(event, _RUNGS):
             reached.setdefault(event.rung, washington_date(event.at).isoformat())
         if outcome == "none":
             if isinstance(event, ev.MilitaryActionOrdered):
                 outcome = "military_action"
-            elif isinstance(event, ev.AgreementReached | ev.CrisisEnded) and event.outcome:
+            elif isinstance(event, _ENDINGS) and event.outcome:
                 outcome = event.outcome
             if outcome != "none":
                 day = washington_date(event.at).isoformat()

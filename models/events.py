@@ -367,6 +367,12 @@ DomainEvent = Annotated[
 EVENT_ADAPTER: TypeAdapter[DomainEvent] = TypeAdapter(DomainEvent)
 
 
+# The fields an event's validity depends on `at` for (learned_at >= at, arrives_at >= at).
+CHECKED_AGAINST_AT = frozenset({"learned_at", "arrives_at"})
+
+EventBase = _Event  # what every event class has in common, for code generic over them
+
+
 def event_from_json(data: str | bytes) -> DomainEvent:
     """Read one stored event back (every stored event is at version 1 so far)."""
     return EVENT_ADAPTER.validate_json(data)

@@ -11,8 +11,9 @@ touches their interests (3a); breaking them is recorded and costs alliance cohes
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from models import events as ev
 from models.conditions import holds, matches, pattern_mailbox
@@ -33,10 +34,15 @@ from models.steps import (
     Step,
     WaitStep,
 )
+from models.trusted import construct, replace
 from models.washington import to_washington
 
 MEMO = ("FRUS 1961-63 v11 d89",)
 US = "United States"
+E = TypeVar("E", bound=ev.EventBase)
+# Action steps performed, by identity (the step is kept, so its id is not reused), with
+# the event each first recorded.
+_performed: dict[int, tuple[ActionStep, ev.DomainEvent]] = {}
 CLOSE = "close"  # the token that tells a waiting track the crisis ended in force
 
 
@@ -60,19 +66,19 @@ class MemoPlan:
 
     @property
     def now(self) -> datetime:
-        return to_washington(self.world.now)
+        return self.world.now  # in Washington time already
 
     def after(self, duration: timedelta) -> datetime:
         """An instant `duration` from now, in Washington time (EDT or EST as it then was)."""
         return to_washington(self.world.now + duration)
 
-    def _event(
-        self, factory: Callable[..., ev.DomainEvent], step: str | None, summary: str, **fields: object
-    ) -> Emit:
+    def _event(self, factory: type[E], step: str | None, summary: str, **fields: object) -> Emit:
         fields.setdefault("actor", US)
         # Numbered here, as the engine will number it: it is emitted at once, so no copy.
+        # Built from the plan's validated values and the engine's clock: see models.trusted.
         seq = self.world.seq + 1
-        return Emit(factory(seq=seq, at=self.now, step=step, summary=summary, sources=MEMO, **fields))
+        event = construct(factory, seq=seq, at=self.now, step=step, summary=summary, sources=MEMO, **fields)
+        return Emit(event)  # type: ignore[arg-type]  # E is one of the DomainEvent classes
 
     # --- the interpreter ------------------------------------------------------------------
 
@@ -89,19 +95,7 @@ class MemoPlan:
 
     def perform(self, step: Step) -> Process:
         if isinstance(step, ActionStep):
-            yield Emit(
-                EVENT_ADAPTER.validate_python(
-                    {
-                        "type": step.event,
-                        "at": self.now,
-                        "step": step.step,
-                        "actor": step.actor,
-                        "summary": step.summary,
-                        "sources": self.plan.sources,
-                        **step.fields,
-                    }
-                )
-            )
+            yield Emit(self.action(step))
         elif isinstance(step, ParallelStep):
             yield Parallel(tuple(self.sequence(branch) for branch in step.branches))
         elif isinstance(step, ConsultStep):
@@ -121,6 +115,32 @@ class MemoPlan:
             yield from self.sequence(chosen)
         elif isinstance(step, EndStep):
             yield from self.end(step)
+
+    def action(self, step: ActionStep) -> ev.DomainEvent:
+        """The event an action step records, now. The designer's fields are validated the
+        first time a step is performed; later the event is stamped with its instant and
+        place (an ensemble performs the same steps thousands of times)."""
+        seq, now = self.world.seq + 1, self.now
+        done = _performed.get(id(step))
+        if done is not None and done[0] is step:
+            return replace(done[1], seq=seq, at=now)
+        event = EVENT_ADAPTER.validate_python(
+            {
+                "type": step.event,
+                "seq": seq,
+                "at": now,
+                "step": step.step,
+                "actor": step.actor,
+                "summary": step.summary,
+                "sources": self.plan.sources,
+                **step.fields,
+            }
+        )
+        if not ev.CHECKED_AGAINST_AT.intersection(step.fields):  # else valid at this instant only
+            if len(_performed) >= 1024:
+                _performed.clear()  # bounded: a long-lived worker reads plan after plan
+            _performed[id(step)] = (step, event)
+        return event
 
     def phase(self, step: PhaseStep) -> Process:
         yield self._event(
@@ -177,7 +197,9 @@ class MemoPlan:
     def send(self, track: Track, terms: tuple[str, ...], what: str) -> Emit:
         self._messages += 1
         return Emit(
-            ev.MessageSent(
+            construct(
+                ev.MessageSent,
+                seq=self.world.seq + 1,  # emitted at once, like _event's
                 at=self.now,
                 step=track.step,
                 actor=US,

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from models import events as ev
 from models.events import IncidentKind, WashingtonTime
+from models.trusted import construct
 
 LIVE_SOURCE = "analyst move (counterfactual)"
 
@@ -32,6 +33,13 @@ class _Move(BaseModel):
     summary: str | None = None
     sources: tuple[str, ...] = ()
     uncertainty: str | None = None
+
+    @model_validator(mode="after")
+    def _learned_after_it_happened(self) -> _Move:
+        # As for events: the arrival event is built from these values without validation.
+        if self.at is not None and self.learned_at is not None and self.learned_at < self.at:
+            raise ValueError("learned_at is before at")
+        return self
 
 
 class SovietReply(_Move):
@@ -90,17 +98,20 @@ def mailbox(move: Move) -> str:
     return "incidents"
 
 
-def arrival_event(move: Move) -> ev.DomainEvent:
-    """The event that records a move's arrival. `move.at` must be set by then."""
+def arrival_event(move: Move, seq: int = 0) -> ev.DomainEvent:
+    """The event that records a move's arrival (the `seq`-th event of its timeline, if
+    known). `move.at` must be set by then."""
     assert move.at is not None
     common = {
+        "seq": seq,
         "at": move.at,
         "learned_at": move.learned_at,
         "sources": move.sources or (LIVE_SOURCE,),
         "uncertainty": move.uncertainty,
     }
     if isinstance(move, SovietReply):
-        return ev.SovietReplyReceived(
+        return construct(
+            ev.SovietReplyReceived,
             **common,
             actor=move.actor or "Chairman Khrushchev",
             summary=move.summary or f"The Soviet side answers on the {move.track} track: {move.answer}.",
@@ -110,7 +121,8 @@ def arrival_event(move: Move) -> ev.DomainEvent:
             channel=move.channel,
         )
     if isinstance(move, AlliedAnswer):
-        return ev.AlliedAnswerReceived(
+        return construct(
+            ev.AlliedAnswerReceived,
             **common,
             actor=move.actor or move.ally,
             summary=move.summary or f"{move.ally} answers the consultation: {move.answer}.",
@@ -118,7 +130,8 @@ def arrival_event(move: Move) -> ev.DomainEvent:
             answer=move.answer,
             terms=move.terms,
         )
-    return ev.IncidentOccurred(
+    return construct(
+        ev.IncidentOccurred,
         **common,
         actor=move.actor or "unknown",
         summary=move.summary or f"Incident: {move.incident.replace('_', ' ')} ({move.subject}).",

@@ -70,6 +70,8 @@ async def test_a_move_by_signal_and_the_same_move_by_update_have_the_same_effect
         ({**ACCEPT, "at": "1962-10-20T12:00-04:00"}, "is in the simulated past"),
         ({**ACCEPT, "track": "cyprus"}, "unknown track 'cyprus'"),
         ({"kind": "allied_answer", "ally": "Spain", "answer": "agree"}, "unknown ally 'Spain'"),
+        ({**ACCEPT, "learned_at": "1962-10-30T14:00-05:00"}, "learned_at is before at"),
+        ({**ACCEPT, "at": None, "learned_at": "1962-10-20T12:00-04:00"}, "is before the move's at"),
     ],
 )
 async def test_a_bad_move_by_update_is_refused_with_its_reason_and_history_is_unchanged(

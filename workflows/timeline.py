@@ -273,6 +273,10 @@ class TimelineWorkflow:
             raise InvalidMove(
                 f"at {at.isoformat()} is in the simulated past (the clock is at {clock.isoformat()})"
             )
+        if move.learned_at is not None and move.learned_at < at:
+            raise InvalidMove(
+                f"learned_at {move.learned_at.isoformat()} is before the move's at {at.isoformat()}"
+            )
         plan = self._run.timeline.plan
         state = self._world.state
         if isinstance(move, SovietReply | AlliedAnswer) and plan is None:
