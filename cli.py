@@ -22,9 +22,6 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 from rich.tree import Tree
-from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
-from temporalio.service import RPCError, RPCStatusCode
 
 from activities.event_store import EventStore
 from models.ensemble import EnsembleTable
@@ -37,19 +34,14 @@ from models.simulation import initial_state, simulate
 from models.state import WorldState, fold, state_at
 from models.timeline import TimelineDefinition
 from models.washington import to_washington
-from service.branching import BranchError, first_divergence, fork, parent_run
+from service.branching import BranchError, first_divergence, fork
 from service.chronicle import Chronicle
-from service.connection import ConnectionFailed
-from service.embedded_server import ServerUnavailable, embedded_server
-from service.explore import explore_locally, explore_on_temporal
+from service.explore import explore_locally
 from service.graph import mermaid
-from service.logs import configure_logging
+from service.logs import configure_logging, configure_sdk_logging
 from service.plan_diff import plan_diff
 from service.plot import plot
-from service.runs import follow, new_timeline_id, progress, start_timeline
-from service.session import connect_running, register_search_attributes, session
 from service.settings import event_store_path
-from service.worker_processes import worker_processes
 from timelines.loader import (
     UnknownTimeline,
     catalogue_names,
@@ -60,7 +52,10 @@ from timelines.loader import (
 )
 from timelines.primary_sources import find_source, shipped_citations
 from timelines.safe_yaml import FileProblems
-from workflows.timeline import TimelineWorkflow
+
+# The Temporal SDK and what is built on it take a third of a second to import: they are
+# imported in the commands that talk to a server, so that those that never do (explore
+# --runtime local, plan, validate, graph, dry-run, events of a timeline file) start quickly.
 
 app = typer.Typer(
     help="Replay the Cuban Missile Crisis of October 1962 as durable Temporal workflows.",
@@ -89,6 +84,13 @@ def run_async(func: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, T]:
 
     @wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        from temporalio.client import WorkflowFailureError
+        from temporalio.service import RPCError, RPCStatusCode
+
+        from service.connection import ConnectionFailed
+        from service.embedded_server import ServerUnavailable
+
+        configure_sdk_logging()
         try:
             return asyncio.run(func(*args, **kwargs))
         except FileProblems as exc:
@@ -144,6 +146,12 @@ async def _timeline_events(name: str) -> tuple[WorldState, list[DomainEvent]]:
     if _is_definition(name):
         definition = load_timeline(name)
         return initial_state(definition), list(simulate(definition))
+    from temporalio.service import RPCError, RPCStatusCode
+
+    from service.connection import ConnectionFailed
+    from service.session import connect_running
+    from workflows.timeline import TimelineWorkflow
+
     store = EventStore(event_store_path())
     stored = store.timeline(name)
     if stored is not None:
@@ -410,6 +418,10 @@ async def _explore_on_temporal(
     progress: Callable[[int], None],
 ) -> EnsembleTable:
     """On the configured or embedded server, with `workers` worker processes started here."""
+    from service.explore import explore_on_temporal
+    from service.session import session
+    from service.worker_processes import worker_processes
+
     async with session(with_worker=False) as client, worker_processes(client, workers):
         return await explore_on_temporal(
             client, plan_definition, runs, seed, workers, batch, on_progress=progress
@@ -444,6 +456,9 @@ async def replay(
     """Run a timeline through Temporal and print its chronicle, day by day."""
     if seed < 0:
         raise UserError(f"invalid --seed {seed}: a seed is zero or more")
+    from service.runs import follow, new_timeline_id, start_timeline
+    from service.session import session
+
     definition = load_timeline(timeline, seed)
     chosen_pace = _pace(pace)
     run_id = timeline_id or new_timeline_id(definition.id)
@@ -482,6 +497,12 @@ async def send_move(
         raise UserError(f"--json is not valid JSON: {exc.msg} at column {exc.colno}") from None
     if not isinstance(fields, dict):
         raise UserError("--json must be a JSON object")
+    from temporalio.client import WorkflowUpdateFailedError
+    from temporalio.exceptions import ApplicationError
+
+    from service.session import connect_running
+    from workflows.timeline import TimelineWorkflow
+
     client = await connect_running()
     handle = client.get_workflow_handle_for(TimelineWorkflow.run, timeline_id)
     try:
@@ -505,6 +526,11 @@ async def start(
     """Start a timeline on a running server and return at once."""
     if seed < 0:
         raise UserError(f"invalid --seed {seed}: a seed is zero or more")
+    from temporalio.exceptions import WorkflowAlreadyStartedError
+
+    from service.runs import new_timeline_id, start_timeline
+    from service.session import connect_running
+
     definition = load_timeline(timeline, seed)
     chosen_pace = _pace(pace)
     client = await connect_running()
@@ -520,6 +546,10 @@ async def start(
 @run_async
 async def status(timeline_id: Annotated[str, typer.Argument(help="the run's workflow id")]) -> None:
     """Show where a running (or finished) timeline stands."""
+    from service.runs import progress
+    from service.session import connect_running
+    from workflows.timeline import TimelineWorkflow
+
     client = await connect_running()
     handle = client.get_workflow_handle_for(TimelineWorkflow.run, timeline_id)
     description = await handle.describe()
@@ -551,6 +581,8 @@ async def status(timeline_id: Annotated[str, typer.Argument(help="the run's work
 def _signal_command(name: str, help_text: str) -> None:
     @run_async
     async def command(timeline_id: Annotated[str, typer.Argument(help="the run's workflow id")]) -> None:
+        from service.session import connect_running
+
         client = await connect_running()
         await client.get_workflow_handle(timeline_id).signal(name)
         out.print(f"{name} sent to {timeline_id}", markup=False)
@@ -597,6 +629,12 @@ async def branch(
     instant = _instant(at) if at is not None else None
     plan_definition = _plan_argument(variant) if variant is not None else None
     chosen_pace = _pace(pace)
+    from temporalio.service import RPCError, RPCStatusCode
+
+    from service.branching import parent_run
+    from service.runs import start_timeline
+    from service.session import connect_running
+
     client = await connect_running()
     try:
         run = await parent_run(client, parent_id)
@@ -699,6 +737,7 @@ async def server(
     ui_port: Annotated[int, typer.Option(help="web UI port")] = 8233,
 ) -> None:
     """Run the embedded Temporal server and a worker in the foreground (Ctrl-C stops them)."""
+    from service.embedded_server import embedded_server
     from worker import build_worker
 
     configure_logging(level="INFO")
@@ -724,6 +763,7 @@ async def _until_stopped() -> None:
 @run_async
 async def worker() -> None:
     """Run a worker against a configured cluster (or the running `excomm server`)."""
+    from service.session import connect_running, register_search_attributes
     from worker import build_worker
 
     configure_logging(level="INFO")
@@ -735,7 +775,7 @@ async def worker() -> None:
 
 
 def main() -> NoReturn:
-    configure_logging()
+    configure_logging(sdk=False)
     status = 0
     try:
         app()

@@ -9,15 +9,16 @@ events up to the fork exactly; the parent itself is not touched, running or fini
 from __future__ import annotations
 
 from datetime import datetime
-
-from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
+from typing import TYPE_CHECKING
 
 from models.events import DomainEvent, MoveInterjected, event_to_json
 from models.moves import InvalidMove, Move, parse_move
 from models.plan import PlanDefinition
 from models.run import TimelineRun
 from models.timeline import TimelineDefinition
+
+if TYPE_CHECKING:
+    from temporalio.client import Client
 
 
 class BranchError(ValueError):
@@ -28,6 +29,8 @@ async def parent_run(client: Client, parent_id: str) -> TimelineRun:
     """The parent's input, read from the start of its history on the server."""
     history = await client.get_workflow_handle(parent_id).fetch_history()
     started = history.events[0].workflow_execution_started_event_attributes
+    from temporalio.contrib.pydantic import pydantic_data_converter  # the SDK only when needed
+
     (run,) = pydantic_data_converter.payload_converter.from_payloads(
         list(started.input.payloads), [TimelineRun]
     )

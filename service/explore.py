@@ -8,21 +8,31 @@ import secrets
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-
-from temporalio.client import Client
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from models.ensemble import EnsembleTable, Tally, member_seeds, run_batch, table
 from models.plan import PlanDefinition
 from models.run import EnsembleJob
 from service.settings import TASK_QUEUE
-from workflows.ensemble import EnsembleWorkflow
 
-BATCH = 250
+if TYPE_CHECKING:
+    from temporalio.client import Client
+
+# Small enough that the last batches finish together on every worker process, large
+# enough that handing one over (a few milliseconds) is lost in its simulations.
+BATCH = 100
+
+
+@lru_cache(maxsize=4)
+def _plan(plan_json: str) -> PlanDefinition:
+    return PlanDefinition.model_validate_json(plan_json)
 
 
 def _batch(plan_json: str, seeds: list[int]) -> Tally:
-    # Runs in a worker process: the plan travels as JSON, the tally comes back.
-    return run_batch(PlanDefinition.model_validate_json(plan_json), seeds)
+    # Runs in a worker process: the plan travels as JSON (read once per process), the
+    # tally comes back.
+    return run_batch(_plan(plan_json), seeds)
 
 
 def explore_locally(
@@ -66,6 +76,8 @@ async def explore_on_temporal(
     heartbeat_timeout_s: float = 20,
 ) -> EnsembleTable:
     """The same ensemble as a durable workflow whose batches run on whatever workers poll."""
+    from workflows.ensemble import EnsembleWorkflow  # the SDK only when needed (see cli)
+
     started = time.perf_counter()
     handle = await client.start_workflow(
         EnsembleWorkflow.run,
