@@ -20,7 +20,7 @@ from models.conditions import holds, matches, pattern_mailbox
 from models.engine import Command, Emit, Parallel, Post, Process, Receive, Received, Scheduler, Sleep
 from models.events import EVENT_ADAPTER
 from models.moves import AlliedAnswer, SovietReply
-from models.plan import Ally, PlanDefinition, Track
+from models.plan import PlanDefinition, Track
 from models.steps import (
     ActionStep,
     ChoiceStep,
@@ -99,7 +99,7 @@ class MemoPlan:
         elif isinstance(step, ParallelStep):
             yield Parallel(tuple(self.sequence(branch) for branch in step.branches))
         elif isinstance(step, ConsultStep):
-            yield from self.consult(Ally(name=step.ally, deadline=step.deadline))
+            yield from self.consult(step)
         elif isinstance(step, NegotiateStep):
             yield from self.negotiate(self.plan.track(step.track))
         elif isinstance(step, LevelsStep):
@@ -174,23 +174,24 @@ class MemoPlan:
 
     # --- 7a: allied consultation ----------------------------------------------------------
 
-    def consult(self, ally: Ally) -> Process:
-        deadline = self.after(ally.deadline)
+    def consult(self, step: ConsultStep) -> Process:
+        ally = step.ally
+        deadline = self.after(step.deadline)
         yield self._event(
             ev.ConsultationOpened,
             "7a",
-            f"The United States consults {ally.name} before any negotiation with the Soviets.",
-            ally=ally.name,
+            f"The United States consults {ally} before any negotiation with the Soviets.",
+            ally=ally,
             deadline=deadline,
         )
-        answer = yield Receive(mailbox_of_ally(ally.name), deadline)
+        answer = yield Receive(mailbox_of_ally(ally), deadline)
         result = answer.answer if isinstance(answer, AlliedAnswer) else "no_answer"
         summary = (
-            f"No answer from {ally.name} by the consultation deadline; the plan moves on."
+            f"No answer from {ally} by the consultation deadline; the plan moves on."
             if result == "no_answer"
-            else f"Consultation with {ally.name} closes: {result.replace('_', ' ')}."
+            else f"Consultation with {ally} closes: {result.replace('_', ' ')}."
         )
-        yield self._event(ev.ConsultationClosed, "7a", summary, ally=ally.name, result=result)
+        yield self._event(ev.ConsultationClosed, "7a", summary, ally=ally, result=result)
 
     # --- 6: negotiation tracks ---------------------------------------------------------------
 
