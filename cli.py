@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import os
@@ -38,7 +37,6 @@ from service.branching import BranchError, first_divergence, fork
 from service.chronicle import Chronicle
 from service.explore import explore_locally
 from service.graph import mermaid
-from service.logs import configure_logging, configure_sdk_logging
 from service.plan_diff import plan_diff
 from service.plot import plot
 from service.settings import event_store_path
@@ -53,9 +51,10 @@ from timelines.loader import (
 from timelines.primary_sources import find_source, shipped_citations
 from timelines.safe_yaml import FileProblems
 
-# The Temporal SDK and what is built on it take a third of a second to import: they are
-# imported in the commands that talk to a server, so that those that never do (explore
-# --runtime local, plan, validate, graph, dry-run, events of a timeline file) start quickly.
+# The Temporal SDK, what is built on it, and structlog take 0.4 s to import: they are
+# imported in the commands that talk to a server (which alone log), so that those that
+# never do (explore --runtime local, plan, validate, graph, dry-run, events of a timeline
+# file) start quickly.
 
 app = typer.Typer(
     help="Replay the Cuban Missile Crisis of October 1962 as durable Temporal workflows.",
@@ -84,13 +83,16 @@ def run_async(func: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, T]:
 
     @wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        import asyncio
+
         from temporalio.client import WorkflowFailureError
         from temporalio.service import RPCError, RPCStatusCode
 
         from service.connection import ConnectionFailed
         from service.embedded_server import ServerUnavailable
+        from service.logs import configure_logging
 
-        configure_sdk_logging()
+        configure_logging()
         try:
             return asyncio.run(func(*args, **kwargs))
         except FileProblems as exc:
@@ -738,6 +740,7 @@ async def server(
 ) -> None:
     """Run the embedded Temporal server and a worker in the foreground (Ctrl-C stops them)."""
     from service.embedded_server import embedded_server
+    from service.logs import configure_logging
     from worker import build_worker
 
     configure_logging(level="INFO")
@@ -752,6 +755,8 @@ async def server(
 
 async def _until_stopped() -> None:
     """Wait for Ctrl-C or SIGTERM, so both shut the worker and server down in order."""
+    import asyncio
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -763,6 +768,7 @@ async def _until_stopped() -> None:
 @run_async
 async def worker() -> None:
     """Run a worker against a configured cluster (or the running `excomm server`)."""
+    from service.logs import configure_logging
     from service.session import connect_running, register_search_attributes
     from worker import build_worker
 
@@ -775,7 +781,6 @@ async def worker() -> None:
 
 
 def main() -> NoReturn:
-    configure_logging(sdk=False)
     status = 0
     try:
         app()

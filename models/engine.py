@@ -130,6 +130,7 @@ class Scheduler:
         # are validated so, the plan computes its own with to_washington), and a runtime's
         # clock is converted as it comes in, so processes read `now` as it is.
         self.now = to_washington(starts_at)
+        self._now_key = _key(self.now)
         self._state = initial
         self._state_shared = True  # the caller holds the initial state
         self.seq = 0
@@ -173,19 +174,30 @@ class Scheduler:
         self._push(_Entry(event.at, event=event))
 
     def next_instant(self) -> datetime | None:
-        while self._heap and self._stale(self._heap[0][3]):
-            heapq.heappop(self._heap)
-        return self._heap[0][3].instant if self._heap else None
+        heap = self._heap
+        while heap and self._stale(heap[0][3]):
+            heapq.heappop(heap)
+        return heap[0][3].instant if heap else None
 
     @staticmethod
     def _stale(entry: _Entry) -> bool:
+        # A task's wake-up that another (a move, a deadline) has overtaken.
         return entry.task is not None and entry.wait_id != entry.task.wait_id
 
     def run_until(self, instant: datetime) -> list[DomainEvent]:
         """Run everything scheduled up to and including `instant`; return the new events."""
-        while (upcoming := self.next_instant()) is not None and upcoming <= instant:
-            entry = heapq.heappop(self._heap)[3]
-            self.now = max(self.now, entry.instant)
+        # Instants are compared by their integer keys: aware datetimes compare slowly.
+        limit, heap = _key(instant), self._heap
+        while heap:
+            key, _, _, entry = heap[0]
+            if self._stale(entry):
+                heapq.heappop(heap)
+                continue
+            if key > limit:
+                break
+            heapq.heappop(heap)
+            if key > self._now_key:
+                self.now, self._now_key = entry.instant, key
             if entry.event is not None:
                 self.emit(entry.event)
             elif entry.sent is not None:
@@ -196,8 +208,8 @@ class Scheduler:
                 self._arrive(entry.move)
             elif entry.task is not None:
                 self._step(entry.task, entry.value)
-        if instant > self.now:
-            self.now = to_washington(instant)
+        if limit > self._now_key:
+            self.now, self._now_key = to_washington(instant), limit
         out, self._out = self._out, []
         return out
 
@@ -258,11 +270,13 @@ class Scheduler:
     # --- running a process --------------------------------------------------------------
 
     def _step(self, task: _Task, value: Received) -> None:
-        self._stop_waiting(task)  # if a Receive's deadline passed
+        if task.waiting_on:
+            self._stop_waiting(task)  # a Receive's deadline passed
         task.wait_id += 1
+        send = task.process.send
         while True:
             try:
-                command = task.process.send(value)
+                command = send(value)
             except StopIteration:
                 self._finished(task)
                 return
@@ -275,12 +289,16 @@ class Scheduler:
                 self._push(_Entry(max(command.until, self.now), task, task.wait_id))
                 return
             elif isinstance(command, Receive):
-                queued = next((q for box in command.mailboxes if (q := self._mailboxes.get(box))), None)
+                boxes = command.mailboxes
+                queued = None
+                for box in boxes:
+                    if queued := self._mailboxes.get(box):
+                        break
                 if queued:
                     value = queued.popleft()
                     continue
-                task.waiting_on = command.mailboxes
-                for box in command.mailboxes:
+                task.waiting_on = boxes
+                for box in boxes:
                     self._waiting[box] = task
                 self._push(_Entry(max(command.deadline, self.now), task, task.wait_id))
                 return

@@ -68,7 +68,8 @@ class WorldState(BaseModel):
 
     @classmethod
     def initial(cls, world: InitialWorld) -> WorldState:
-        return cls(defcon=dict(world.defcon), jupiters=dict(world.jupiters))
+        # From a validated InitialWorld: see models.trusted.
+        return construct(cls, defcon=dict(world.defcon), jupiters=dict(world.jupiters))
 
 
 def fold(initial: WorldState, events: Iterable[ev.DomainEvent]) -> WorldState:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import secrets
 import time
@@ -76,6 +75,8 @@ async def explore_on_temporal(
     heartbeat_timeout_s: float = 20,
 ) -> EnsembleTable:
     """The same ensemble as a durable workflow whose batches run on whatever workers poll."""
+    import asyncio
+
     from workflows.ensemble import EnsembleWorkflow  # the SDK only when needed (see cli)
 
     started = time.perf_counter()

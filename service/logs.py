@@ -23,11 +23,11 @@ def _timeline_id(_: object, __: str, event_dict: structlog.types.EventDict) -> s
     return event_dict
 
 
-def configure_logging(level: str | None = None, json_output: bool | None = None, sdk: bool = True) -> None:
-    """Route structlog and the standard library's loggers to stderr, in one format.
+def configure_logging(level: str | None = None, json_output: bool | None = None) -> None:
+    """Route structlog, the standard library's and the Temporal SDK's loggers to stderr,
+    in one format."""
+    from temporalio import activity, workflow  # not at import: see cli
 
-    `sdk=False` leaves the Temporal SDK's loggers (and the SDK) alone, for commands that
-    never load it; `configure_sdk_logging` finishes the job when they do."""
     level = (level or os.environ.get("EXCOMM_LOG_LEVEL", "WARNING")).upper()
     if json_output is None:
         json_output = not sys.stderr.isatty()
@@ -55,16 +55,9 @@ def configure_logging(level: str | None = None, json_output: bool | None = None,
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
         )
     )
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    if sdk:
-        configure_sdk_logging()
-
-
-def configure_sdk_logging() -> None:
-    from temporalio import activity, workflow
-
     # The context travels as structured fields; do not also paste it into the message.
     workflow.logger.workflow_info_on_message = False
     activity.logger.activity_info_on_message = False
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
