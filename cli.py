@@ -148,16 +148,16 @@ async def _timeline_events(name: str) -> tuple[WorldState, list[DomainEvent]]:
     if _is_definition(name):
         definition = load_timeline(name)
         return initial_state(definition), list(simulate(definition))
+    store = EventStore(event_store_path())
+    stored = store.timeline(name)
+    if stored is not None:
+        return WorldState.initial(stored.initial), store.events(name)
     from temporalio.service import RPCError, RPCStatusCode
 
     from service.connection import ConnectionFailed
     from service.session import connect_running
     from workflows.timeline import TimelineWorkflow
 
-    store = EventStore(event_store_path())
-    stored = store.timeline(name)
-    if stored is not None:
-        return WorldState.initial(stored.initial), store.events(name)
     try:
         client = await connect_running()
     except ConnectionFailed:

@@ -174,10 +174,15 @@ class Scheduler:
         self._push(_Entry(event.at, event=event))
 
     def next_instant(self) -> datetime | None:
+        due = self._first()
+        return due[3].instant if due is not None else None
+
+    def _first(self) -> tuple[int, int, int, _Entry] | None:
+        """The first live entry of the heap, once overtaken wake-ups are dropped."""
         heap = self._heap
         while heap and self._stale(heap[0][3]):
             heapq.heappop(heap)
-        return heap[0][3].instant if heap else None
+        return heap[0] if heap else None
 
     @staticmethod
     def _stale(entry: _Entry) -> bool:
@@ -187,15 +192,9 @@ class Scheduler:
     def run_until(self, instant: datetime) -> list[DomainEvent]:
         """Run everything scheduled up to and including `instant`; return the new events."""
         # Instants are compared by their integer keys: aware datetimes compare slowly.
-        limit, heap = _key(instant), self._heap
-        while heap:
-            key, _, _, entry = heap[0]
-            if self._stale(entry):
-                heapq.heappop(heap)
-                continue
-            if key > limit:
-                break
-            heapq.heappop(heap)
+        limit = _key(instant)
+        while (due := self._first()) is not None and due[0] <= limit:
+            key, _, _, entry = heapq.heappop(self._heap)
             if key > self._now_key:
                 self.now, self._now_key = entry.instant, key
             if entry.event is not None:

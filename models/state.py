@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from models import events as ev
 from models.timeline import InitialWorld
-from models.trusted import construct, replace
+from models.trusted import construct, replace, update_own
 
 _E = TypeVar("_E", bound=ev.EventBase)
 
@@ -92,11 +92,7 @@ def apply(state: WorldState, event: ev.DomainEvent) -> WorldState:
 
 def apply_to_own(state: WorldState, event: ev.DomainEvent) -> None:
     """`apply`, in place, to a state that no one else holds: see `Scheduler.state`."""
-    changes = _changes(event, state)
-    state.__dict__.update(changes)
-    if not state.__pydantic_fields_set__.issuperset(changes):
-        # A new set: the old one may be shared with the states this one was copied from.
-        object.__setattr__(state, "__pydantic_fields_set__", state.__pydantic_fields_set__.union(changes))
+    update_own(state, _changes(event, state))
 
 
 def _changes(event: ev.DomainEvent, state: WorldState) -> dict[str, object]:

@@ -65,10 +65,20 @@ def replace(model: M, **changes: Any) -> M:
     values = model.__dict__.copy()
     values.update(changes)
     _set(copied, "__dict__", values)
-    fields_set = model.__pydantic_fields_set__
-    if not fields_set.issuperset(changes):
-        fields_set = fields_set.union(changes)
-    _set(copied, "__pydantic_fields_set__", fields_set)
+    _set(copied, "__pydantic_fields_set__", _fields_set(model, changes))
     _set(copied, "__pydantic_extra__", None)
     _set(copied, "__pydantic_private__", None)
     return copied
+
+
+def update_own(model: BaseModel, changes: dict[str, Any]) -> None:
+    """Change fields of a frozen model in place. Only for a model no one else holds yet
+    (a copy just made by `replace`): see `Scheduler.state`."""
+    model.__dict__.update(changes)
+    _set(model, "__pydantic_fields_set__", _fields_set(model, changes))
+
+
+def _fields_set(model: BaseModel, changes: dict[str, Any]) -> set[str]:
+    # Shared between copies while unchanged, so never updated in place: a new set if needed.
+    fields_set = model.__pydantic_fields_set__
+    return fields_set if fields_set.issuperset(changes) else fields_set.union(changes)
