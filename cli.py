@@ -24,7 +24,7 @@ from rich.tree import Tree
 
 from activities.event_store import EventStore
 from models.ensemble import EnsembleTable
-from models.events import DomainEvent, event_to_json
+from models.events import SIDES, DomainEvent, Side, event_to_json
 from models.outline import outline
 from models.pace import INSTANT, Pace, PaceError, parse_pace
 from models.plan import PlanDefinition
@@ -131,6 +131,28 @@ def _instant(text: str) -> datetime:
 
 
 SeedOption = Annotated[int, typer.Option("--seed", help="seed for a plan's stochastic behaviour")]
+SideOption = Annotated[
+    str | None,
+    typer.Option("--as", help="washington or moscow: as that side knew it (default: what happened)"),
+]
+
+
+def _side(text: str | None) -> Side | None:
+    if text is None:
+        return None
+    side = text.lower()
+    if side not in SIDES:
+        raise UserError(f"invalid --as {text!r}: use washington or moscow")
+    return side
+
+
+def _heading(definition: TimelineDefinition, side: Side | None) -> None:
+    """Say, before anything else, what kind of timeline this is and whose view it shows."""
+    kind = "the record" if definition.is_record else "a counterfactual, not the record"
+    view = f", as {side.capitalize()} knew it" if side else ""
+    out.print(f"[bold]{escape(definition.title)}[/bold] ({kind}{view})")
+
+
 PaceOption = Annotated[
     str, typer.Option("--pace", help="instant, real, or SIM=REAL such as 1d=10s (a day every 10 s)")
 ]
@@ -177,16 +199,20 @@ async def _timeline_events(name: str) -> tuple[WorldState, list[DomainEvent]]:
 async def events(
     timeline: Annotated[str, typer.Argument(help="a timeline name (october-1962), file, or run id")],
     format: Annotated[str, typer.Option("--format", help="jsonl or text")] = "text",
+    side_name: SideOption = None,
 ) -> None:
-    """Print the events of a timeline."""
+    """Print the events of a timeline (as text, in the order a side learned of them with --as)."""
     if format not in ("jsonl", "text"):
         raise UserError(f"invalid --format {format!r}: use jsonl or text")
+    side = _side(side_name)
     initial, found = await _timeline_events(timeline)
     if format == "jsonl":
         for event in found:
             sys.stdout.write(event_to_json(event) + "\n")
     else:
-        Chronicle(out, initial).feed(found)
+        chronicle = Chronicle(out, initial, side=side)
+        chronicle.feed(found)
+        chronicle.close()
 
 
 @app.command()
@@ -194,14 +220,20 @@ async def events(
 async def state(
     timeline: Annotated[str, typer.Argument(help="a timeline name (october-1962), file, or run id")],
     at: Annotated[str | None, typer.Option("--at", help="simulated instant, ISO 8601 with offset")] = None,
+    side_name: SideOption = None,
 ) -> None:
     """Print the world state of a timeline, at its end or at a simulated instant, as JSON."""
     instant = _instant(at) if at is not None else None
+    side = _side(side_name)
     initial, found = await _timeline_events(timeline)
-    if instant is None:
+    if instant is None and side is None:
         world = fold(initial, found)
     else:
-        world = state_at(initial, found, instant).model_copy(update={"at": to_washington(instant)})
+        # A side's view at the end is its view once the last event had happened.
+        when = instant or (found[-1].at if found else initial.at)
+        world = state_at(initial, found, when, side) if when is not None else initial
+        if instant is not None:
+            world = world.model_copy(update={"at": to_washington(instant)})
     sys.stdout.write(world.model_dump_json(indent=2) + "\n")
 
 
@@ -320,6 +352,7 @@ def dry_run(
     started = time.perf_counter()
     found = simulate(definition)
     elapsed = time.perf_counter() - started
+    _heading(definition, None)
     Chronicle(out, initial_state(definition)).feed(found)
     world = fold(initial_state(definition), found)
     out.print()
@@ -454,19 +487,22 @@ async def replay(
     pace: PaceOption = "instant",
     timeline_id: Annotated[str | None, typer.Option("--id", help="workflow id of the run")] = None,
     seed: SeedOption = 0,
+    side_name: SideOption = None,
 ) -> None:
     """Run a timeline through Temporal and print its chronicle, day by day."""
     if seed < 0:
         raise UserError(f"invalid --seed {seed}: a seed is zero or more")
+    side = _side(side_name)
     from service.runs import follow, new_timeline_id, start_timeline
     from service.session import session
 
     definition = load_timeline(timeline, seed)
     chosen_pace = _pace(pace)
     run_id = timeline_id or new_timeline_id(definition.id)
+    _heading(definition, side)
     async with session(with_worker=True) as client:
         handle = await start_timeline(client, definition, chosen_pace, run_id)
-        chronicle = Chronicle(out, initial_state(definition))
+        chronicle = Chronicle(out, initial_state(definition), side=side)
         bar, on_progress = _progress_bar(definition)
         if bar is not None:
             bar.start()
@@ -475,6 +511,7 @@ async def replay(
         finally:
             if bar is not None:
                 bar.stop()
+        chronicle.close()
     out.print()
     out.print(
         f"[bold]{result.events} events[/bold] on timeline [bold]{run_id}[/bold]; "
@@ -658,7 +695,8 @@ async def branch(
     except BranchError as exc:
         raise UserError(str(exc)) from None
     new_id = timeline_id or f"{parent_id}.branch-{secrets.token_hex(3)}"
-    await start_timeline(client, definition, chosen_pace, new_id)
+    # The branch runs under its parent's engine rules, so it reproduces the parent exactly.
+    await start_timeline(client, definition, chosen_pace, new_id, rules=run.rules)
     out.print(new_id, markup=False)
     sys.stderr.write(f"forked from {parent_id} after seq {definition.fork_seq}\n")
 

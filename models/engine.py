@@ -10,10 +10,20 @@ whether the scheduler is driven by a Temporal workflow (on durable timers, with 
 moves from signals) or by a plain loop on a virtual clock.
 
 The runtime only chooses *when* to call `run_until`: it never changes what happens.
+
+Knowledge has a time per side. A plan acts for one side (Washington, for the memo) and
+sees only what that side knows: a move reaches the plan's mailbox when the side learns of
+it, and `known_state` is the world as the side knew it now. The event itself is on the
+record at the instant it happened.
+
+`rules` is the version of these rules a timeline was started under, so a run started
+before a rule existed goes on, and replays, as it began: under rules 1, events got their
+provenance by the version 1 rule and a plan saw every event at once.
 """
 
 from __future__ import annotations
 
+import bisect
 import heapq
 from collections import deque
 from collections.abc import Callable, Generator, Iterable
@@ -21,13 +31,22 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
-from models.events import DomainEvent, MessageDelivered, MessageSent, MoveInterjected
+from models.events import (
+    DomainEvent,
+    MessageDelivered,
+    MessageSent,
+    MoveInterjected,
+    Side,
+    known_at,
+    v1_provenance,
+)
 from models.moves import Move, arrival_event, mailbox
-from models.state import WorldState, apply_to_own
+from models.state import WorldState, apply_to_own, fold
 from models.trusted import construct, replace
 from models.washington import to_washington
 
 _EPOCH = datetime(1900, 1, 1, tzinfo=UTC)
+RULES = 2  # the engine's rules today: see the module's docstring
 
 
 def delivery(message: MessageSent, seq: int) -> MessageDelivered:
@@ -35,6 +54,7 @@ def delivery(message: MessageSent, seq: int) -> MessageDelivered:
         MessageDelivered,
         seq=seq,
         at=message.arrives_at,
+        provenance="derived",
         actor=message.recipient,
         summary=f"{message.recipient} received the message sent by {message.sender} over {message.channel}.",
         sources=message.sources,
@@ -47,10 +67,12 @@ def delivery(message: MessageSent, seq: int) -> MessageDelivered:
 
 def interjection(move: Move, seq: int) -> MoveInterjected:
     assert move.at is not None
-    what = move.model_dump(mode="json", exclude_none=True)
+    # An analyst's move is counterfactual by definition: that goes without saying in it.
+    what = move.model_dump(mode="json", exclude_none=True, exclude={"provenance"})
     return MoveInterjected(
         seq=seq,
         at=move.at,
+        provenance="counterfactual",
         actor="analyst",
         summary=f"A counterfactual move is taken in: {move.kind.replace('_', ' ')}.",
         sources=move.sources or ("analyst move (counterfactual)",),
@@ -120,19 +142,30 @@ class _Entry:
     event: DomainEvent | None = None
     sent: MessageSent | None = None  # its delivery is due: built then, numbered in place
     interjected: bool = False
+    learned: bool = False  # the plan's side learns of the move now: to its mailbox
 
 
 class Scheduler:
     """Runs processes and moves in simulated time; collects the events they emit."""
 
-    def __init__(self, initial: WorldState, starts_at: datetime) -> None:
+    def __init__(
+        self, initial: WorldState, starts_at: datetime, rules: int = RULES, side: Side = "washington"
+    ) -> None:
         # The clock reads in Washington time: every instant scheduled is (events and moves
         # are validated so, the plan computes its own with to_washington), and a runtime's
         # clock is converted as it comes in, so processes read `now` as it is.
         self.now = to_washington(starts_at)
         self._now_key = _key(self.now)
+        self._initial = initial
         self._state = initial
         self._state_shared = True  # the caller holds the initial state
+        self.rules = rules
+        self.side = side  # the side the plan acts for, and whose knowledge it has
+        self._log: list[DomainEvent] = []
+        # Events the plan's side learns of after they happened, until it has: while there
+        # are any, its view of the world is not the whole state.
+        self._unknown: list[tuple[int, DomainEvent]] = []
+        self._known: tuple[int, int, WorldState] | None = None  # (now, seq, view) last made
         self.seq = 0
         self._heap: list[tuple[int, int, int, _Entry]] = []
         self.record_interjections = True
@@ -202,6 +235,9 @@ class Scheduler:
             elif entry.sent is not None:
                 self.emit(delivery(entry.sent, self.seq + 1))
             elif entry.move is not None:
+                if entry.learned:
+                    self._deliver(mailbox(entry.move), entry.move)
+                    continue
                 if entry.interjected and self.record_interjections:
                     self.emit(interjection(entry.move, self.seq + 1))
                 self._arrive(entry.move)
@@ -232,21 +268,49 @@ class Scheduler:
         self._state_shared = True
         return self._state
 
+    def known_state(self) -> WorldState:
+        """The world now as the plan's side knew it: every event it had learned of, in order."""
+        unknown = self._unknown
+        while unknown and unknown[0][0] <= self._now_key:
+            unknown.pop(0)
+        if not unknown:
+            return self.state
+        cached = self._known
+        if cached is None or cached[:2] != (self._now_key, self.seq):
+            hidden = {id(event) for _, event in unknown}
+            view = fold(self._initial, (e for e in self._log if id(e) not in hidden))
+            cached = self._known = (self._now_key, self.seq, view)
+        return cached[2]
+
     def emit(self, event: DomainEvent) -> None:
         self.seq += 1
-        placed = event if event.seq == self.seq else replace(event, seq=self.seq)
+        if self.rules < 2:
+            placed = replace(event, seq=self.seq, provenance=v1_provenance(event.__dict__))
+        else:
+            placed = event if event.seq == self.seq else replace(event, seq=self.seq)
         if self._state_shared:
             self._state = replace(self._state)
             self._state_shared = False
         apply_to_own(self._state, placed)
         self._out.append(placed)
+        self._log.append(placed)
+        if self.rules >= 2 and (placed.learned_at or placed.moscow_learned_at):
+            learned = _key(known_at(placed, self.side))
+            if learned > self._now_key:
+                bisect.insort(self._unknown, (learned, placed), key=lambda item: item[0])
         if isinstance(placed, MessageSent):
             # A message is delivered by itself when it arrives: the channel's transit.
             self._push(_Entry(placed.arrives_at, sent=placed))
 
     def _arrive(self, move: Move) -> None:
         self.emit(arrival_event(move, self.seq + 1))
-        self._deliver(mailbox(move), move)
+        learned = move.known_at(self.side) if self.rules >= 2 else move.at
+        assert learned is not None
+        if _key(learned) > self._now_key:
+            # On the record now; in the plan's hands only once its side knows of it.
+            self._push(_Entry(learned, move=move, learned=True))
+        else:
+            self._deliver(mailbox(move), move)
 
     def _deliver(self, box: str, item: Move | str) -> None:
         waiter = self._waiting.pop(box, None)

@@ -4,6 +4,16 @@ Events are immutable, typed by a ``type`` discriminator named in the past tense,
 versioned by ``v`` so an old stored shape can be upcast when it is read back. ``seq`` is
 the event's place on its timeline (1, 2, 3, ...); an event authored in a timeline file has
 no place yet (``seq`` 0) until the engine puts it on a timeline.
+
+Every event says what kind of statement it is (``provenance``): ``historical`` (it
+happened, and its sources say so), ``plan`` (a plan's action: the memo was a proposal,
+never carried out as written), ``counterfactual`` (a variant's scripted move, an analyst's
+move, a seeded draw) or ``derived`` (bookkeeping the engine infers from other events,
+such as a message's delivery). Version 1 events, stored before provenance existed, are
+upcast on read by the rule the engine then followed (`v1_provenance`).
+
+Each side learns of an event when it learns of it: Washington at ``learned_at``, Moscow
+at ``moscow_learned_at``, each at ``at`` (at once) when not given.
 """
 
 from __future__ import annotations
@@ -44,6 +54,13 @@ def _format_offset(offset: timedelta) -> str:
 
 WashingtonTime = Annotated[AwareDatetime, AfterValidator(_in_washington_time)]
 
+Provenance = Literal["historical", "plan", "counterfactual", "derived"]
+PROVENANCES: tuple[Provenance, ...] = ("historical", "plan", "counterfactual", "derived")
+Side = Literal["washington", "moscow"]
+SIDES: tuple[Side, ...] = ("washington", "moscow")
+# The source an analyst's move carries when it cites none.
+LIVE_SOURCE = "analyst move (counterfactual)"
+
 Outcome = Literal["negotiated_withdrawal", "military_action", "nuclear_exchange", "stalemate"]
 MissileStatus = Literal["undetected", "detected", "dismantling", "removed"]
 QuarantineStatus = Literal["none", "proclaimed", "in_force", "lifted"]
@@ -58,14 +75,31 @@ IncidentKind = Literal[
 ]
 
 
+def v1_provenance(data: dict[str, Any]) -> Provenance:
+    """What a version 1 event was, by the only rule the engine then had: an analyst's move
+    and what it brought are counterfactual, a delivery is derived, whatever carries a memo
+    paragraph is the plan's, and the rest was scripted as the record."""
+    if data.get("type") == "move_interjected" or LIVE_SOURCE in (data.get("sources") or ()):
+        return "counterfactual"
+    if data.get("type") == "message_delivered":
+        return "derived"
+    if data.get("step") is not None:
+        return "plan"
+    return "historical"
+
+
 class _Event(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    v: int = Field(default=1, ge=1, description="schema version of this event type")
+    v: int = Field(default=2, ge=1, description="schema version: 2 carries provenance")
     seq: int = Field(default=0, ge=0, description="place on the timeline, from 1; 0 if unplaced")
     at: WashingtonTime = Field(description="the simulated instant the event happened")
+    provenance: Provenance = Field(description="historical, plan, counterfactual or derived")
     learned_at: WashingtonTime | None = Field(
         default=None, description="when Washington learned of it, if later than `at`"
+    )
+    moscow_learned_at: WashingtonTime | None = Field(
+        default=None, description="when Moscow learned of it, if later than `at`"
     )
     actor: str = Field(min_length=1)
     summary: str = Field(min_length=1, description="what happened, in our own words")
@@ -75,10 +109,19 @@ class _Event(BaseModel):
     )
     step: str | None = Field(default=None, description="the memo paragraph carried out, e.g. 5a")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _upcast(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "provenance" not in data and data.get("v", 1) == 1:
+            return {**data, "v": 2, "provenance": v1_provenance(data)}
+        return data
+
     @model_validator(mode="after")
     def _learned_after_it_happened(self) -> _Event:
-        if self.learned_at is not None and self.learned_at < self.at:
-            raise ValueError("learned_at is before at")
+        for field in ("learned_at", "moscow_learned_at"):
+            learned = getattr(self, field)
+            if learned is not None and learned < self.at:
+                raise ValueError(f"{field} is before at")
         return self
 
 
@@ -368,13 +411,19 @@ EVENT_ADAPTER: TypeAdapter[DomainEvent] = TypeAdapter(DomainEvent)
 
 
 # The fields an event's validity depends on `at` for (learned_at >= at, arrives_at >= at).
-CHECKED_AGAINST_AT = frozenset({"learned_at", "arrives_at"})
+CHECKED_AGAINST_AT = frozenset({"learned_at", "moscow_learned_at", "arrives_at"})
 
 EventBase = _Event  # what every event class has in common, for code generic over them
 
 
+def known_at(event: EventBase, side: Side) -> datetime:
+    """When a side learned of an event: at once, unless the event says later."""
+    learned = event.learned_at if side == "washington" else event.moscow_learned_at
+    return learned or event.at
+
+
 def event_from_json(data: str | bytes) -> DomainEvent:
-    """Read one stored event back (every stored event is at version 1 so far)."""
+    """Read one stored event back, upcast to the current version (see `_Event._upcast`)."""
     return EVENT_ADAPTER.validate_json(data)
 
 

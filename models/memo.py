@@ -1,5 +1,9 @@
 """The memo's plan (FRUS 1961-63 v11 d89) carried out, paragraph by paragraph.
 
+Whatever the plan does is a plan's action (`provenance: plan`), never the record: the
+memo was a proposal. The plan acts for Washington and reads the world as Washington knew
+it (`Scheduler.known_state`), so it answers nothing before Washington has heard of it.
+
 Each process below is one part of the plan and tags what it does with the paragraph it
 carries out (`step`): set the stage (5a, 5b), consult the allies (7a), then open
 negotiations at the highest level (7b, 4) on tracks kept apart (6, 6a-6d), and escalate
@@ -77,7 +81,16 @@ class MemoPlan:
         # Numbered here, as the engine will number it: it is emitted at once, so no copy.
         # Built from the plan's validated values and the engine's clock: see models.trusted.
         seq = self.world.seq + 1
-        event = construct(factory, seq=seq, at=self.now, step=step, summary=summary, sources=MEMO, **fields)
+        event = construct(
+            factory,
+            seq=seq,
+            at=self.now,
+            provenance="plan",
+            step=step,
+            summary=summary,
+            sources=MEMO,
+            **fields,
+        )
         return Emit(event)  # type: ignore[arg-type]  # E is one of the DomainEvent classes
 
     # --- the interpreter ------------------------------------------------------------------
@@ -111,7 +124,9 @@ class MemoPlan:
         elif isinstance(step, WaitStep):
             yield from self.wait(step)
         elif isinstance(step, ChoiceStep):
-            chosen = next((case.then for case in step.when if holds(case.if_, self.world.state)), step.else_)
+            chosen = next(
+                (case.then for case in step.when if holds(case.if_, self.world.known_state())), step.else_
+            )
             yield from self.sequence(chosen)
         elif isinstance(step, EndStep):
             yield from self.end(step)
@@ -129,6 +144,7 @@ class MemoPlan:
                 "type": step.event,
                 "seq": seq,
                 "at": now,
+                "provenance": "plan",
                 "step": step.step,
                 "actor": step.actor,
                 "summary": step.summary,
@@ -202,6 +218,7 @@ class MemoPlan:
                 ev.MessageSent,
                 seq=self.world.seq + 1,  # emitted at once, like _event's
                 at=self.now,
+                provenance="plan",
                 step=track.step,
                 actor=US,
                 summary=f"{what} on the {track.title} track: {', '.join(terms) or 'no terms'}.",
@@ -308,7 +325,7 @@ class MemoPlan:
             if ally is None:
                 continue
             breaches = [("3b", f"The deal trades a pre-crisis interest of {ally} ({term}) for the removal.")]
-            if self.world.state.allies.get(ally) in (None, "consulted"):
+            if self.world.known_state().allies.get(ally) in (None, "consulted"):
                 breaches.append(
                     ("3a", f"The deal touches the interests of {ally} before {ally} has been consulted.")
                 )
@@ -327,7 +344,11 @@ class MemoPlan:
         """4: summit first; if the Soviets refuse a level, fall back to the next one."""
         for level in self.plan.levels[1:]:
             reply = yield Receive(mailbox_of_track("level"), until)
-            if not isinstance(reply, SovietReply) or reply.answer != "reject" or self.world.state.outcome:
+            if (
+                not isinstance(reply, SovietReply)
+                or reply.answer != "reject"
+                or self.world.known_state().outcome
+            ):
                 return
             yield self._event(
                 ev.NegotiationLevelChanged,
@@ -341,7 +362,7 @@ class MemoPlan:
 
     def escalate_if_needed(self, deadline: datetime) -> Process:
         trigger = yield Receive("escalation", deadline)
-        if self.world.state.outcome is not None:
+        if self.world.known_state().outcome is not None:
             return
         failed = trigger == "negotiations_failed"
         yield self._event(
@@ -355,11 +376,11 @@ class MemoPlan:
         for index, rung in enumerate(self.plan.ladder):
             if index:
                 yield Sleep(self.after(rung.after))
-                if self.world.state.outcome == "negotiated_withdrawal" or self.ended:
+                if self.world.known_state().outcome == "negotiated_withdrawal" or self.ended:
                     return  # the Cuba track settled under pressure (paragraph 1: both at once)
             label = rung.rung.replace("_", " ")
             if rung.military_action:
-                first = self.world.state.outcome is None
+                first = self.world.known_state().outcome is None
                 yield self._event(
                     ev.MilitaryActionOrdered,
                     "2b",

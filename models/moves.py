@@ -13,33 +13,47 @@ for it: a negotiation track for a Soviet reply, an ally's consultation for its a
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from models import events as ev
-from models.events import IncidentKind, WashingtonTime
+from models.events import LIVE_SOURCE, IncidentKind, WashingtonTime
 from models.trusted import construct
 
-LIVE_SOURCE = "analyst move (counterfactual)"
+MoveProvenance = Literal["historical", "counterfactual"]
 
 
 class _Move(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     at: WashingtonTime | None = Field(default=None, description="when it happens; now if omitted")
-    learned_at: WashingtonTime | None = None
+    learned_at: WashingtonTime | None = Field(default=None, description="when Washington learned of it")
+    moscow_learned_at: WashingtonTime | None = Field(default=None, description="when Moscow learned of it")
     actor: str | None = None
     summary: str | None = None
     sources: tuple[str, ...] = ()
     uncertainty: str | None = None
+    provenance: MoveProvenance = Field(
+        default="counterfactual", description="historical only for a move of the record, with its sources"
+    )
 
     @model_validator(mode="after")
     def _learned_after_it_happened(self) -> _Move:
         # As for events: the arrival event is built from these values without validation.
-        if self.at is not None and self.learned_at is not None and self.learned_at < self.at:
-            raise ValueError("learned_at is before at")
+        if self.at is not None:
+            for field in ("learned_at", "moscow_learned_at"):
+                learned = getattr(self, field)
+                if learned is not None and learned < self.at:
+                    raise ValueError(f"{field} is before at")
         return self
+
+    def known_at(self, side: ev.Side) -> datetime:
+        """When a side learns of the move (its `at` must be set by then)."""
+        assert self.at is not None
+        learned = self.learned_at if side == "washington" else self.moscow_learned_at
+        return learned or self.at
 
 
 class SovietReply(_Move):
@@ -73,12 +87,15 @@ class InvalidMove(ValueError):
 
 
 def parse_move(payload: object) -> Move:
-    """Validate a move's JSON payload, naming the field at fault."""
+    """Validate an analyst's move (its JSON payload), naming the field at fault."""
     if isinstance(payload, dict) and payload.get("kind") not in MOVE_KINDS:
         kind = payload.get("kind")
         if kind is None:
             raise InvalidMove("missing field 'kind'")
         raise InvalidMove(f"unknown move kind {kind!r} (known: {', '.join(MOVE_KINDS)})")
+    if isinstance(payload, dict) and payload.get("provenance", "counterfactual") != "counterfactual":
+        # Only the record is historical, and the record is written in the catalogue.
+        raise InvalidMove("provenance: an analyst's move is counterfactual")
     try:
         return MOVE_ADAPTER.validate_python(payload)
     except ValidationError as exc:
@@ -105,7 +122,9 @@ def arrival_event(move: Move, seq: int = 0) -> ev.DomainEvent:
     common = {
         "seq": seq,
         "at": move.at,
+        "provenance": move.provenance,
         "learned_at": move.learned_at,
+        "moscow_learned_at": move.moscow_learned_at,
         "sources": move.sources or (LIVE_SOURCE,),
         "uncertainty": move.uncertainty,
     }

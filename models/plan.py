@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from models.behaviour import Behaviour
 from models.durations import Duration
-from models.events import WashingtonTime
+from models.events import Side, WashingtonTime
 from models.moves import Move
 from models.steps import ChoiceStep, ConsultStep, ParallelStep, PhaseStep, Step, WaitStep
 
@@ -68,6 +68,7 @@ class PlanDefinition(_Frozen):
         default=False, description="accept terms that trade an allied interest (breaks 3b)"
     )
     cohesion_cost: float = Field(default=0.25, ge=0, le=1)
+    side: Side = Field(default="washington", description="the side the plan acts for, and knows as")
     steps: tuple[Step, ...] = Field(description="what the plan does, in order")
     departs_from: tuple[str, ...] = Field(default=(), description="the memo paragraphs a variant changes")
     moves: tuple[Move, ...] = Field(default=(), description="scripted moves of the world, at their instants")

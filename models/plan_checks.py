@@ -107,6 +107,7 @@ def _check_action(step: ActionStep, path: Path, plan: PlanDefinition) -> list[Fi
             {
                 "type": step.event,
                 "at": plan.starts_at,
+                "provenance": "plan",
                 "actor": step.actor,
                 "summary": step.summary,
                 "sources": plan.sources,

@@ -23,6 +23,9 @@ class TimelineRun(BaseModel):
     timeline: TimelineDefinition
     pace: Pace = INSTANT
     start_paused: bool = False
+    rules: int = Field(
+        default=1, ge=1, description="the engine's rules the run started under (models.engine.RULES)"
+    )
 
 
 class ExchangeOpened(BaseModel):

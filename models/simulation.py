@@ -8,7 +8,7 @@ Same definition, same event log: the in-process runtime is also how `excomm even
 
 from __future__ import annotations
 
-from models.engine import Scheduler
+from models.engine import RULES, Scheduler
 from models.events import DomainEvent
 from models.memo import MemoPlan
 from models.state import WorldState
@@ -19,8 +19,11 @@ def initial_state(definition: TimelineDefinition) -> WorldState:
     return WorldState.initial(definition.initial)
 
 
-def build(definition: TimelineDefinition) -> Scheduler:
-    world = Scheduler(initial_state(definition), definition.starts_at)
+def build(definition: TimelineDefinition, rules: int = RULES) -> Scheduler:
+    """The timeline's course, ready to run, under the engine's rules of today or of the
+    version a stored run was started under."""
+    side = definition.plan.side if definition.plan is not None else "washington"
+    world = Scheduler(initial_state(definition), definition.starts_at, rules, side)
     for event in definition.events:
         world.schedule_event(event)
     world.schedule_moves(definition.moves)
@@ -31,6 +34,6 @@ def build(definition: TimelineDefinition) -> Scheduler:
     return world
 
 
-def simulate(definition: TimelineDefinition) -> tuple[DomainEvent, ...]:
+def simulate(definition: TimelineDefinition, rules: int = RULES) -> tuple[DomainEvent, ...]:
     """Every event of the timeline, in order, numbered from 1: the in-process runtime."""
-    return tuple(build(definition).run_to_end())
+    return tuple(build(definition, rules).run_to_end())

@@ -80,9 +80,14 @@ def fold(initial: WorldState, events: Iterable[ev.DomainEvent]) -> WorldState:
     return state
 
 
-def state_at(initial: WorldState, events: Iterable[ev.DomainEvent], instant: datetime) -> WorldState:
-    """The state at a simulated instant: every event that had happened by then, folded."""
-    return fold(initial, (e for e in events if e.at <= instant))
+def state_at(
+    initial: WorldState, events: Iterable[ev.DomainEvent], instant: datetime, side: ev.Side | None = None
+) -> WorldState:
+    """The state at a simulated instant: every event that had happened by then, folded; or,
+    for a side, every event that side had learned of by then (the world as it knew it)."""
+    if side is None:
+        return fold(initial, (e for e in events if e.at <= instant))
+    return fold(initial, (e for e in events if ev.known_at(e, side) <= instant))
 
 
 def apply(state: WorldState, event: ev.DomainEvent) -> WorldState:

@@ -7,7 +7,7 @@ import re
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from models.events import DomainEvent, JupiterStatus, WashingtonTime
-from models.moves import Move
+from models.moves import Move, MoveProvenance
 from models.plan import PlanDefinition
 
 TIMELINE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -42,6 +42,10 @@ class TimelineDefinition(BaseModel):
     title: str = Field(min_length=1)
     description: str = Field(min_length=1)
     starts_at: WashingtonTime
+    provenance: MoveProvenance = Field(
+        default="counterfactual",
+        description="what the file's scripted events and moves are, where one does not say itself",
+    )
     initial: InitialWorld = Field(default_factory=InitialWorld)
     events: tuple[DomainEvent, ...] = ()
     moves: tuple[Move, ...] = Field(default=(), description="the world's moves, at their instants")
@@ -54,12 +58,23 @@ class TimelineDefinition(BaseModel):
     root: str | None = Field(default=None, description="the first timeline of the lineage")
     fork_seq: int | None = Field(default=None, description="the parent's last event kept by the branch")
 
+    @property
+    def is_record(self) -> bool:
+        """The record alone: no plan, no analyst, nothing that is not history."""
+        return (
+            self.plan is None
+            and not self.interjections
+            and all(item.provenance == "historical" for item in (*self.events, *self.moves))
+        )
+
     @model_validator(mode="after")
     def _has_a_course(self) -> TimelineDefinition:
         # Checked here rather than with min_length, which pydantic also reports when
         # an event is merely invalid, doubling the error a designer sees.
         if not self.events and self.plan is None:
             raise ValueError("a timeline needs at least one event or a plan")
+        if any(event.provenance == "derived" for event in self.events):
+            raise ValueError("a derived event is the engine's bookkeeping, not a scripted event")
         for item in (*self.events, *self.moves):
             if item.at is None:
                 raise ValueError("every scripted move needs its instant (at)")

@@ -1,17 +1,31 @@
-"""The day-by-day chronicle of a timeline, as an educator reads it."""
+"""The day-by-day chronicle of a timeline, as an educator reads it.
+
+Every event is marked with what kind of statement it is, so that no reader takes a plan's
+action or a counterfactual for the record. The chronicle can also be read as one side
+knew it: each event then comes when that side learned of it, with the hour it happened.
+"""
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from models.events import DomainEvent
+from models.events import DomainEvent, Side, known_at
 from models.state import WorldState, apply
 from models.washington import to_washington, washington_date
+
+# How each kind of statement is marked; the record goes unmarked, it is the default.
+MARKS = {
+    "historical": "",
+    "plan": "[bold magenta]PLAN[/bold magenta] ",
+    "counterfactual": "[bold red]COUNTERFACTUAL[/bold red] ",
+    "derived": "[dim]derived[/dim] ",
+}
 
 
 def state_changes(before: WorldState, after: WorldState) -> list[str]:
@@ -37,32 +51,60 @@ def state_changes(before: WorldState, after: WorldState) -> list[str]:
     return lines
 
 
-class Chronicle:
-    """Prints events as they come, with a heading for each Washington day."""
+def _when(instant: datetime) -> str:
+    local = to_washington(instant)
+    return f"{local:%d %b %Y %H:%M} {local.tzname()}"
 
-    def __init__(self, console: Console, initial: WorldState, with_sources: bool = True) -> None:
+
+class Chronicle:
+    """Prints events as they come, with a heading for each Washington day.
+
+    Read as a side (`side`), an event waits until the side learned of it: events are fed
+    in the order they happened, so one is printed once an event as late as its learning
+    has been fed, and the rest when the chronicle is closed."""
+
+    def __init__(
+        self, console: Console, initial: WorldState, with_sources: bool = True, side: Side | None = None
+    ) -> None:
         self.console = console
         self.state = initial
         self.with_sources = with_sources
+        self.side = side
         self._day: date | None = None
+        self._waiting: list[tuple[datetime, int, DomainEvent]] = []
 
     def feed(self, events: Iterable[DomainEvent]) -> None:
         for event in events:
-            self._print(event)
+            if self.side is None:
+                self._print(event, event.at)
+                continue
+            heapq.heappush(self._waiting, (known_at(event, self.side), event.seq, event))
+            while self._waiting and self._waiting[0][0] <= event.at:
+                learned, _, known = heapq.heappop(self._waiting)
+                self._print(known, learned)
 
-    def _print(self, event: DomainEvent) -> None:
-        local = to_washington(event.at)
-        day = washington_date(event.at)
+    def close(self) -> None:
+        """Print what is still waiting: events the side learned of after the last one."""
+        while self._waiting:
+            learned, _, known = heapq.heappop(self._waiting)
+            self._print(known, learned)
+
+    def _print(self, event: DomainEvent, shown_at: datetime) -> None:
+        local = to_washington(shown_at)
+        day = washington_date(shown_at)
         if day != self._day:
             self._day = day
             self.console.print()
             self.console.rule(f"[bold]{local:%A} {day.day} {local:%B %Y}[/bold]", align="left")
         before, self.state = self.state, apply(self.state, event)
         paragraph = f"[magenta]¶{event.step}[/magenta] " if event.step else ""
-        lines = [f"{paragraph}[bold]{escape(event.actor)}[/bold]: {escape(event.summary)}"]
-        if event.learned_at is not None:
-            learned = to_washington(event.learned_at)
-            lines.append(f"[dim]known in Washington {learned:%d %b %H:%M} {learned.tzname()}[/dim]")
+        mark = MARKS[event.provenance]
+        lines = [f"{mark}{paragraph}[bold]{escape(event.actor)}[/bold]: {escape(event.summary)}"]
+        if shown_at != event.at:
+            lines.append(f"[dim]it happened {_when(event.at)}[/dim]")
+        for side, learned in (("Washington", event.learned_at), ("Moscow", event.moscow_learned_at)):
+            if learned is not None and side.lower() != self.side:
+                lines.append(f"[dim]known in {side} {_when(learned)}[/dim]")
         if event.uncertainty:
             lines.append(f"[dim]uncertain: {escape(event.uncertainty)}[/dim]")
         if self.with_sources:

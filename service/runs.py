@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from temporalio.client import Client, WorkflowHandle
 
+from models.engine import RULES
 from models.events import DomainEvent
 from models.pace import Pace
 from models.run import Progress, TimelineResult, TimelineRun
@@ -34,10 +35,12 @@ async def start_timeline(
     start_paused: bool = False,
     with_search_attributes: bool = True,
     task_queue: str = TASK_QUEUE,
+    rules: int = RULES,
 ) -> WorkflowHandle[TimelineWorkflow, TimelineResult]:
+    """Start a timeline under today's engine rules (or, for a branch, its parent's)."""
     return await client.start_workflow(
         TimelineWorkflow.run,
-        TimelineRun(timeline=definition, pace=pace, start_paused=start_paused),
+        TimelineRun(timeline=definition, pace=pace, start_paused=start_paused, rules=rules),
         id=timeline_id,
         task_queue=task_queue,
         static_summary=f"{definition.title} (v{definition.version}, pace {pace})",

@@ -69,4 +69,4 @@ def test_a_stored_history_recorded_the_events_the_engine_gives_today(path: Path)
             and scheduled.activity_type.name == "record_events"
         ):
             recorded += _decoded(scheduled.input.payloads[0], EventBatch).events
-    assert recorded == list(simulate(run.timeline))
+    assert recorded == list(simulate(run.timeline, run.rules))

@@ -207,6 +207,15 @@ def _timeline_from(doc: Document) -> TimelineDefinition:
                 [Problem(doc.path, line, column, "E-UNKNOWN-PLAN", f"plan: unknown plan {plan_name!r}")]
             )
         resolved["plan"] = load_plan(plan_name)
+    # Every scripted event and move says what kind of statement it is: the file's own
+    # `provenance` (counterfactual unless it is the record) unless it says otherwise.
+    default = doc.data.get("provenance", "counterfactual")
+    data = dict(doc.data)
+    for key in ("events", "moves"):
+        if isinstance(data.get(key), list):
+            data[key] = [
+                {"provenance": default, **entry} if isinstance(entry, dict) else entry for entry in data[key]
+            ]
     for i, entry in enumerate(doc.data.get("events") or []):
         if isinstance(entry, dict) and "seq" in entry:
             line, column = doc.key_places[("events", i, "seq")]
@@ -221,7 +230,7 @@ def _timeline_from(doc: Document) -> TimelineDefinition:
                     )
                 ]
             )
-    return _validated(doc, TimelineDefinition, doc.data, **resolved)
+    return _validated(doc, TimelineDefinition, data, **resolved)
 
 
 def load_timeline(name_or_path: str, seed: int = 0) -> TimelineDefinition:

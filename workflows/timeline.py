@@ -57,7 +57,7 @@ class TimelineWorkflow:
     @workflow.init
     def __init__(self, run: TimelineRun) -> None:
         self._run = run
-        self._world: Scheduler = build(run.timeline)
+        self._world: Scheduler = build(run.timeline, run.rules)
         self._events: list[ev.DomainEvent] = []
         self._state: WorldState = initial_state(run.timeline)
         self._clock: datetime = run.timeline.starts_at
