@@ -40,6 +40,7 @@ from service.graph import mermaid
 from service.plan_diff import plan_diff
 from service.plot import plot
 from service.settings import event_store_path
+from timelines.citations import resolve as resolve_citation
 from timelines.loader import (
     UnknownTimeline,
     catalogue_names,
@@ -48,7 +49,6 @@ from timelines.loader import (
     load_plan_file,
     load_timeline,
 )
-from timelines.primary_sources import find_source, shipped_citations
 from timelines.safe_yaml import FileProblems
 
 # The Temporal SDK, what is built on it, and structlog take 0.4 s to import: they are
@@ -246,16 +246,28 @@ def timelines() -> None:
 
 
 @app.command()
-def source(citation: Annotated[str, typer.Argument(help='e.g. "FRUS 1961-63 v06 d65"')]) -> None:
-    """Print a primary source shipped with excomm (the Kennedy-Khrushchev letters)."""
-    document = find_source(citation)
-    if document is None:
+def source(
+    citation: Annotated[str, typer.Argument(help='e.g. "FRUS 1961-63 v06 d65" or "Dobbs 2008"')],
+) -> None:
+    """Open a cited source: its full text where excomm ships it, else its record and address."""
+    found = resolve_citation(citation)
+    if found is None:
         fail(
-            f"no shipped source {citation!r}; shipped: {shipped_citations()[0]} .. {shipped_citations()[-1]}"
+            f"no source {citation!r}: cite a FRUS document as 'FRUS 1961-63 v06 d65' or "
+            "'FRUS 1961-63 v10-12 mSupp 365', or a work by its key in timelines/sources/bibliography.yaml"
         )
-    out.print(f"[bold]{document.citation}: {document.title}[/bold]")
-    out.print(f"[dim]{document.url}[/dim]\n")
-    out.print(document.text, markup=False)
+    where = f", {found.locator}" if found.locator else ""
+    out.print(f"[bold]{escape(found.citation)}{escape(where)}: {escape(found.title)}[/bold]")
+    for line in (found.byline, found.date and f"dated {found.date}", found.address):
+        if line:
+            out.print(f"[dim]{escape(line)}[/dim]")
+    if found.note:
+        out.print(f"[dim]{escape(found.note)}[/dim]")
+    if found.text is not None:
+        out.print()
+        out.print(found.text, markup=False)
+    elif found.kind == "record":
+        out.print("excomm ships this document's record, not its text: read it at the address above.")
 
 
 # --- running timelines on Temporal -----------------------------------------------------

@@ -72,6 +72,8 @@ IncidentKind = Literal[
     "aircraft_shot_down",
     "aircraft_fired_on",
     "airspace_violated",
+    "submarine_signalled",
+    "submarine_surfaced",
 ]
 
 
@@ -149,6 +151,14 @@ class MeetingHeld(_Event):
 class StatementMade(_Event):
     type: Literal["statement_made"] = "statement_made"
     medium: str
+
+
+class ActionTaken(_Event):
+    """An act the state does not track: forces put on alert, an envoy's journey, a ship
+    sailing with its cargo."""
+
+    type: Literal["action_taken"] = "action_taken"
+    action: str = Field(min_length=1, description="what was done, in a few words")
 
 
 class DefconChanged(_Event):
@@ -370,6 +380,7 @@ DomainEvent = Annotated[
     | IntelligenceReported
     | MeetingHeld
     | StatementMade
+    | ActionTaken
     | DefconChanged
     | QuarantineProclaimed
     | QuarantineEnteredIntoForce

@@ -50,6 +50,10 @@ class TimelineDefinition(BaseModel):
     events: tuple[DomainEvent, ...] = ()
     moves: tuple[Move, ...] = Field(default=(), description="the world's moves, at their instants")
     plan: PlanDefinition | None = Field(default=None, description="the plan the timeline runs, if any")
+    record: str | None = Field(
+        default=None,
+        description="the record timeline whose events up to the plan's start this one begins with",
+    )
     seed: int | None = Field(default=None, description="the seed the plan's behaviour was drawn with")
     interjections: tuple[Move, ...] = Field(
         default=(), description="analysts' moves at their instants, each taken after all else due then"

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -60,15 +61,55 @@ def test_plan_prints_the_steps_in_order_with_their_paragraphs(home: Path) -> Non
     assert order[-2:] == ["1b", "2b"]
 
 
-def test_events_as_jsonl_carry_seq_instant_type_actor_summary_and_sources(home: Path) -> None:
+def test_events_as_jsonl_carry_seq_instant_type_actor_summary_sources_and_provenance(home: Path) -> None:
     done = excomm("events", "october-1962", "--format", "jsonl", home=home)
     assert done.returncode == 0, done.stderr
     rows = [json.loads(line) for line in done.stdout.splitlines()]
     assert [r["seq"] for r in rows] == list(range(1, len(rows) + 1))
     for row in rows:
-        assert {"seq", "at", "type", "actor", "summary", "sources"} <= row.keys()
+        assert {"seq", "at", "type", "actor", "summary", "sources", "provenance"} <= row.keys()
         assert row["at"][-6:] in ("-04:00", "-05:00")
+    kinds = [r["provenance"] for r in rows]
+    assert "plan" not in kinds and kinds.count("historical") >= 130
+    assert rows[-1]["at"].startswith("1963-08-05")  # the follow-ups of 1963
     assert not home.exists()  # reading a timeline writes nothing
+
+
+def test_the_memo_timeline_marks_the_plans_events_plan_and_the_records_historical(home: Path) -> None:
+    done = excomm("events", "memo-1962", "--format", "jsonl", home=home)
+    rows = [json.loads(line) for line in done.stdout.splitlines()]
+    acts = [r for r in rows if r.get("step") and r["type"] != "message_delivered"]
+    assert {r["provenance"] for r in acts} == {"plan"}
+    assert {r["provenance"] for r in rows if r["type"] == "soviet_reply_received"} == {"historical"}
+    chronicle = excomm("events", "memo-1962", home=home).stdout
+    assert "PLAN ¶5a" in chronicle and "PLAN ¶7b" in chronicle
+
+
+def test_the_world_as_washington_knew_it_at_noon_on_27_october(home: Path) -> None:
+    noon = "1962-10-27T12:00-04:00"
+    happened = json.loads(excomm("state", "october-1962", "--at", noon, home=home).stdout)
+    known = json.loads(excomm("state", "october-1962", "--at", noon, "--as", "washington", home=home).stdout)
+    assert happened["incidents"]["aircraft_shot_down"] == 1
+    assert "aircraft_shot_down" not in known["incidents"]
+    bad = excomm("state", "october-1962", "--as", "havana", home=home)
+    assert (
+        bad.returncode == 2
+        and bad.stderr == "excomm: error: invalid --as 'havana': use washington or moscow\n"
+    )
+
+
+def test_source_opens_the_seed_memo_a_record_and_a_work(home: Path) -> None:
+    memo = excomm("source", "FRUS 1961-63 v11 d89", home=home)
+    assert memo.returncode == 0, memo.stderr
+    assert memo.stdout.startswith("FRUS 1961-63 v11 d89: Memorandum Prepared by the Planning Subcommittee")
+    assert "Basic Strategy" in memo.stdout  # the memo's own text, paragraph 2
+    record = excomm("source", "FRUS 1961-63 v10-12 mSupp 365", home=home)
+    assert "history.state.gov" in record.stdout and "ships this document's record" in record.stdout
+    work = excomm("source", "Dobbs 2008, ch. 10", home=home)
+    assert work.stdout.startswith("Dobbs 2008, ch. 10: One Minute to Midnight")
+    unknown = excomm("source", "Somebody's blog", home=home)
+    assert unknown.returncode == 2 and unknown.stderr.count("\n") == 1
+    assert unknown.stderr.startswith('excomm: error: no source "Somebody\'s blog"')
 
 
 def test_state_at_an_instant_as_json(home: Path) -> None:
@@ -216,27 +257,22 @@ def test_a_move_by_excomm_signal_and_by_the_temporal_cli_has_the_same_effect(
     assert _chronicle(home, "by-excomm") == _chronicle(home, "by-temporal")
 
 
-def test_a_branch_before_the_rfk_dobrynin_meeting_diverges_there_and_nowhere_before(
+def test_a_branch_of_the_memo_timeline_rejected_on_27_october_diverges_there_and_nowhere_before(
     home: Path, running_server: str
 ) -> None:
-    assert excomm("start", "october-1962", "--id", "history", home=home).returncode == 0
+    assert excomm("start", "memo-1962", "--id", "history", home=home).returncode == 0
     for _ in range(200):  # an instant run is done in about a second
         if "completed" in excomm("status", "history", home=home).stdout:
             break
     before = _chronicle(home, "history")
-    rfk = next(
-        e
-        for e in before
-        if e["type"] == "message_sent"
-        and e.get("channel") == "rfk_dobrynin"
-        and e["at"].startswith("1962-10-27T19:45")
-    )
+    fork_at = "1962-10-27T19:44-04:00"
+    after_fork = next(e for e in before if datetime.fromisoformat(e["at"]) > datetime.fromisoformat(fork_at))
     reject = json.dumps({"track": "cuba", "answer": "reject"})
     forked = excomm(
         "branch",
         "history",
         "--at",
-        "1962-10-27T19:44-04:00",
+        fork_at,
         "--move",
         "soviet_reply",
         "--json",
@@ -251,15 +287,17 @@ def test_a_branch_before_the_rfk_dobrynin_meeting_diverges_there_and_nowhere_bef
         if "completed" in excomm("status", "what-if-rejected", home=home).stdout:
             break
     branch = _chronicle(home, "what-if-rejected")
-    assert branch[: rfk["seq"] - 1] == before[: rfk["seq"] - 1]  # identical up to the fork
-    assert branch[rfk["seq"] - 1]["type"] == "move_interjected"
+    seq = after_fork["seq"]
+    assert branch[: seq - 1] == before[: seq - 1]  # identical up to the fork
+    assert branch[seq - 1]["type"] == "move_interjected"
+    assert branch[seq - 1]["provenance"] == "counterfactual"
     diff = excomm("diff", "history", "what-if-rejected", home=home)
-    assert f"first divergence at seq {rfk['seq']}:" in diff.stdout
-    assert "Robert" in diff.stdout  # the parent's side names the RFK-Dobrynin meeting
+    assert f"first divergence at seq {seq}:" in diff.stdout
+    assert "move_interjected" in diff.stdout
     assert _chronicle(home, "history") == before  # the parent is untouched
     lineage = excomm("tree", "what-if-rejected", home=home).stdout
     assert "history" in lineage and "negotiated_withdrawal" in lineage
-    assert f"what-if-rejected  forked after seq {rfk['seq'] - 1}  military_action" in lineage
+    assert f"what-if-rejected  forked after seq {seq - 1}  military_action" in lineage
     temporal = str(Path(sys.executable).parent / "temporal")
     listed = subprocess.run(
         [temporal, "workflow", "list", "--address", running_server, "--query", "ExcommRoot = 'history'"],

@@ -25,7 +25,7 @@ from models.state import fold
 from models.timeline import TimelineDefinition
 from models.washington import to_washington
 from service.runs import start_timeline
-from timelines.loader import load_plan
+from timelines.loader import load_plan, load_timeline
 from worker import build_worker
 
 
@@ -232,10 +232,10 @@ async def test_4_a_refused_summit_falls_back_to_foreign_ministers(
     assert (changed.level, changed.step) == ("foreign_ministers", "4")
 
 
-async def test_history_drives_the_plan_to_a_negotiated_withdrawal_on_28_october(
-    time_skipping: WorkflowEnvironment, store: EventStore, october: TimelineDefinition
+async def test_the_memo_meeting_the_real_moves_of_1962_reaches_a_negotiated_withdrawal_on_28_october(
+    time_skipping: WorkflowEnvironment, store: EventStore
 ) -> None:
-    events = await _durable(time_skipping, october, store)
+    events = await _durable(time_skipping, load_timeline("memo-1962"), store)
     first = {}
     for event in events:
         if event.step and event.step not in first:
@@ -248,3 +248,11 @@ async def test_history_drives_the_plan_to_a_negotiated_withdrawal_on_28_october(
     assert declined.declined_terms == ("jupiters_withdrawn_from_turkey",)  # the 27 Oct broadcast
     settled = {e.track for e in _of(events, ev.TrackSettled)}
     assert settled == {"cuba", "safeguards", "test-ban"}  # hotline 1963, test-ban treaty 1963
+    # The plan's doings are the plan's; what the Soviet side, the allies and Cuba did is the record.
+    assert {e.provenance for e in events if e.step and not isinstance(e, ev.MessageDelivered)} == {"plan"}
+    replies = _of(events, ev.SovietReplyReceived)
+    assert replies and {e.provenance for e in replies} == {"historical"}
+    # The plan answers the 26 Oct letter only once Washington has it in full, at 21:15.
+    letter = next(e for e in replies if "FRUS 1961-63 v06 d65" in e.sources)
+    assert letter.learned_at == _at("1962-10-26T21:15-04:00")
+    assert all(e.at >= letter.learned_at for e in _of(events, ev.CounterProposalAnswered))

@@ -15,10 +15,11 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from models.engine import RULES
 from models.events import DomainEvent
 from models.run import EventBatch, TimelineRun
 from models.simulation import simulate
-from timelines.loader import catalogue_names
+from timelines.loader import catalogue_names, load_timeline
 from worker import WORKFLOW_RUNNER, WORKFLOWS
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -26,9 +27,26 @@ STORED = sorted(HISTORIES.glob("*.json"))
 T = TypeVar("T")
 
 
-def test_every_shipped_timeline_has_stored_histories() -> None:
-    recorded = {path.name.split(".")[0] for path in STORED}
-    assert set(catalogue_names()) <= recorded
+def _scenario(path: Path) -> str:
+    """`memo.moves.json` and `memo.rules1-moves.json` are both the `moves` scenario."""
+    return path.stem.split(".")[-1].split("-")[-1]
+
+
+def _input(path: Path) -> TimelineRun:
+    stored = json.loads(path.read_text())
+    history = WorkflowHistory.from_json(stored["workflow_id"], stored["history"])
+    started = history.events[0].workflow_execution_started_event_attributes
+    return _decoded(started.input.payloads[0], TimelineRun)
+
+
+@pytest.mark.parametrize("name", catalogue_names())
+def test_every_shipped_timeline_has_a_stored_history_of_its_version_under_todays_rules(name: str) -> None:
+    current = load_timeline(name)
+    runs = [_input(path) for path in STORED if path.name.split(".")[0] == name]
+    assert any(
+        (run.timeline.version, run.rules) == (current.version, RULES) and run.timeline == current
+        for run in runs
+    ), f"record a history of {name} v{current.version}: python -m tests.histories.record"
 
 
 @pytest.mark.parametrize("path", STORED, ids=[p.stem for p in STORED])
@@ -49,7 +67,7 @@ def _decoded(payload: Any, kind: type[T]) -> T:
 
 # Histories whose moves came live (by signal or update) entered the engine at the instant
 # the workflow saw them; test_moves checks those against the in-process engine instead.
-WITHOUT_LIVE_MOVES = [p for p in STORED if not p.stem.endswith(".moves")]
+WITHOUT_LIVE_MOVES = [p for p in STORED if _scenario(p) != "moves"]
 
 
 @pytest.mark.parametrize("path", WITHOUT_LIVE_MOVES, ids=[p.stem for p in WITHOUT_LIVE_MOVES])
@@ -59,8 +77,7 @@ def test_a_stored_history_recorded_the_events_the_engine_gives_today(path: Path)
     the interpreter that alters them must be guarded by `workflow.patched`."""
     stored = json.loads(path.read_text())
     history = WorkflowHistory.from_json(stored["workflow_id"], stored["history"])
-    started = history.events[0].workflow_execution_started_event_attributes
-    run = _decoded(started.input.payloads[0], TimelineRun)
+    run = _input(path)
     recorded: list[DomainEvent] = []
     for event in history.events:
         scheduled = event.activity_task_scheduled_event_attributes

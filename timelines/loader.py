@@ -8,9 +8,11 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from models.ensemble import member
+from models.events import MessageSent
 from models.plan import PlanDefinition
 from models.plan_checks import check
 from models.timeline import TimelineDefinition
+from timelines.citations import resolve as resolve_citation
 from timelines.safe_yaml import Document, FileProblems, PathKey, Problem, read_yaml
 from timelines.variants import resolve
 
@@ -137,6 +139,43 @@ def _validated(doc: Document, model: type[T], data: dict[str, Any], **resolved: 
         raise FileProblems([_problem(doc, e, data) for e in exc.errors()]) from None
 
 
+def _citations(node: Any, key: PathKey = ()) -> list[tuple[PathKey, object]]:
+    """Every citation a file's data makes: each `sources` entry and each `document`."""
+    found: list[tuple[PathKey, object]] = []
+    if isinstance(node, dict):
+        for name, value in node.items():
+            if name == "sources" and isinstance(value, list):
+                found += [((*key, name, i), entry) for i, entry in enumerate(value)]
+            elif name == "document" and isinstance(value, str):
+                found.append(((*key, name), value))
+            else:
+                found += _citations(value, (*key, name))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found += _citations(value, (*key, i))
+    return found
+
+
+def _check_citations(doc: Document) -> list[Problem]:
+    """A citation that opens nothing is refused: every source must be readable (`excomm source`)."""
+    problems = []
+    for key, citation in _citations(doc.data):
+        if not isinstance(citation, str) or resolve_citation(citation) is None:
+            line, column = doc.place(key)
+            field, _ = _field_name(key, doc.data)
+            problems.append(
+                Problem(
+                    doc.path,
+                    line,
+                    column,
+                    "E-UNKNOWN-SOURCE",
+                    f"{field}: {citation!r} is neither a FRUS document excomm indexes nor a key of "
+                    "timelines/sources/bibliography.yaml",
+                )
+            )
+    return problems
+
+
 def _plan_path(name: str) -> Path:
     path = PLANS / f"{name}.yaml"
     if not path.is_file():
@@ -159,13 +198,13 @@ def load_plan_file(path: Path, display: str | None = None) -> PlanDefinition:
 def _plan_from(doc: Document) -> PlanDefinition:
     data = resolve(doc, _plan_data)
     plan = _validated(doc, PlanDefinition, data)
-    findings = check(plan)
-    if findings:
-        problems = []
-        for finding in findings:
-            _, key = _field_name(finding.path, data)
-            line, column = doc.place(_locate(doc, data, key))
-            problems.append(Problem(doc.path, line, column, finding.code, finding.message))
+    problems = []
+    for finding in check(plan):
+        _, key = _field_name(finding.path, data)
+        line, column = doc.place(_locate(doc, data, key))
+        problems.append(Problem(doc.path, line, column, finding.code, finding.message))
+    problems += _check_citations(doc)
+    if problems:
         raise FileProblems(problems)
     return plan
 
@@ -197,8 +236,60 @@ def load_timeline_file(path: Path, display: str | None = None) -> TimelineDefini
     return _timeline_from(_mapping(read_yaml(path, display)))
 
 
+def _record(doc: Document, name: object) -> TimelineDefinition:
+    """The record a counterfactual timeline begins with: a catalogue timeline of history alone."""
+    path = CATALOGUE / f"{name}.yaml"
+    record = None
+    if isinstance(name, str) and path.is_file():
+        source = _mapping(read_yaml(path, f"timelines/{path.name}"))
+        # A timeline that itself begins with a record, or runs a plan, is not one.
+        if "record" not in source.data and "plan" not in source.data:
+            record = _timeline_from(source)
+    if record is None or not record.is_record:
+        line, column = doc.place(("record",))
+        known = ", ".join(n for n in catalogue_names() if (CATALOGUE / f"{n}.yaml").is_file())
+        raise FileProblems(
+            [
+                Problem(
+                    doc.path,
+                    line,
+                    column,
+                    "E-UNKNOWN-RECORD",
+                    f"record: {name!r} is not a timeline of the record in the catalogue (known: {known})",
+                )
+            ]
+        )
+    return record
+
+
+def _begin_with_record(
+    doc: Document, definition: TimelineDefinition, record: TimelineDefinition
+) -> TimelineDefinition:
+    """The record's events up to the plan's start (a message only if it had arrived by
+    then), then the file's own: from there the plan, not history, acts for its side."""
+    if definition.plan is None:
+        line, column = doc.place(("record",))
+        raise FileProblems(
+            [
+                Problem(
+                    doc.path, line, column, "E-INVALID", "record: needs a plan, whose start ends the record"
+                )
+            ]
+        )
+    cut = definition.plan.starts_at
+    kept = tuple(
+        e for e in record.events if e.at <= cut and not (isinstance(e, MessageSent) and e.arrives_at > cut)
+    )
+    return definition.model_copy(update={"events": (*kept, *definition.events)})
+
+
 def _timeline_from(doc: Document) -> TimelineDefinition:
     resolved: dict[str, object] = {}
+    record = _record(doc, doc.data["record"]) if "record" in doc.data else None
+    if record is not None:
+        for inherited in ("starts_at", "initial"):
+            if inherited not in doc.data:
+                resolved[inherited] = getattr(record, inherited)
     plan_name = doc.data.get("plan")
     if isinstance(plan_name, str):
         if plan_name not in plan_names():
@@ -230,7 +321,11 @@ def _timeline_from(doc: Document) -> TimelineDefinition:
                     )
                 ]
             )
-    return _validated(doc, TimelineDefinition, data, **resolved)
+    definition = _validated(doc, TimelineDefinition, data, **resolved)
+    problems = _check_citations(doc)
+    if problems:
+        raise FileProblems(problems)
+    return definition if record is None else _begin_with_record(doc, definition, record)
 
 
 def load_timeline(name_or_path: str, seed: int = 0) -> TimelineDefinition:

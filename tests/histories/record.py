@@ -1,7 +1,10 @@
 """Record the histories the replay tests run against: `python -m tests.histories.record`.
 
-Run it when a shipped timeline is added, never to paper over a replay failure: a stored
-history must keep replaying against every later version of the workflow code.
+Run it when a shipped timeline is added or gets a new version, or when the engine's rules
+change (models.engine.RULES), never to paper over a replay failure: a stored history must
+keep replaying against every later version of the workflow code. Before recording, keep the
+histories it would overwrite under a name that says what they were (`NAME.v2-SCENARIO.json`
+for an earlier version, `NAME.rules1-SCENARIO.json` for earlier rules): they go on replaying.
 """
 
 from __future__ import annotations
@@ -98,7 +101,8 @@ async def main() -> None:
             for name in catalogue_names():
                 # Every shipped timeline and plan runs at instant pace; the two that
                 # educators and analysts steer most are also stepped and sent moves.
-                scenarios = SCENARIOS if name in ("memo", "october-1962") else {"instant": _instant}
+                steered = ("memo", "memo-1962", "october-1962")
+                scenarios = SCENARIOS if name in steered else {"instant": _instant}
                 for scenario, run in scenarios.items():
                     handle = await run(env.client, name)
                     await handle.result()
