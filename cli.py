@@ -748,7 +748,8 @@ def _cell(event: DomainEvent | None) -> str:
     if event is None:
         return "-"
     local = to_washington(event.at)
-    return f"{event.seq}  {local:%d %b %H:%M} {local.tzname()}  {event.type}\n{event.summary}"
+    when = f"{local:%d %b %H:%M} {local.tzname()}"
+    return f"{event.seq}  {when}  {event.type} ({event.provenance})\n{event.summary}"
 
 
 @app.command()

@@ -33,6 +33,7 @@ def test_replay_prints_the_chronicle_day_by_day_and_records_every_event(home: Pa
     done = excomm("replay", "october-1962", home=home)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
+    assert lines[0] == "October 1962: the Cuban Missile Crisis as it happened (the record)"
     headings = [line for line in lines if line.startswith(("Sunday", "Monday", "Tuesday", "Wednesday"))]
     assert headings[0].startswith("Sunday 14 October 1962")
     assert any("DEFCON SAC: 3 -> 2" in line for line in lines)
@@ -50,6 +51,8 @@ def test_run_memo_with_no_moves_escalates_to_military_action(home: Path) -> None
     assert "outcome: military_action" in done.stdout
     assert "¶1b" in done.stdout and "¶2b" in done.stdout
     assert "escalation: pol_embargo -> air_strike" in done.stdout
+    assert "(a counterfactual, not the record)" in done.stdout.splitlines()[0]
+    assert "PLAN ¶5a" in done.stdout
 
 
 def test_plan_prints_the_steps_in_order_with_their_paragraphs(home: Path) -> None:
@@ -96,6 +99,15 @@ def test_the_world_as_washington_knew_it_at_noon_on_27_october(home: Path) -> No
         bad.returncode == 2
         and bad.stderr == "excomm: error: invalid --as 'havana': use washington or moscow\n"
     )
+
+
+def test_the_chronicle_as_washington_knew_it_tells_the_u2_loss_at_the_afternoon_excomm(home: Path) -> None:
+    done = excomm("events", "october-1962", "--as", "washington", home=home)
+    assert done.returncode == 0, done.stderr
+    text = done.stdout
+    loss = text.index("bring down Maj. Rudolf Anderson")
+    assert text.rfind("16:00 EDT", 0, loss) > text.rfind("15:40 EDT", 0, loss) > 0
+    assert "it happened 27 Oct 1962 11:19 EDT" in text[loss:]
 
 
 def test_source_opens_the_seed_memo_a_record_and_a_work(home: Path) -> None:

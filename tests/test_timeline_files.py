@@ -72,10 +72,8 @@ def test_a_wrong_type_is_reported_at_the_value(tmp_path: Path) -> None:
     ("text", "expected"),
     [
         ("", "broken.yaml:1:1: E-EMPTY file is empty"),
-        (
-            "id: [unclosed\n",
-            "broken.yaml:2:1: E-YAML not valid YAML: expected ',' or ']', but got '<stream end>'",
-        ),
+        # The reason after the place is libyaml's wording (or PyYAML's, where it lacks libyaml).
+        ("id: [unclosed\n", "broken.yaml:2:1: E-YAML not valid YAML: "),
         ("!!python/object/apply:os.system [echo hi]\n", "broken.yaml:1:1: E-YAML tag"),
         ("a: &x [1]\nb: *x\n", "broken.yaml:1:4: E-YAML anchors and aliases are not supported"),
         ("id: a\nid: b\n", "broken.yaml:2:1: E-DUPLICATE-KEY key 'id' appears twice"),

@@ -131,7 +131,7 @@ def _frus() -> dict[str, Source]:
 @cache
 def _works() -> dict[str, Source]:
     with BIBLIOGRAPHY.open(encoding="utf-8") as file:
-        entries = yaml.safe_load(file)
+        entries = yaml.load(file, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     works: dict[str, Source] = {}
     for key, entry in entries.items():
         byline = ", ".join(

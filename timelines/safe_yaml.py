@@ -16,6 +16,9 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 MAX_BYTES = 2 * 1024 * 1024
+# libyaml's composer, where PyYAML was built with it, reads a file ten times faster than the
+# pure-Python one; both keep every node's line and column.
+_COMPOSER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _CORE = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {_CORE + t for t in ("str", "int", "float", "bool", "null", "timestamp")}
@@ -124,7 +127,7 @@ def read_yaml(path: Path, display: str | None = None) -> Document:
         line = raw[: exc.start].count(b"\n") + 1
         raise FileProblems([Problem(shown, line, 1, "E-ENCODING", "file is not UTF-8 text")]) from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_COMPOSER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
