@@ -16,7 +16,7 @@ from models.simulation import initial_state, simulate
 from models.state import state_at
 from models.timeline import TimelineDefinition
 from service.chronicle import Chronicle
-from timelines.loader import load_plan
+from timelines.loader import load_plan, load_timeline
 
 LOSS_AT = "1962-10-27T11:19-04:00"
 KNOWN_IN_WASHINGTON = "1962-10-27T16:00-04:00"
@@ -120,3 +120,11 @@ def test_the_chronicle_as_washington_tells_the_loss_when_washington_heard_of_it(
     # Told at 16:00, with the hour it happened, after what Washington did in between.
     assert text.rfind("16:00 EDT", 0, told) > text.rfind("12:00 EDT", 0, told) >= 0
     assert "it happened 27 Oct 1962 11:19 EDT" in text[told:]
+
+
+def test_in_u2_sam_strike_the_strike_never_comes_before_washington_knew_of_the_loss() -> None:
+    events = simulate(load_timeline("u2-sam-strike"))
+    (loss,) = [e for e in events if isinstance(e, ev.IncidentOccurred) and e.kind == "aircraft_shot_down"]
+    assert loss.provenance == "historical" and loss.at == _at(LOSS_AT)
+    assert loss.learned_at == _at(KNOWN_IN_WASHINGTON)
+    assert _strike(events).at >= loss.learned_at
