@@ -32,6 +32,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from models.events import (
+    LIVE_SOURCE,
     DomainEvent,
     MessageDelivered,
     MessageSent,
@@ -75,7 +76,7 @@ def interjection(move: Move, seq: int) -> MoveInterjected:
         provenance="counterfactual",
         actor="analyst",
         summary=f"A counterfactual move is taken in: {move.kind.replace('_', ' ')}.",
-        sources=move.sources or ("analyst move (counterfactual)",),
+        sources=move.sources or (LIVE_SOURCE,),
         move=what,
     )
 
@@ -304,9 +305,7 @@ class Scheduler:
 
     def _arrive(self, move: Move) -> None:
         self.emit(arrival_event(move, self.seq + 1))
-        learned = move.known_at(self.side) if self.rules >= 2 else move.at
-        assert learned is not None
-        if _key(learned) > self._now_key:
+        if self.rules >= 2 and _key(learned := known_at(move, self.side)) > self._now_key:
             # On the record now; in the plan's hands only once its side knows of it.
             self._push(_Entry(learned, move=move, learned=True))
         else:

@@ -19,7 +19,7 @@ at ``moscow_learned_at``, each at ``at`` (at once) when not given.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import (
     AfterValidator,
@@ -427,10 +427,23 @@ CHECKED_AGAINST_AT = frozenset({"learned_at", "moscow_learned_at", "arrives_at"}
 EventBase = _Event  # what every event class has in common, for code generic over them
 
 
-def known_at(event: EventBase, side: Side) -> datetime:
-    """When a side learned of an event: at once, unless the event says later."""
-    learned = event.learned_at if side == "washington" else event.moscow_learned_at
-    return learned or event.at
+class Knowable(Protocol):
+    """An event, or a move once it has its instant: something each side learns of."""
+
+    @property
+    def at(self) -> datetime | None: ...
+    @property
+    def learned_at(self) -> datetime | None: ...
+    @property
+    def moscow_learned_at(self) -> datetime | None: ...
+
+
+def known_at(item: Knowable, side: Side) -> datetime:
+    """When a side learned of an event or a move: at once, unless it says later."""
+    learned = item.learned_at if side == "washington" else item.moscow_learned_at
+    when = learned or item.at
+    assert when is not None, "a move is placed in time before anyone learns of it"
+    return when
 
 
 def event_from_json(data: str | bytes) -> DomainEvent:

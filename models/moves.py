@@ -13,7 +13,6 @@ for it: a negotiation track for a Soviet reply, an ally's consultation for its a
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
@@ -48,12 +47,6 @@ class _Move(BaseModel):
                 if learned is not None and learned < self.at:
                     raise ValueError(f"{field} is before at")
         return self
-
-    def known_at(self, side: ev.Side) -> datetime:
-        """When a side learns of the move (its `at` must be set by then)."""
-        assert self.at is not None
-        learned = self.learned_at if side == "washington" else self.moscow_learned_at
-        return learned or self.at
 
 
 class SovietReply(_Move):
