@@ -60,10 +60,15 @@ def test_the_1963_follow_ups_are_there(october: TimelineDefinition) -> None:
     }
 
 
-def test_every_letter_is_the_message_it_was_and_opens_with_its_full_text(october: TimelineDefinition) -> None:
+def test_every_letter_is_on_the_record_and_opens_with_its_full_text(october: TimelineDefinition) -> None:
     letters = {e.document for e in october.events if isinstance(e, ev.MessageSent) and e.document}
     wanted = {f"FRUS 1961-63 v06 d{n}" for n in range(60, 82)}
-    assert wanted <= letters
+    # Each letter is the message it was; the broadcast of 28 Oct is the settlement itself.
+    assert wanted - letters == {"FRUS 1961-63 v06 d68"}
+    (settlement,) = [
+        e for e in october.events if "FRUS 1961-63 v06 d68" in e.sources and e.type == "agreement_reached"
+    ]
+    assert settlement.outcome == "negotiated_withdrawal"
     for citation in wanted:
         source = resolve(citation)
         assert source is not None and source.kind == "text" and source.text, citation
@@ -148,10 +153,10 @@ def test_what_washington_did_not_know_at_the_time_is_learned_when_it_was(october
         (ev.MeetingHeld, "de Gaulle", date(1962, 10, 22)),
         (ev.MeetingHeld, "North Atlantic Council", date(1962, 10, 22)),
         (ev.StatementMade, "five conditions", date(1962, 10, 28)),
-        (ev.MessageSent, "Khrushchev writes to Castro", date(1962, 10, 28)),
+        (ev.MessageSent, "Khrushchev urges Castro to hold back", date(1962, 10, 28)),
         (ev.ActionTaken, "reaches Havana", date(1962, 11, 2)),
         (ev.ActionTaken, "leaves Havana", date(1962, 11, 26)),
-        (ev.MessageSent, "IL-28s are Soviet property", date(1962, 11, 20)),
+        (ev.MessageSent, "IL-28s are Soviet property", date(1962, 11, 19)),
         (ev.ActionTaken, "last Soviet nuclear warheads", date(1962, 12, 1)),
     ],
 )

@@ -1,4 +1,4 @@
-"""Record the histories the replay tests run against: `python -m tests.histories.record`.
+"""Record the histories the replay tests run against: `python -m tests.histories.record [NAME...]`.
 
 Run it when a shipped timeline is added or gets a new version, or when the engine's rules
 change (models.engine.RULES), never to paper over a replay failure: a stored history must
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -91,14 +92,14 @@ SCENARIOS: dict[str, Callable[[Client, str], Awaitable[Handle]]] = {
 }
 
 
-async def main() -> None:
+async def main(names: list[str]) -> None:
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter,
         test_server_existing_path=installed_binary("temporal-test-server"),
     )
     try:
         async with build_worker(env.client, EventStore(HERE / ".scratch.sqlite3"), task_queue=QUEUE):
-            for name in catalogue_names():
+            for name in names or catalogue_names():
                 # Every shipped timeline and plan runs at instant pace; the two that
                 # educators and analysts steer most are also stepped and sent moves.
                 steered = ("memo", "memo-1962", "october-1962")
@@ -118,4 +119,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(sys.argv[1:]))  # the timelines named, or every one in the catalogue
