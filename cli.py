@@ -597,17 +597,21 @@ async def start(
 @run_async
 async def status(timeline_id: Annotated[str, typer.Argument(help="the run's workflow id")]) -> None:
     """Show where a running (or finished) timeline stands."""
-    from service.runs import progress
+    from service.runs import failure_of, progress
     from service.session import connect_running
     from workflows.timeline import TimelineWorkflow
 
     client = await connect_running()
     handle = client.get_workflow_handle_for(TimelineWorkflow.run, timeline_id)
     description = await handle.describe()
+    run_status = description.status.name.lower() if description.status else "unknown"
+    if run_status in ("failed", "terminated", "timed_out"):
+        # A timeline that could not run says why, rather than failing every query after it.
+        out.print(f"[bold]{timeline_id}[/bold]: {run_status}: {escape(await failure_of(handle))}")
+        return
     current = await progress(handle)
     world = await handle.query(TimelineWorkflow.state)
     clock = to_washington(current.clock)
-    run_status = description.status.name.lower() if description.status else "unknown"
     out.print(f"[bold]{timeline_id}[/bold]: {current.timeline} v{current.version}, {run_status}")
     out.print(f"  clock    {clock:%a %d %b %Y %H:%M %Z}" + ("  (paused)" if current.paused else ""))
     out.print(f"  pace     {current.pace}")

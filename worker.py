@@ -38,6 +38,13 @@ WORKFLOW_RUNNER = SandboxedWorkflowRunner(
 )
 
 
+# Errors of the domain (a value no model accepts, arithmetic off the calendar, a missing
+# key): input a timeline cannot run fails that timeline, visibly, instead of failing its
+# workflow task for ever. Nondeterminism is not among them: that is a deploy mistake, and
+# its task must wait, retrying, for the code to be put right.
+DOMAIN_FAILURES: tuple[type[BaseException], ...] = (ValueError, ArithmeticError, LookupError)
+
+
 def build_worker(
     client: Client,
     store: EventStore | None = None,
@@ -52,6 +59,7 @@ def build_worker(
         activities=[recorder.record_events, recorder.deliver_message, simulate_batch],
         activity_executor=executor or concurrent.futures.ThreadPoolExecutor(max_workers=4),
         workflow_runner=WORKFLOW_RUNNER,
+        workflow_failure_exception_types=DOMAIN_FAILURES,
     )
 
 

@@ -33,8 +33,14 @@ from pydantic import (
 
 from models.washington import offset_is_washington, zone_at
 
+# Instants excomm can place: wide enough for what was learned decades later, narrow enough
+# that arithmetic on them (a day's end, a deadline) never leaves the calendar.
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2100
 
-def _in_washington_time(value: datetime) -> datetime:
+
+def in_washington_time(value: datetime) -> datetime:
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(f"the year {value.year} is outside {EARLIEST_YEAR}-{LATEST_YEAR}")
     # Every instant is written in Washington time with its offset; rejecting any other
     # offset catches the classic slip around the EDT->EST change of 28 Oct 1962.
     if not offset_is_washington(value):
@@ -52,7 +58,7 @@ def _format_offset(offset: timedelta) -> str:
     return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
-WashingtonTime = Annotated[AwareDatetime, AfterValidator(_in_washington_time)]
+WashingtonTime = Annotated[AwareDatetime, AfterValidator(in_washington_time)]
 
 Provenance = Literal["historical", "plan", "counterfactual", "derived"]
 PROVENANCES: tuple[Provenance, ...] = ("historical", "plan", "counterfactual", "derived")

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
+from models import vocabulary
+from models.admission import field_name, term_problems, vocabulary_problems
 from models.behaviour import TimedRule
 from models.events import EVENT_ADAPTER
 from models.plan import PlanDefinition
@@ -89,6 +91,7 @@ def check(plan: PlanDefinition) -> list[Finding]:
         )
     if plan.behaviour is not None:
         findings += _check_delays(plan)
+    findings += _check_vocabulary(plan)
     for index, move in enumerate(plan.moves):
         if move.at is None:
             findings.append(
@@ -99,6 +102,39 @@ def check(plan: PlanDefinition) -> list[Finding]:
                 Finding(("moves", index, "at"), "E-DEADLINE-ORDER", "the move comes before the plan starts")
             )
     return findings
+
+
+def _check_vocabulary(plan: PlanDefinition) -> list[Finding]:
+    """Scripted and drawn moves name tracks, allies and terms the plan knows; an `end` in
+    military action names a rung it knows: a misspelling is caught here, at its line."""
+    found: list[tuple[Path, str, str]] = [
+        (("moves", index, *path), code, reason)
+        for index, move in enumerate(plan.moves)
+        for path, code, reason in vocabulary_problems(move, plan)
+    ]
+    tracks = frozenset(t.id for t in plan.tracks)
+    allies = vocabulary.allies(plan)
+    if plan.behaviour is not None:
+        for i, rule in enumerate(plan.behaviour.soviet):
+            if rule.track not in tracks:
+                reason = f"unknown track {rule.track!r} ({vocabulary.near(rule.track, tracks)})"
+                found.append((("behaviour", "soviet", i, "track"), "E-UNKNOWN-TRACK", reason))
+            for j, option in enumerate(rule.options):
+                found += [
+                    (("behaviour", "soviet", i, "options", j, *path), code, reason)
+                    for path, code, reason in term_problems(option.terms, plan)
+                ]
+        for i, ally in enumerate(plan.behaviour.allies):
+            if ally.ally not in allies:
+                reason = f"unknown ally {ally.ally!r} ({vocabulary.near(ally.ally, allies)})"
+                found.append((("behaviour", "allies", i, "ally"), "E-UNKNOWN-ALLY", reason))
+    rungs = vocabulary.rungs(plan)
+    for steps, path in _sequences(plan.steps, ("steps",)):
+        for index, step in enumerate(steps):
+            if isinstance(step, EndStep) and step.outcome == "military_action" and step.rung not in rungs:
+                reason = f"unknown rung {step.rung!r} ({vocabulary.near(step.rung, rungs)})"
+                found.append(((*path, index, "rung"), "E-UNKNOWN-RUNG", reason))
+    return [Finding(path, code, f"{field_name(path)}: {reason}") for path, code, reason in found]
 
 
 def _check_action(step: ActionStep, path: Path, plan: PlanDefinition) -> list[Finding]:

@@ -11,11 +11,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from models.events import DomainEvent, MoveInterjected, event_to_json
+from models.admission import Situation, admit
+from models.events import DomainEvent, MoveInterjected, event_to_json, in_washington_time
 from models.moves import InvalidMove, Move, parse_move
 from models.plan import PlanDefinition
 from models.run import TimelineRun
+from models.state import WorldState, fold
 from models.timeline import TimelineDefinition
+from models.washington import to_washington
 
 if TYPE_CHECKING:
     from temporalio.client import Client
@@ -48,7 +51,8 @@ def fork(
     moves: list[dict[str, object]],
     plan: PlanDefinition | None = None,
 ) -> TimelineDefinition:
-    """The branch's definition: the parent up to the fork, then the new moves."""
+    """The branch's definition: the parent up to the fork, then the new moves, each taken by
+    the same rules as a move sent to a running timeline (models.admission)."""
     if not parent_events:
         raise BranchError(f"{parent_id} has no events yet to fork from")
     last = parent_events[-1]
@@ -58,32 +62,35 @@ def fork(
         fork_at = parent_events[after_seq - 1].at
     else:
         assert at is not None
+        try:
+            fork_at = in_washington_time(at)
+        except ValueError as exc:
+            raise BranchError(f"--at {at.isoformat()}: {exc}") from None
         if at < parent.starts_at or at > last.at:
             raise BranchError(
                 f"fork point beyond the end: {parent_id} runs from {parent.starts_at.isoformat()} "
                 f"to {last.at.isoformat()}"
             )
-        fork_at = at
     kept = [e for e in parent_events if e.at <= fork_at]
-    taken: list[Move] = []
-    for event in kept:
-        if isinstance(event, MoveInterjected):
-            taken.append(parse_move(event.move))
+    taken: list[Move] = [parse_move(e.move) for e in kept if isinstance(e, MoveInterjected)]
+    branch_plan = plan or parent.plan
+    situation = Situation(
+        plan=branch_plan,
+        state=fold(WorldState.initial(parent.initial), kept),
+        clock=to_washington(fork_at),
+    )
     for index, payload in enumerate(moves, start=1):
         try:
-            move = parse_move(payload)
+            taken.append(admit(payload, situation))
         except InvalidMove as exc:
             raise BranchError(f"--move {index}: {exc}") from None
-        if move.at is not None and move.at < fork_at:
-            raise BranchError(f"--move {index}: at is before the fork ({fork_at.isoformat()})")
-        taken.append(move if move.at is not None else move.model_copy(update={"at": fork_at}))
     return parent.model_copy(
         update={
             "interjections": tuple(taken),
             "parent": parent_id,
             "root": parent.root or parent_id,
             "fork_seq": kept[-1].seq if kept else 0,
-            "plan": plan or parent.plan,
+            "plan": branch_plan,
         }
     )
 

@@ -54,6 +54,18 @@ async def start_timeline(
     )
 
 
+async def failure_of(handle: WorkflowHandle[TimelineWorkflow, TimelineResult]) -> str:
+    """Why a timeline ended without finishing: the failure its history closes with."""
+    async for event in handle.fetch_history_events():
+        if event.HasField("workflow_execution_failed_event_attributes"):
+            return event.workflow_execution_failed_event_attributes.failure.message
+        if event.HasField("workflow_execution_terminated_event_attributes"):
+            return event.workflow_execution_terminated_event_attributes.reason or "terminated"
+        if event.HasField("workflow_execution_timed_out_event_attributes"):
+            return "timed out"
+    return "no reason recorded"
+
+
 async def progress(handle: WorkflowHandle[TimelineWorkflow, TimelineResult]) -> Progress:
     return await handle.query(TimelineWorkflow.progress)
 

@@ -310,6 +310,10 @@ def test_a_branch_of_the_memo_timeline_rejected_on_27_october_diverges_there_and
     lineage = excomm("tree", "what-if-rejected", home=home).stdout
     assert "history" in lineage and "negotiated_withdrawal" in lineage
     assert f"what-if-rejected  forked after seq {seq - 1}  military_action" in lineage
+    wrong = excomm("branch", "history", "--at", "1962-10-27T19:44-05:00", "--id", "wrong-offset", home=home)
+    assert wrong.returncode == 2 and wrong.stderr.count("\n") == 1
+    assert "offset is not Washington time at that instant (expected EDT, -04:00)" in wrong.stderr
+    assert "no such timeline" in excomm("status", "wrong-offset", home=home).stderr  # nothing started
     temporal = str(Path(sys.executable).parent / "temporal")
     listed = subprocess.run(
         [temporal, "workflow", "list", "--address", running_server, "--query", "ExcommRoot = 'history'"],
@@ -357,3 +361,28 @@ def test_bad_branches_are_one_line_and_start_nothing(
     assert done.stderr.startswith(message) and done.stderr.count("\n") == 1, done.stderr
     listed = excomm("tree", "lesson-2", home=home).stdout
     assert "branch" not in listed
+
+
+def test_a_move_no_calendar_holds_is_refused_and_cannot_poison_the_timeline(
+    home: Path, running_server: str
+) -> None:
+    assert excomm("start", "memo", "--id", "poison", "--paused", home=home).returncode == 0
+    temporal = str(Path(sys.executable).parent / "temporal")
+    far = {"kind": "incident", "incident": "ship_boarded", "subject": "x", "at": "9999-12-31T23:00-05:00"}
+    signal = ["workflow", "signal", "--address", running_server, "--workflow-id", "poison", "--name", "move"]
+    subprocess.run(
+        [temporal, *signal, "--input", json.dumps(far)],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+    for _ in range(200):
+        status = excomm("status", "poison", home=home).stdout
+        if "refused move" in status:
+            break
+    assert "refused move: at: the year 9999 is outside 1900-2100" in status
+    assert excomm("resume", "poison", home=home).returncode == 0
+    for _ in range(200):
+        if "completed" in (status := excomm("status", "poison", home=home).stdout):
+            break
+    assert "outcome military_action" in status  # the memo with no moves, as ever

@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from models.admission import field_name, vocabulary_problems
 from models.ensemble import member
 from models.events import MessageSent
 from models.plan import PlanDefinition
@@ -322,7 +323,13 @@ def _timeline_from(doc: Document) -> TimelineDefinition:
                 ]
             )
     definition = _validated(doc, TimelineDefinition, data, **resolved)
-    problems = _check_citations(doc)
+    problems = [
+        Problem(doc.path, *doc.place(key), code, f"{field_name(key)}: {reason}")
+        for index, move in enumerate(definition.moves)
+        for path, code, reason in vocabulary_problems(move, definition.plan)
+        for key in [("moves", index, *path)]
+    ]
+    problems += _check_citations(doc)
     if problems:
         raise FileProblems(problems)
     return definition if record is None else _begin_with_record(doc, definition, record)

@@ -23,8 +23,9 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from models import events as ev
+    from models.admission import Situation, admit
     from models.engine import Scheduler
-    from models.moves import AlliedAnswer, InvalidMove, Move, SovietReply, parse_move
+    from models.moves import InvalidMove, Move
     from models.run import (
         EventBatch,
         ExchangeOpened,
@@ -264,40 +265,13 @@ class TimelineWorkflow:
 
     def _admissible(self, payload: Any) -> Move:
         """The move, placed in simulated time, or InvalidMove saying why it cannot be taken."""
-        move = parse_move(payload)
-        if self._finished:
-            raise InvalidMove("the timeline has finished")
-        clock = self._current_clock()
-        at = move.at or clock
-        if at < clock:
-            raise InvalidMove(
-                f"at {at.isoformat()} is in the simulated past (the clock is at {clock.isoformat()})"
-            )
-        if move.learned_at is not None and move.learned_at < at:
-            raise InvalidMove(
-                f"learned_at {move.learned_at.isoformat()} is before the move's at {at.isoformat()}"
-            )
-        plan = self._run.timeline.plan
-        state = self._world.state
-        if isinstance(move, SovietReply | AlliedAnswer) and plan is None:
-            raise InvalidMove("this timeline runs no plan: it takes incidents only")
-        if isinstance(move, SovietReply) and plan is not None:
-            tracks = {t.id for t in plan.tracks} | {"level"}
-            if move.track not in tracks:
-                raise InvalidMove(f"unknown track {move.track!r} (known: {', '.join(sorted(tracks))})")
-            status = state.tracks.get(move.track)
-            if status not in (None, "open"):
-                raise InvalidMove(f"the {move.track} track is closed ({status})")
-            if state.outcome == "military_action":
-                raise InvalidMove("the crisis has ended in military action")
-        if isinstance(move, AlliedAnswer) and plan is not None:
-            allies = [a.name for a in plan.allies]
-            if move.ally not in allies:
-                raise InvalidMove(f"unknown ally {move.ally!r} (consulted: {', '.join(allies)})")
-            status = state.allies.get(move.ally)
-            if status not in (None, "consulted"):
-                raise InvalidMove(f"the consultation with {move.ally} is closed ({status})")
-        return move.model_copy(update={"at": at})
+        situation = Situation(
+            plan=self._run.timeline.plan,
+            state=self._world.state,
+            clock=self._current_clock(),
+            finished=self._finished,
+        )
+        return admit(payload, situation)
 
     @workflow.signal(name="move")
     def move(self, payload: dict[str, Any]) -> None:
