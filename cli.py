@@ -24,11 +24,12 @@ from rich.tree import Tree
 
 from activities.event_store import EventStore
 from models.ensemble import EnsembleTable
-from models.events import SIDES, DomainEvent, Side, event_to_json
+from models.events import DomainEvent, EventSuppressed, event_to_json
 from models.outline import outline
 from models.pace import INSTANT, Pace, PaceError, parse_pace
 from models.plan import PlanDefinition
 from models.run import Progress as TimelineProgress
+from models.sides import SIDES, Side
 from models.simulation import initial_state, simulate
 from models.state import WorldState, fold, state_at
 from models.timeline import TimelineDefinition
@@ -631,6 +632,9 @@ async def status(timeline_id: Annotated[str, typer.Argument(help="the run's work
         )
     for reason in current.rejected_moves:
         out.print(f"  refused move: {reason}", markup=False)
+    for event in await handle.query(TimelineWorkflow.events):
+        if isinstance(event, EventSuppressed):
+            out.print(f"  {_suppressed_line(event)}", markup=False)
 
 
 def _signal_command(name: str, help_text: str) -> None:
@@ -746,6 +750,16 @@ async def diff(
         )
         for key in changed:
             out.print(f"  {key}: {json.dumps(state_a[key])}  |  {json.dumps(state_b[key])}", markup=False)
+
+
+def _suppressed_line(event: EventSuppressed) -> str:
+    """One line for what history did not do, and why: for status and diff."""
+    local = to_washington(event.at)
+    what = event.summary.split("): ", 1)[-1]
+    return (
+        f"suppressed from the record: {local:%d %b %H:%M} {local.tzname()} {event.suppressed} "
+        f"(needs {event.condition}, as {event.side.capitalize()} knew it): {what}"
+    )
 
 
 def _cell(event: DomainEvent | None) -> str:

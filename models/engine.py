@@ -16,6 +16,11 @@ sees only what that side knows: a move reaches the plan's mailbox when the side 
 it, and `known_state` is the world as the side knew it now. The event itself is on the
 record at the instant it happened.
 
+History reacts. A scripted event or move of the record may `require` a condition on the
+world as the deciding side knew it; when it comes due and the condition does not hold (the
+timeline has diverged), it does not happen, and an `event_suppressed` (derived) says so.
+Whatever depended on it then fails in turn, through the state.
+
 `rules` is the version of these rules a timeline was started under, so a run started
 before a rule existed goes on, and replays, as it began: under rules 1, events got their
 provenance by the version 1 rule and a plan saw every event at once.
@@ -31,17 +36,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
+from models.condition_language import Condition, Requirement, describe, failing, holds
 from models.events import (
     LIVE_SOURCE,
     DomainEvent,
+    EventSuppressed,
     MessageDelivered,
     MessageSent,
     MoveInterjected,
-    Side,
     known_at,
     v1_provenance,
 )
 from models.moves import Move, arrival_event, mailbox
+from models.sides import Side
 from models.state import WorldState, apply_to_own, fold
 from models.trusted import construct, replace
 from models.washington import to_washington
@@ -63,6 +70,24 @@ def delivery(message: MessageSent, seq: int) -> MessageDelivered:
         step=message.step,
         message_id=message.message_id,
         channel=message.channel,
+    )
+
+
+def suppression(event: DomainEvent, what: str, failed: Condition, side: Side, seq: int) -> EventSuppressed:
+    """The record of an event or move of the script that did not happen, and why."""
+    condition = describe(failed)
+    return construct(
+        EventSuppressed,
+        seq=seq,
+        at=event.at,
+        provenance="derived",
+        actor=event.actor,
+        summary=f"Suppressed from the record (needs {condition}; not so as {side.capitalize()} knew it): "
+        + event.summary,
+        sources=event.sources,
+        suppressed=what,
+        condition=condition,
+        side=side,
     )
 
 
@@ -163,10 +188,10 @@ class Scheduler:
         self.rules = rules
         self.side = side  # the side the plan acts for, and whose knowledge it has
         self._log: list[DomainEvent] = []
-        # Events the plan's side learns of after they happened, until it has: while there
+        # Per side, the events it learns of after they happened, until it has: while there
         # are any, its view of the world is not the whole state.
-        self._unknown: list[tuple[int, DomainEvent]] = []
-        self._known: tuple[int, int, WorldState] | None = None  # (now, seq, view) last made
+        self._unknown: dict[Side, list[tuple[int, DomainEvent]]] = {"washington": [], "moscow": []}
+        self._views: dict[Side, tuple[int, int, WorldState]] = {}  # (now, seq, view) last made
         self.seq = 0
         self._heap: list[tuple[int, int, int, _Entry]] = []
         self.record_interjections = True
@@ -232,7 +257,7 @@ class Scheduler:
             if key > self._now_key:
                 self.now, self._now_key = entry.instant, key
             if entry.event is not None:
-                self.emit(entry.event)
+                self._happen(entry.event)
             elif entry.sent is not None:
                 self.emit(delivery(entry.sent, self.seq + 1))
             elif entry.move is not None:
@@ -270,18 +295,38 @@ class Scheduler:
         return self._state
 
     def known_state(self) -> WorldState:
-        """The world now as the plan's side knew it: every event it had learned of, in order."""
-        unknown = self._unknown
+        """The world now as the plan's side knew it."""
+        return self.view(self.side)
+
+    def view(self, side: Side) -> WorldState:
+        """The world now as a side knew it: every event it had learned of, in order."""
+        unknown = self._unknown[side]
         while unknown and unknown[0][0] <= self._now_key:
             unknown.pop(0)
         if not unknown:
             return self.state
-        cached = self._known
+        cached = self._views.get(side)
         if cached is None or cached[:2] != (self._now_key, self.seq):
             hidden = {id(event) for _, event in unknown}
             view = fold(self._initial, (e for e in self._log if id(e) not in hidden))
-            cached = self._known = (self._now_key, self.seq, view)
+            cached = self._views[side] = (self._now_key, self.seq, view)
         return cached[2]
+
+    def _unmet(self, requirement: Requirement | None) -> Condition | None:
+        """What a scripted event or move requires and does not hold as its side knows it now."""
+        if requirement is None:  # and never in runs of the first rules, whose inputs say none
+            return None
+        view = self.view(requirement.side)
+        return None if holds(requirement.if_, view) else failing(requirement.if_, view)
+
+    def _happen(self, event: DomainEvent) -> None:
+        """A scripted event comes due: it happens, unless what it depends on does not hold."""
+        unmet = self._unmet(event.requires)
+        if unmet is None:
+            self.emit(event)
+        else:
+            assert event.requires is not None
+            self.emit(suppression(event, event.type, unmet, event.requires.side, self.seq + 1))
 
     def emit(self, event: DomainEvent) -> None:
         self.seq += 1
@@ -296,14 +341,20 @@ class Scheduler:
         self._out.append(placed)
         self._log.append(placed)
         if self.rules >= 2 and (placed.learned_at or placed.moscow_learned_at):
-            learned = _key(known_at(placed, self.side))
-            if learned > self._now_key:
-                bisect.insort(self._unknown, (learned, placed), key=lambda item: item[0])
+            for side, unknown in self._unknown.items():
+                learned = _key(known_at(placed, side))
+                if learned > self._now_key:
+                    bisect.insort(unknown, (learned, placed), key=lambda item: item[0])
         if isinstance(placed, MessageSent):
             # A message is delivered by itself when it arrives: the channel's transit.
             self._push(_Entry(placed.arrives_at, sent=placed))
 
     def _arrive(self, move: Move) -> None:
+        unmet = self._unmet(move.requires)
+        if unmet is not None:
+            assert move.requires is not None
+            self.emit(suppression(arrival_event(move), move.kind, unmet, move.requires.side, self.seq + 1))
+            return
         self.emit(arrival_event(move, self.seq + 1))
         if self.rules >= 2 and _key(learned := known_at(move, self.side)) > self._now_key:
             # On the record now; in the plan's hands only once its side knows of it.

@@ -31,6 +31,8 @@ from pydantic import (
     model_validator,
 )
 
+from models.condition_language import Requirement
+from models.sides import Side
 from models.washington import offset_is_washington, zone_at
 
 # Instants excomm can place: wide enough for what was learned decades later, narrow enough
@@ -62,8 +64,6 @@ WashingtonTime = Annotated[AwareDatetime, AfterValidator(in_washington_time)]
 
 Provenance = Literal["historical", "plan", "counterfactual", "derived"]
 PROVENANCES: tuple[Provenance, ...] = ("historical", "plan", "counterfactual", "derived")
-Side = Literal["washington", "moscow"]
-SIDES: tuple[Side, ...] = ("washington", "moscow")
 # The source an analyst's move carries when it cites none.
 LIVE_SOURCE = "analyst move (counterfactual)"
 
@@ -116,6 +116,10 @@ class _Event(BaseModel):
         default=None, description="where the sources disagree on the hour or the date"
     )
     step: str | None = Field(default=None, description="the memo paragraph carried out, e.g. 5a")
+    requires: Requirement | None = Field(
+        default=None,
+        description="what a decision or consequence depends on: without it, it does not happen",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -375,6 +379,17 @@ class MoveInterjected(_Event):
     move: dict[str, Any] = Field(description="the move as it was sent, with its instant")
 
 
+class EventSuppressed(_Event):
+    """An event or move of the script that does not happen, because what it depends on does
+    not hold in this timeline: bookkeeping (derived), so that every view can say what was
+    suppressed from the record and why."""
+
+    type: Literal["event_suppressed"] = "event_suppressed"
+    suppressed: str = Field(description="the type of the event, or the kind of the move")
+    condition: str = Field(description="what it required, in words")
+    side: Side = Field(description="the side whose knowledge it was decided on")
+
+
 class MilitaryActionOrdered(_Event):
     type: Literal["military_action_ordered"] = "military_action_ordered"
     rung: str
@@ -420,7 +435,8 @@ DomainEvent = Annotated[
     | PhaseStarted
     | PhaseEnded
     | CrisisEnded
-    | MoveInterjected,
+    | MoveInterjected
+    | EventSuppressed,
     Field(discriminator="type"),
 ]
 

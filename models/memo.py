@@ -20,9 +20,10 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from models import events as ev
-from models.conditions import holds, matches, pattern_mailbox
+from models.condition_language import holds
 from models.engine import Command, Emit, Parallel, Post, Process, Receive, Received, Scheduler, Sleep
 from models.events import EVENT_ADAPTER
+from models.move_patterns import matches, pattern_mailbox
 from models.moves import AlliedAnswer, SovietReply
 from models.plan import PlanDefinition, Track
 from models.steps import (

@@ -18,6 +18,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from models import events as ev
+from models.condition_language import Requirement
 from models.events import LIVE_SOURCE, IncidentKind, WashingtonTime
 from models.trusted import construct
 
@@ -36,6 +37,9 @@ class _Move(BaseModel):
     uncertainty: str | None = None
     provenance: MoveProvenance = Field(
         default="counterfactual", description="historical only for a move of the record, with its sources"
+    )
+    requires: Requirement | None = Field(
+        default=None, description="for a scripted move of the record: what the decision depends on"
     )
 
     @model_validator(mode="after")
@@ -89,6 +93,8 @@ def parse_move(payload: object) -> Move:
     if isinstance(payload, dict) and payload.get("provenance", "counterfactual") != "counterfactual":
         # Only the record is historical, and the record is written in the catalogue.
         raise InvalidMove("provenance: an analyst's move is counterfactual")
+    if isinstance(payload, dict) and payload.get("requires") is not None:
+        raise InvalidMove("requires: an analyst's move happens; only the record's depend on the state")
     try:
         return MOVE_ADAPTER.validate_python(payload)
     except ValidationError as exc:

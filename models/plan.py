@@ -13,8 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from models.behaviour import Behaviour
 from models.durations import Duration
-from models.events import Side, WashingtonTime
+from models.events import WashingtonTime
 from models.moves import Move
+from models.sides import Side
 from models.steps import ChoiceStep, ConsultStep, ParallelStep, PhaseStep, Step, WaitStep
 
 

@@ -9,6 +9,7 @@ from typing import Any, TypeVar, get_type_hints
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from models import events as ev
+from models.sides import Side
 from models.timeline import InitialWorld
 from models.trusted import construct, replace, update_own
 
@@ -57,6 +58,9 @@ class WorldState(BaseModel):
     tracks: dict[str, str] = Field(
         default_factory=dict, description="negotiation track -> open, settled, rejected, lapsed, abandoned"
     )
+    soviet_answers: dict[str, str] = Field(
+        default_factory=dict, description="track -> the Soviet side's last answer: accept, reject, counter"
+    )
     plan_deadline_passed: bool = False
     escalation_rung: str | None = None
     alliance_cohesion: float = 1.0
@@ -81,7 +85,7 @@ def fold(initial: WorldState, events: Iterable[ev.DomainEvent]) -> WorldState:
 
 
 def state_at(
-    initial: WorldState, events: Iterable[ev.DomainEvent], instant: datetime, side: ev.Side | None = None
+    initial: WorldState, events: Iterable[ev.DomainEvent], instant: datetime, side: Side | None = None
 ) -> WorldState:
     """The state at a simulated instant: every event that had happened by then, folded; or,
     for a side, every event that side had learned of by then (the world as it knew it)."""
@@ -182,6 +186,11 @@ def _(event: ev.MessageDelivered, state: WorldState) -> dict[str, object]:
     return {
         "messages_in_transit": tuple(m for m in state.messages_in_transit if m.message_id != event.message_id)
     }
+
+
+@_on
+def _(event: ev.SovietReplyReceived, state: WorldState) -> dict[str, object]:
+    return {"soviet_answers": {**state.soviet_answers, event.track: event.answer}}
 
 
 @_on

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from models.condition_language import Condition
 from models.durations import Duration
 from models.events import Outcome
 
@@ -53,19 +54,6 @@ class WaitStep(_Step):
     deadline: Duration
     then: tuple[Step, ...] = ()
     timeout: tuple[Step, ...] = ()
-
-
-class Condition(BaseModel):
-    """`{state: outcome, is: null}`, `{state: quarantine, in: [in_force]}`, or all/any/not."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
-
-    state: str | None = None
-    is_: Any = Field(default=None, alias="is")
-    in_: tuple[Any, ...] | None = Field(default=None, alias="in")
-    all: tuple[Condition, ...] | None = None
-    any: tuple[Condition, ...] | None = None
-    not_: Condition | None = Field(default=None, alias="not")
 
 
 class Case(BaseModel):
@@ -145,5 +133,5 @@ STEP_KINDS = (
     "end",
 )
 
-for _model in (WaitStep, Case, ChoiceStep, ParallelStep, PhaseStep, Condition):
+for _model in (WaitStep, Case, ChoiceStep, ParallelStep, PhaseStep):
     _model.model_rebuild()

@@ -15,7 +15,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from models.events import DomainEvent, Side, known_at
+from models.events import DomainEvent, known_at
+from models.sides import Side
 from models.state import WorldState, apply
 from models.washington import to_washington, washington_date
 

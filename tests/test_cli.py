@@ -310,6 +310,14 @@ def test_a_branch_of_the_memo_timeline_rejected_on_27_october_diverges_there_and
     lineage = excomm("tree", "what-if-rejected", home=home).stdout
     assert "history" in lineage and "negotiated_withdrawal" in lineage
     assert f"what-if-rejected  forked after seq {seq - 1}  military_action" in lineage
+    # History reacts: the acceptance of 28 Oct answered terms the branch's Soviets rejected.
+    kinds = [e["type"] for e in branch]
+    assert "agreement_reached" not in kinds and "soviet_reply_received" in kinds
+    status = excomm("status", "what-if-rejected", home=home).stdout
+    assert (
+        "suppressed from the record: 28 Oct 09:00 EST soviet_reply (needs soviet_answers.cuba is not"
+        in status
+    )
     wrong = excomm("branch", "history", "--at", "1962-10-27T19:44-05:00", "--id", "wrong-offset", home=home)
     assert wrong.returncode == 2 and wrong.stderr.count("\n") == 1
     assert "offset is not Washington time at that instant (expected EDT, -04:00)" in wrong.stderr

@@ -8,6 +8,7 @@ from datetime import date, datetime
 import pytest
 
 from models import events as ev
+from models.sides import Side
 from models.simulation import initial_state, simulate
 from models.state import WorldState, fold, state_at
 from models.timeline import TimelineDefinition
@@ -19,7 +20,7 @@ def _at(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-def _state(october: TimelineDefinition, at: str, side: ev.Side | None = None) -> WorldState:
+def _state(october: TimelineDefinition, at: str, side: Side | None = None) -> WorldState:
     return state_at(initial_state(october), simulate(october), _at(at), side)
 
 

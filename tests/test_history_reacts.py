@@ -1,0 +1,67 @@
+"""History reacts: an event of the record that a branch has made impossible does not happen."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from models import events as ev
+from models.simulation import initial_state, simulate
+from models.state import fold
+from models.timeline import TimelineDefinition
+from service.branching import fork
+from timelines.loader import load_timeline
+
+BEFORE_RFK = datetime.fromisoformat("1962-10-27T19:44-04:00")
+REJECT = {"kind": "soviet_reply", "track": "cuba", "answer": "reject"}
+
+
+def _rejected(name: str) -> tuple[TimelineDefinition, tuple[ev.DomainEvent, ...]]:
+    parent = load_timeline(name)
+    branch = fork("history", parent, list(simulate(parent)), at=BEFORE_RFK, after_seq=None, moves=[REJECT])
+    return branch, simulate(branch)
+
+
+@pytest.mark.parametrize("name", ["october-1962", "memo-1962"])
+def test_in_the_record_every_condition_holds_and_nothing_is_suppressed(name: str) -> None:
+    events = simulate(load_timeline(name))
+    assert not [e for e in events if isinstance(e, ev.EventSuppressed)]
+    assert fold(initial_state(load_timeline(name)), events).outcome == "negotiated_withdrawal"
+
+
+def test_a_soviet_rejection_on_27_october_suppresses_the_acceptance_and_all_that_follows_from_it() -> None:
+    branch, events = _rejected("october-1962")
+    suppressed = [e for e in events if isinstance(e, ev.EventSuppressed)]
+    first = suppressed[0]
+    assert (first.suppressed, first.side, first.condition) == (
+        "agreement_reached",
+        "moscow",
+        "soviet_answers.cuba is not reject",
+    )
+    kinds = {e.type for e in events}
+    assert not kinds & {
+        "agreement_reached",
+        "missile_dismantling_began",
+        "missiles_withdrawn",
+        "quarantine_lifted",
+    }
+    world = fold(initial_state(branch), events)
+    # Nothing settled it: the quarantine holds, the missiles stay, the forces stay on alert.
+    assert (world.outcome, world.missiles, world.quarantine) == (None, "detected", "in_force")
+    assert world.defcon == {"SAC": 2, "WORLDWIDE": 3}
+    assert all(e.provenance == "derived" for e in suppressed)
+    # What did not depend on the settlement still happened: the 1963 test ban is not the crisis's.
+    assert "accord_signed" in kinds
+
+
+def test_the_memo_meeting_a_rejection_goes_to_military_action_without_an_acceptance() -> None:
+    branch, events = _rejected("memo-1962")
+    (acceptance,) = [e for e in events if isinstance(e, ev.EventSuppressed) and e.at.day == 28]
+    assert acceptance.suppressed == "soviet_reply"
+    world = fold(initial_state(branch), events)
+    assert world.outcome == "military_action" and world.missiles == "detected"
+    assert not [e for e in events if isinstance(e, ev.AgreementReached)]
+    # The hotline and the test ban of 1963 are suppressed too: they need no war.
+    later = [e.suppressed for e in events if isinstance(e, ev.EventSuppressed) and e.at.year == 1963]
+    assert later == ["soviet_reply", "soviet_reply"]
