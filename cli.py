@@ -45,6 +45,7 @@ from timelines.citations import resolve as resolve_citation
 from timelines.loader import (
     UnknownTimeline,
     catalogue_names,
+    load_behaviour,
     load_file,
     load_plan,
     load_plan_file,
@@ -667,12 +668,19 @@ async def branch(
     move: Annotated[list[str] | None, typer.Option("--move", help="a move kind taken at the fork")] = None,
     payload: Annotated[list[str] | None, typer.Option("--json", help="the fields of each --move")] = None,
     variant: Annotated[str | None, typer.Option("--variant", help="run the branch on this plan")] = None,
+    behaviour: Annotated[
+        str | None,
+        typer.Option("--behaviour", help="the sides' seeded behaviour from the fork on: a plan or file"),
+    ] = None,
+    seed: SeedOption = 0,
     timeline_id: Annotated[str | None, typer.Option("--id", help="workflow id of the branch")] = None,
     pace: PaceOption = "instant",
 ) -> None:
     """Fork a timeline into a new one that takes other moves from a past point."""
     if (at is None) == (after_seq is None):
         raise UserError("give exactly one of --at or --after-seq")
+    if seed < 0:
+        raise UserError(f"invalid --seed {seed}: a seed is zero or more")
     kinds, fields = move or [], payload or []
     if len(fields) > len(kinds):
         raise UserError("each --json belongs to a --move before it")
@@ -687,6 +695,7 @@ async def branch(
         moves.append({**given, "kind": kind})
     instant = _instant(at) if at is not None else None
     plan_definition = _plan_argument(variant) if variant is not None else None
+    drawing = load_behaviour(behaviour) if behaviour is not None else None
     chosen_pace = _pace(pace)
     from temporalio.service import RPCError, RPCStatusCode
 
@@ -711,6 +720,8 @@ async def branch(
             after_seq=after_seq,
             moves=moves,
             plan=plan_definition,
+            behaviour=drawing,
+            seed=seed,
         )
     except BranchError as exc:
         raise UserError(str(exc)) from None

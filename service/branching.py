@@ -8,16 +8,18 @@ events up to the fork exactly; the parent itself is not touched, running or fini
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from models.admission import Situation, admit
+from models.admission import Situation, admit, field_name, vocabulary_problems
+from models.behaviour import Behaviour
 from models.events import DomainEvent, MoveInterjected, event_to_json, in_washington_time
 from models.moves import InvalidMove, Move, parse_move
 from models.plan import PlanDefinition
 from models.run import TimelineRun
 from models.state import WorldState, fold
 from models.timeline import TimelineDefinition
+from models.trusted import replace
 from models.washington import to_washington
 
 if TYPE_CHECKING:
@@ -50,9 +52,12 @@ def fork(
     after_seq: int | None,
     moves: list[dict[str, object]],
     plan: PlanDefinition | None = None,
+    behaviour: Behaviour | None = None,
+    seed: int = 0,
 ) -> TimelineDefinition:
     """The branch's definition: the parent up to the fork, then the new moves, each taken by
-    the same rules as a move sent to a running timeline (models.admission)."""
+    the same rules as a move sent to a running timeline (models.admission). With a
+    behaviour, the sides also make the moves it draws with `seed` from the fork on."""
     if not parent_events:
         raise BranchError(f"{parent_id} has no events yet to fork from")
     last = parent_events[-1]
@@ -84,6 +89,7 @@ def fork(
             taken.append(admit(payload, situation))
         except InvalidMove as exc:
             raise BranchError(f"--move {index}: {exc}") from None
+    drawn = _drawn(behaviour, seed, fork_at, branch_plan) if behaviour is not None else ()
     return parent.model_copy(
         update={
             "interjections": tuple(taken),
@@ -91,8 +97,26 @@ def fork(
             "root": parent.root or parent_id,
             "fork_seq": kept[-1].seq if kept else 0,
             "plan": branch_plan,
+            "moves": (*parent.moves, *drawn),
+            "seed": seed if behaviour is not None else parent.seed,
         }
     )
+
+
+def _drawn(
+    behaviour: Behaviour, seed: int, fork_at: datetime, plan: PlanDefinition | None
+) -> tuple[Move, ...]:
+    """The behaviour's moves from the fork on: strictly after it, so that nothing the parent
+    did at the fork instant itself can be reordered."""
+    earliest = to_washington(fork_at + timedelta(minutes=1))
+    drawn = tuple(
+        move if move.at is not None and move.at >= earliest else replace(move, at=earliest)
+        for move in behaviour.draw(seed, fork_at)
+    )
+    for move in drawn:
+        for path, _, reason in vocabulary_problems(move, plan):
+            raise BranchError(f"--behaviour: a drawn {move.kind}: {field_name(path)}: {reason}")
+    return drawn
 
 
 def first_divergence(a: list[DomainEvent], b: list[DomainEvent]) -> int | None:

@@ -318,6 +318,17 @@ def test_a_branch_of_the_memo_timeline_rejected_on_27_october_diverges_there_and
         "suppressed from the record: 28 Oct 09:00 EST soviet_reply (needs soviet_answers.cuba is not"
         in status
     )
+    drawn = excomm(
+        *("branch", "history", "--at", fork_at, "--behaviour", "memo-uncertain", "--seed", "3"),
+        *("--id", "drawn"),
+        home=home,
+    )
+    assert drawn.returncode == 0, drawn.stderr
+    for _ in range(200):
+        if "completed" in excomm("status", "drawn", home=home).stdout:
+            break
+    seeded = [e for e in _chronicle(home, "drawn") if e["summary"].startswith("(seed 3)")]
+    assert seeded and {e["provenance"] for e in seeded} == {"counterfactual"}
     wrong = excomm("branch", "history", "--at", "1962-10-27T19:44-05:00", "--id", "wrong-offset", home=home)
     assert wrong.returncode == 2 and wrong.stderr.count("\n") == 1
     assert "offset is not Washington time at that instant (expected EDT, -04:00)" in wrong.stderr

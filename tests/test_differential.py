@@ -1,13 +1,15 @@
 """One interpreter, two runtimes: Temporal and the in-process engine give the same event log.
 
-Every shipped timeline and plan, and memo-uncertain over a few hundred seeds, run durably
-on the dev server and in-process; the logs must be identical, field for field, as JSON.
+Every shipped timeline and plan, memo-uncertain over a few hundred seeds, and branches of
+the record and of the memo (with a rejection, and with drawn behaviour) run durably on the
+dev server and in-process; the logs must be identical, field for field, as JSON.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import datetime
 
 from temporalio.testing import WorkflowEnvironment
 
@@ -16,12 +18,32 @@ from models.events import event_to_json
 from models.pace import INSTANT
 from models.simulation import simulate
 from models.timeline import TimelineDefinition
+from service.branching import fork
 from service.runs import start_timeline
-from timelines.loader import catalogue_names, load_timeline
+from timelines.loader import catalogue_names, load_behaviour, load_timeline
 from worker import build_worker
 
 SEEDS = range(200)
 AT_ONCE = 25
+BEFORE_RFK = datetime.fromisoformat("1962-10-27T19:44-04:00")
+REJECT = {"kind": "soviet_reply", "track": "cuba", "answer": "reject"}
+
+
+def branch_fixtures() -> list[TimelineDefinition]:
+    """Branches that suppress history and draw the sides' moves from a behaviour."""
+    branches = []
+    behaviour = load_behaviour("memo-uncertain")
+    for name in ("october-1962", "memo-1962"):
+        parent = load_timeline(name)
+        events = list(simulate(parent))
+        branches.append(fork(name, parent, events, at=BEFORE_RFK, after_seq=None, moves=[REJECT]))
+        branches += [
+            fork(
+                name, parent, events, at=BEFORE_RFK, after_seq=None, moves=[], behaviour=behaviour, seed=seed
+            )
+            for seed in range(5)
+        ]
+    return branches
 
 
 async def _durable_logs(
@@ -45,6 +67,7 @@ async def test_every_shipped_timeline_and_a_few_hundred_seeds_agree_on_both_runt
 ) -> None:
     definitions = [load_timeline(name) for name in catalogue_names()]
     definitions += [load_timeline("memo-uncertain", seed) for seed in SEEDS]
+    definitions += branch_fixtures()
     async with build_worker(dev_server.client, store, task_queue=task_queue):
         durable = await _durable_logs(dev_server, store, task_queue, definitions)
     for definition, log in zip(definitions, durable, strict=True):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
@@ -11,7 +12,8 @@ from models.simulation import initial_state, simulate
 from models.state import fold
 from models.timeline import TimelineDefinition
 from service.branching import fork
-from timelines.loader import load_timeline
+from timelines.loader import load_behaviour, load_timeline
+from timelines.safe_yaml import FileProblems
 
 BEFORE_RFK = datetime.fromisoformat("1962-10-27T19:44-04:00")
 REJECT = {"kind": "soviet_reply", "track": "cuba", "answer": "reject"}
@@ -65,3 +67,50 @@ def test_the_memo_meeting_a_rejection_goes_to_military_action_without_an_accepta
     # The hotline and the test ban of 1963 are suppressed too: they need no war.
     later = [e.suppressed for e in events if isinstance(e, ev.EventSuppressed) and e.at.year == 1963]
     assert later == ["soviet_reply", "soviet_reply"]
+
+
+def test_a_behaviour_file_gives_the_sides_moves_after_the_fork_drawn_from_its_seed(tmp_path: Path) -> None:
+    rules = tmp_path / "stubborn.yaml"
+    rules.write_text(
+        "description: a Soviet side that answers again on the Cuba track within a day\n"
+        "behaviour:\n"
+        "  soviet:\n"
+        "    - track: cuba\n"
+        "      sources: [FRUS 1961-63 v06 d66]\n"
+        "      options: [{p: 1, answer: counter, after: [2h, 20h], terms: [no_invasion_pledge]}]\n"
+    )
+    parent = load_timeline("october-1962")
+    events = list(simulate(parent))
+    first, again = (
+        fork(
+            "h",
+            parent,
+            events,
+            at=BEFORE_RFK,
+            after_seq=None,
+            moves=[REJECT],
+            behaviour=load_behaviour(rules),
+            seed=9,
+        )
+        for _ in range(2)
+    )
+    assert first == again  # the same seed, the same moves
+    (drawn,) = [
+        m for m in first.moves if m.at is not None and m.at > BEFORE_RFK and m.provenance == "counterfactual"
+    ]
+    assert drawn.answer == "counter"  # type: ignore[union-attr]
+    world = fold(initial_state(first), simulate(first))
+    # The Soviets answered again before 28 Oct 09:00: the acceptance is no longer contradicted.
+    assert (world.outcome == "negotiated_withdrawal") == (
+        drawn.at < datetime.fromisoformat("1962-10-28T09:00-05:00")
+    )
+
+
+def test_a_behaviour_file_citing_what_opens_nothing_is_refused_where_it_is_written(tmp_path: Path) -> None:
+    rules = tmp_path / "typo.yaml"
+    rules.write_text(
+        "behaviour:\n  allies:\n"
+        "    - {ally: Turkey, p_answer: 1, agree: 1, after: [1h, 2h], sources: [Nobody 1999]}\n"
+    )
+    with pytest.raises(FileProblems, match=r"typo.yaml:3:\d+: E-UNKNOWN-SOURCE"):
+        load_behaviour(rules)

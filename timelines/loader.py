@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from models.admission import field_name, vocabulary_problems
+from models.behaviour import Behaviour
 from models.ensemble import member
 from models.events import MessageSent
 from models.plan import PlanDefinition
@@ -333,6 +334,38 @@ def _timeline_from(doc: Document) -> TimelineDefinition:
     if problems:
         raise FileProblems(problems)
     return definition if record is None else _begin_with_record(doc, definition, record)
+
+
+def load_behaviour(name_or_path: str) -> Behaviour:
+    """The seeded behaviour of a catalogue plan (memo-uncertain), of a plan file, or of a
+    behaviour file (a mapping with `behaviour:` and, optionally, `description:`)."""
+    candidate = Path(name_or_path)
+    if candidate.suffix not in (".yaml", ".yml") and not candidate.exists():
+        plan = load_plan(name_or_path)
+        display = f"timelines/plans/{name_or_path}.yaml"
+    else:
+        doc = _mapping(read_yaml(candidate))
+        if "steps" in doc.data or "extends" in doc.data:
+            plan = _plan_from(doc)
+            display = doc.path
+        else:
+            loaded = _validated(doc, BehaviourFile, doc.data)
+            problems = _check_citations(doc)
+            if problems:
+                raise FileProblems(problems)
+            return loaded.behaviour
+    if plan.behaviour is None:
+        raise FileProblems([Problem(display, 1, 1, "E-INVALID", f"{plan.id} has no behaviour to draw from")])
+    return plan.behaviour
+
+
+class BehaviourFile(BaseModel):
+    """A behaviour on its own, for a branch: the rules, and what they stand for."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    description: str | None = None
+    behaviour: Behaviour
 
 
 def load_timeline(name_or_path: str, seed: int = 0) -> TimelineDefinition:
