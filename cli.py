@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 import secrets
@@ -20,11 +19,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
-from rich.tree import Tree
 
 from activities.event_store import EventStore
 from models.ensemble import EnsembleTable
-from models.events import DomainEvent, EventSuppressed, event_to_json
+from models.events import DomainEvent, EventSuppressed, MoveInterjected, event_to_json
 from models.outline import outline
 from models.pace import INSTANT, Pace, PaceError, parse_pace
 from models.plan import PlanDefinition
@@ -34,8 +32,9 @@ from models.simulation import initial_state, simulate
 from models.state import WorldState, fold, state_at
 from models.timeline import TimelineDefinition
 from models.washington import to_washington
-from service.branching import BranchError, first_divergence, fork
+from service.branching import BranchError, fork
 from service.chronicle import Chronicle
+from service.comparison import compare
 from service.explore import explore_locally
 from service.graph import mermaid
 from service.plan_diff import plan_diff
@@ -739,19 +738,36 @@ async def diff(
     second: Annotated[str, typer.Argument(help="a timeline run id (or a name)")],
     at: Annotated[str | None, typer.Option("--at", help="also compare the states at this instant")] = None,
 ) -> None:
-    """Show where two timelines first diverge, side by side, and their states at --at."""
+    """Show what one timeline did that the other did not, matched by content, and a summary."""
     instant = _instant(at) if at is not None else None
     initial_a, events_a = await _timeline_events(first)
     initial_b, events_b = await _timeline_events(second)
-    index = first_divergence(events_a, events_b)
-    if index is None:
+    comparison = compare(initial_a, events_a, initial_b, events_b)
+    names = {"first": first, "second": second}
+    if comparison.first_divergence is None:
         out.print(f"no divergence: the same {len(events_a)} events", markup=False)
-    else:
-        out.print(f"first divergence at seq {index + 1}:", markup=False)
-        grid = Table(first, second, show_lines=True)
-        for left, right in itertools.zip_longest(events_a[index : index + 6], events_b[index : index + 6]):
-            grid.add_row(*(_cell(event) for event in (left, right)))
-        out.print(grid)
+    for difference in comparison.differences:
+        event = difference.event
+        local = to_washington(event.at)
+        when = f"{local:%d %b %Y %H:%M} {local.tzname()}"
+        if isinstance(event, EventSuppressed):
+            out.print(f"{names[difference.side]}: {_suppressed_line(event)}", markup=False)
+        else:
+            kind = f"{event.type} ({event.provenance})"
+            out.print(f"only in {names[difference.side]}: {when}  {kind}  {event.summary}", markup=False)
+    summary = Table("", first, second, title="summary", title_justify="left", box=None)
+    a, b = comparison.first, comparison.second
+    assert a is not None and b is not None
+    divergence = comparison.first_divergence
+    if divergence is not None:
+        local = to_washington(divergence.event.at)
+        summary.add_row("first divergence", f"{local:%d %b %Y %H:%M} {local.tzname()}", "")
+    summary.add_row("outcome", a.outcome or "none", b.outcome or "none")
+    summary.add_row("rungs reached", ", ".join(a.rungs) or "-", ", ".join(b.rungs) or "-")
+    summary.add_row("events", str(a.events), str(b.events))
+    summary.add_row("suppressed", str(a.suppressed), str(b.suppressed))
+    out.print()
+    out.print(summary)
     if instant is not None:
         state_a = state_at(initial_a, events_a, instant).model_dump(mode="json")
         state_b = state_at(initial_b, events_b, instant).model_dump(mode="json")
@@ -773,14 +789,6 @@ def _suppressed_line(event: EventSuppressed) -> str:
     )
 
 
-def _cell(event: DomainEvent | None) -> str:
-    if event is None:
-        return "-"
-    local = to_washington(event.at)
-    when = f"{local:%d %b %H:%M} {local.tzname()}"
-    return f"{event.seq}  {when}  {event.type} ({event.provenance})\n{event.summary}"
-
-
 @app.command()
 def tree(timeline_id: Annotated[str, typer.Argument(help="any timeline of the lineage")]) -> None:
     """Show a timeline's lineage: the root, every branch, its fork point and its outcome."""
@@ -790,22 +798,41 @@ def tree(timeline_id: Annotated[str, typer.Argument(help="any timeline of the li
         fail(f"no recorded timeline {timeline_id!r} in {event_store_path()}")
     while stored.parent is not None and (parent := store.timeline(stored.parent)) is not None:
         stored = parent
-    lineage = Tree(_node(store, stored.timeline_id))
+    out.print(_node(store, stored.timeline_id), soft_wrap=True)
 
-    def grow(node: Tree, parent_id: str) -> None:
-        for child, fork_seq in store.branches(parent_id):
-            grow(node.add(_node(store, child, fork_seq)), child)
+    # Drawn by hand, a line per timeline, never cut at the terminal's width: a branch's line
+    # (its fork and moves) is long, and scripts read it whole.
+    def grow(parent_id: str, indent: str) -> None:
+        children = store.branches(parent_id)
+        for index, (child, fork_seq) in enumerate(children):
+            last = index == len(children) - 1
+            out.print(f"{indent}{'└── ' if last else '├── '}{_node(store, child, fork_seq)}", soft_wrap=True)
+            grow(child, indent + ("    " if last else "│   "))
 
-    grow(lineage, stored.timeline_id)
-    out.print(lineage)
+    grow(stored.timeline_id, "")
 
 
 def _node(store: EventStore, timeline_id: str, fork_seq: int | None = None) -> str:
+    """A timeline in its lineage: where it was forked, the moves it took there, its outcome."""
     stored = store.timeline(timeline_id)
     assert stored is not None
-    world = fold(WorldState.initial(stored.initial), store.events(timeline_id))
-    fork_text = f"  forked after seq {fork_seq}" if fork_seq is not None else ""
-    return f"{escape(timeline_id)}{fork_text}  [bold]{world.outcome or 'no outcome yet'}[/bold]"
+    events = store.events(timeline_id)
+    world = fold(WorldState.initial(stored.initial), events)
+    fork_text = ""
+    if fork_seq is not None:
+        taken = [e for e in events if isinstance(e, MoveInterjected) and e.seq > fork_seq]
+        # The fork instant: where its first move was taken, or else the last event it kept.
+        forked_at = taken[0].at if taken else next((e.at for e in events if e.seq == fork_seq), None)
+        when = f" at {to_washington(forked_at):%d %b %Y %H:%M %Z}" if forked_at is not None else ""
+        moves = [_move_words(e.move) for e in taken]
+        fork_text = f"  forked after seq {fork_seq}{when}" + (f"; moves: {'; '.join(moves)}" if moves else "")
+    return f"{escape(timeline_id)}{escape(fork_text)}  [bold]{world.outcome or 'no outcome yet'}[/bold]"
+
+
+def _move_words(move: dict[str, object]) -> str:
+    """A move in a few words: its kind and what it says."""
+    said = [str(move[key]) for key in ("track", "ally", "incident", "answer", "subject") if key in move]
+    return " ".join([str(move.get("kind", "move")), *said])
 
 
 # --- processes ---------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from models.admission import Situation, admit, field_name, vocabulary_problems
 from models.behaviour import Behaviour
-from models.events import DomainEvent, MoveInterjected, event_to_json, in_washington_time
+from models.events import DomainEvent, MoveInterjected, in_washington_time
 from models.moves import InvalidMove, Move, parse_move
 from models.plan import PlanDefinition
 from models.run import TimelineRun
@@ -117,11 +117,3 @@ def _drawn(
         for path, _, reason in vocabulary_problems(move, plan):
             raise BranchError(f"--behaviour: a drawn {move.kind}: {field_name(path)}: {reason}")
     return drawn
-
-
-def first_divergence(a: list[DomainEvent], b: list[DomainEvent]) -> int | None:
-    """The index of the first event that differs between two logs, or None if they agree."""
-    for index, (left, right) in enumerate(zip(a, b, strict=False)):
-        if event_to_json(left) != event_to_json(right):
-            return index
-    return None if len(a) == len(b) else min(len(a), len(b))

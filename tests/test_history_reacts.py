@@ -12,6 +12,7 @@ from models.simulation import initial_state, simulate
 from models.state import fold
 from models.timeline import TimelineDefinition
 from service.branching import fork
+from service.comparison import compare
 from timelines.loader import load_behaviour, load_timeline
 from timelines.safe_yaml import FileProblems
 
@@ -114,3 +115,20 @@ def test_a_behaviour_file_citing_what_opens_nothing_is_refused_where_it_is_writt
     )
     with pytest.raises(FileProblems, match=r"typo.yaml:3:\d+: E-UNKNOWN-SOURCE"):
         load_behaviour(rules)
+
+
+def test_a_comparison_shows_the_move_and_what_it_suppressed_not_a_cascade_of_renumbered_events() -> None:
+    parent = load_timeline("october-1962")
+    branch, events = _rejected("october-1962")
+    parent_events = list(simulate(parent))
+    comparison = compare(initial_state(parent), parent_events, initial_state(branch), list(events))
+    sides = [d.side for d in comparison.differences]
+    assert set(sides) == {"second"}  # nothing the parent did is missing unaccounted for
+    kinds = [d.event.type for d in comparison.differences]
+    assert kinds[:2] == ["move_interjected", "soviet_reply_received"]
+    assert kinds[2:] == ["event_suppressed"] * (len(kinds) - 2)
+    replaced = {d.instead_of.type for d in comparison.differences if d.instead_of is not None}
+    assert {"agreement_reached", "quarantine_lifted", "missile_dismantling_began"} <= replaced
+    assert comparison.first is not None and comparison.second is not None
+    assert (comparison.first.outcome, comparison.second.outcome) == ("negotiated_withdrawal", None)
+    assert comparison.second.suppressed == len(kinds) - 2 == 48
