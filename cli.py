@@ -36,19 +36,19 @@ from service.branching import BranchError, fork
 from service.chronicle import Chronicle
 from service.comparison import compare
 from service.explore import explore_locally
-from service.graph import mermaid
+from service.graph import mermaid, mermaid_timeline
 from service.plan_diff import plan_diff
 from service.plot import plot
 from service.settings import event_store_path
 from timelines.citations import resolve as resolve_citation
 from timelines.loader import (
+    NoPlan,
     UnknownTimeline,
     catalogue_names,
+    load_any,
     load_behaviour,
-    load_file,
-    load_plan,
-    load_plan_file,
     load_timeline,
+    plan_of,
 )
 from timelines.safe_yaml import FileProblems
 
@@ -99,7 +99,7 @@ def run_async(func: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, T]:
         except FileProblems as exc:
             sys.stderr.write("".join(f"{problem}\n" for problem in exc.problems))
             raise typer.Exit(2) from None
-        except (UserError, UnknownTimeline, PaceError) as exc:
+        except (UserError, UnknownTimeline, NoPlan, PaceError) as exc:
             fail(str(exc))
         except (ConnectionFailed, ServerUnavailable) as exc:
             fail(str(exc), status=1)
@@ -297,20 +297,23 @@ def _progress_bar(
     return bar, update
 
 
-def _plan_argument(name_or_path: str) -> PlanDefinition:
-    path = Path(name_or_path)
-    if path.suffix in (".yaml", ".yml") or path.exists():
-        return load_plan_file(path)
-    return load_plan(name_or_path)
+# Every command that reads a plan or a timeline takes a catalogue name or a file, of either.
+_plan_argument = plan_of
+UNREADABLE = (UnknownTimeline, FileProblems, NoPlan)
 
 
 @app.command()
-def validate(files: Annotated[list[Path], typer.Argument(help="timeline, plan or variant files")]) -> None:
+def validate(
+    files: Annotated[list[str], typer.Argument(help="timelines, plans or variants, by name or file")],
+) -> None:
     """Check files; print FILE:LINE:COL: CODE message for each problem, exit 1 if any."""
     failed = False
     for path in files:
         try:
-            load_file(path)
+            load_any(path)
+        except UnknownTimeline as exc:
+            failed = True
+            sys.stdout.write(f"{path}:1:1: E-READ {exc}\n")
         except FileProblems as exc:
             failed = True
             sys.stdout.write("".join(f"{problem}\n" for problem in exc.problems))
@@ -325,12 +328,19 @@ def validate(files: Annotated[list[Path], typer.Argument(help="timeline, plan or
 
 
 @app.command()
-def graph(plan_file: Annotated[str, typer.Argument(help="a plan or variant, by name or file")]) -> None:
-    """Print a plan as a Mermaid flowchart."""
+def graph(name: Annotated[str, typer.Argument(help="a plan, variant or timeline, by name or file")]) -> None:
+    """Print a plan (or a timeline's plan) as a Mermaid flowchart; a timeline of the record
+    as a Mermaid timeline of its days."""
     try:
-        sys.stdout.write(mermaid(_plan_argument(plan_file)))
-    except (UnknownTimeline, FileProblems) as exc:
+        loaded = load_any(name)
+    except UNREADABLE as exc:
         fail(str(exc))
+    if isinstance(loaded, PlanDefinition):
+        sys.stdout.write(mermaid(loaded))
+    elif loaded.plan is not None:
+        sys.stdout.write(mermaid(loaded.plan))
+    else:
+        sys.stdout.write(mermaid_timeline(loaded))
 
 
 @app.command(name="diff-variant")
@@ -341,7 +351,7 @@ def diff_variant(
     """Show what the second plan changes relative to the first."""
     try:
         lines = plan_diff(_plan_argument(base), _plan_argument(variant))
-    except (UnknownTimeline, FileProblems) as exc:
+    except UNREADABLE as exc:
         fail(str(exc))
     for line in lines or ["no differences"]:
         out.print(line, markup=False)
@@ -407,7 +417,7 @@ def explore(
         fail(f"invalid --batch {batch}: at least one member per batch")
     try:
         definition = _plan_argument(variant)
-    except (UnknownTimeline, FileProblems) as exc:
+    except UNREADABLE as exc:
         fail(str(exc))
     bar = (
         Progress(
@@ -477,11 +487,11 @@ async def _explore_on_temporal(
 
 
 @app.command()
-def plan(name: Annotated[str, typer.Argument(help="a plan in the catalogue")] = "memo") -> None:
+def plan(name: Annotated[str, typer.Argument(help="a plan, or a timeline that runs one")] = "memo") -> None:
     """Print a plan's steps in order, with the memo paragraph each carries out."""
     try:
-        definition = load_plan(name)
-    except (UnknownTimeline, FileProblems) as exc:
+        definition = _plan_argument(name)
+    except UNREADABLE as exc:
         fail(str(exc))
     out.print(
         f"[bold]{definition.title}[/bold]  "

@@ -6,6 +6,8 @@ from models.durations import format_duration
 from models.outline import describe, paragraph_of
 from models.plan import PlanDefinition
 from models.steps import ChoiceStep, EscalateStep, ParallelStep, PhaseStep, Step, WaitStep
+from models.timeline import TimelineDefinition
+from models.washington import to_washington
 
 
 def _label(text: str) -> str:
@@ -84,3 +86,20 @@ def mermaid(plan: PlanDefinition) -> str:
     for source, label in ends:
         drawing.edge(source, "finish", label)
     return "\n".join(drawing.lines) + "\n"
+
+
+def mermaid_timeline(timeline: TimelineDefinition) -> str:
+    """A timeline that runs no plan (the record), as a Mermaid timeline: its days, each with
+    what happened at what hour, in Washington time. A colon separates events in Mermaid's
+    syntax, so hours are written 07.30 and colons in summaries become dashes."""
+    lines = ["timeline", f"  title {_label(timeline.title).replace(':', ' -')}"]
+    day = None
+    for event in timeline.events:
+        local = to_washington(event.at)
+        text = f"{local:%H.%M} {_label(event.summary).replace(':', ' -')}"
+        if local.date() != day:
+            day = local.date()
+            lines.append(f"  {local:%d %b %Y} : {text}")
+        else:
+            lines.append(f"    : {text}")
+    return "\n".join(lines) + "\n"

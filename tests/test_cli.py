@@ -418,3 +418,34 @@ def test_a_move_no_calendar_holds_is_refused_and_cannot_poison_the_timeline(
         if "completed" in (status := excomm("status", "poison", home=home).stdout):
             break
     assert "outcome military_action" in status  # the memo with no moves, as ever
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "memo",
+        "timelines/plans/memo.yaml",
+        "memo-1962",
+        "timelines/memo-1962.yaml",
+        "october-1962",
+        "timelines/october-1962.yaml",
+    ],
+)
+def test_every_command_takes_a_catalogue_name_or_a_file_of_a_plan_or_a_timeline(
+    home: Path, target: str
+) -> None:
+    root = Path(__file__).parents[1]
+    target = str(root / target) if "/" in target else target
+    assert excomm("validate", target, home=home).returncode == 0
+    graph = excomm("graph", target, home=home)
+    assert graph.returncode == 0 and graph.stdout.startswith(("flowchart TD", "timeline")), graph.stderr
+    assert excomm("dry-run", target, home=home).returncode == 0
+    plan = excomm("plan", target, home=home)
+    diff = excomm("diff-variant", "memo", target, home=home)
+    if "october-1962" in target:  # the record runs no plan, and says so in one line
+        assert plan.returncode == diff.returncode == 2
+        assert plan.stderr == "excomm: error: october-1962 runs no plan: it is the record\n"
+        assert graph.stdout.startswith("timeline\n")
+    else:
+        assert plan.returncode == 0 and "5a" in plan.stdout
+        assert diff.returncode == 0 and diff.stdout == "no differences\n"

@@ -336,6 +336,44 @@ def _timeline_from(doc: Document) -> TimelineDefinition:
     return definition if record is None else _begin_with_record(doc, definition, record)
 
 
+def catalogue_path(name_or_path: str) -> Path:
+    """The file behind a catalogue name (october-1962, memo), or the path itself."""
+    candidate = Path(name_or_path)
+    if candidate.suffix in (".yaml", ".yml") or candidate.exists():
+        return candidate
+    for path in (CATALOGUE / f"{name_or_path}.yaml", PLANS / f"{name_or_path}.yaml"):
+        if path.is_file():
+            return path
+    raise UnknownTimeline(name_or_path)
+
+
+def load_any(name_or_path: str) -> PlanDefinition | TimelineDefinition:
+    """A catalogue timeline or plan by name, or any file, as it is written (not yet a run)."""
+    path = catalogue_path(name_or_path)
+    display = (
+        f"timelines/{path.resolve().relative_to(CATALOGUE)}"
+        if path.resolve().is_relative_to(CATALOGUE)
+        else None
+    )
+    return load_file(path, display)
+
+
+def plan_of(name_or_path: str) -> PlanDefinition:
+    """The plan a name or file stands for: a plan itself, or the plan a timeline runs."""
+    loaded = load_any(name_or_path)
+    if isinstance(loaded, PlanDefinition):
+        return loaded
+    if loaded.plan is None:
+        raise NoPlan(
+            f"{loaded.id} runs no plan: it is {'the record' if loaded.is_record else 'a timeline of events'}"
+        )
+    return loaded.plan
+
+
+class NoPlan(LookupError):
+    """A timeline asked for its plan that runs none."""
+
+
 def load_behaviour(name_or_path: str) -> Behaviour:
     """The seeded behaviour of a catalogue plan (memo-uncertain), of a plan file, or of a
     behaviour file (a mapping with `behaviour:` and, optionally, `description:`)."""
