@@ -1,8 +1,10 @@
 """The memo's plan (FRUS 1961-63 v11 d89) carried out, paragraph by paragraph.
 
-Whatever the plan does is a plan's action (`provenance: plan`), never the record: the
-memo was a proposal. The plan acts for Washington and reads the world as Washington knew
-it (`Scheduler.known_state`), so it answers nothing before Washington has heard of it.
+The generic kinds of step are the interpreter's (models.interpreter); here are the memo's
+own: `consult` (7a), `negotiate` (6), `levels` (4) and `escalate` (1b, 2b). Whatever the
+plan does is a plan's action (`provenance: plan`), never the record: the memo was a
+proposal. The plan acts for Washington and reads the world as Washington knew it
+(`Scheduler.known_state`), so it answers nothing before Washington has heard of it.
 
 Each process below is one part of the plan and tags what it does with the paragraph it
 carries out (`step`): set the stage (5a, 5b), consult the allies (7a), then open
@@ -16,39 +18,17 @@ touches their interests (3a); breaking them is recorded and costs alliance cohes
 from __future__ import annotations
 
 from collections.abc import Generator
-from datetime import datetime, timedelta
-from typing import TypeVar
+from datetime import datetime
 
 from models import events as ev
-from models.condition_language import holds
-from models.engine import Command, Emit, Parallel, Post, Process, Receive, Received, Scheduler, Sleep
-from models.events import EVENT_ADAPTER
-from models.move_patterns import matches, pattern_mailbox
+from models.engine import Command, Emit, Post, Process, Receive, Received, Scheduler, Sleep
+from models.interpreter import CLOSE, US, PlanInterpreter
 from models.moves import AlliedAnswer, SovietReply
 from models.plan import PlanDefinition, Track
-from models.steps import (
-    ActionStep,
-    ChoiceStep,
-    ConsultStep,
-    EndStep,
-    EscalateStep,
-    LevelsStep,
-    NegotiateStep,
-    ParallelStep,
-    PhaseStep,
-    Step,
-    WaitStep,
-)
-from models.trusted import construct, replace
-from models.washington import to_washington
+from models.steps import ConsultStep, EscalateStep, LevelsStep, NegotiateStep, Step
+from models.trusted import construct
 
 MEMO = ("FRUS 1961-63 v11 d89",)
-US = "United States"
-E = TypeVar("E", bound=ev.EventBase)
-# Action steps performed, by identity (the step is kept, so its id is not reused), with
-# the event each first recorded.
-_performed: dict[int, tuple[ActionStep, ev.DomainEvent]] = {}
-CLOSE = "close"  # the token that tells a waiting track the crisis ended in force
 
 
 def mailbox_of_track(track: str) -> str:
@@ -59,60 +39,17 @@ def mailbox_of_ally(ally: str) -> str:
     return f"ally:{ally}"
 
 
-class MemoPlan:
-    """The plan's processes, reading the world through the scheduler that runs them."""
+class MemoPlan(PlanInterpreter):
+    """The memo's plan: the generic interpreter, and the memo's own kinds of step."""
+
+    sources = MEMO
 
     def __init__(self, plan: PlanDefinition, world: Scheduler) -> None:
-        self.plan = plan
-        self.world = world
+        super().__init__(plan, world)
         self._messages = 0
-        self.deadline = plan.starts_at + plan.deadline
-        self.ended = False  # an `end` step ends every branch of the plan
 
-    @property
-    def now(self) -> datetime:
-        return self.world.now  # in Washington time already
-
-    def after(self, duration: timedelta) -> datetime:
-        """An instant `duration` from now, in Washington time (EDT or EST as it then was)."""
-        return to_washington(self.world.now + duration)
-
-    def _event(self, factory: type[E], step: str | None, summary: str, **fields: object) -> Emit:
-        fields.setdefault("actor", US)
-        # Numbered here, as the engine will number it: it is emitted at once, so no copy.
-        # Built from the plan's validated values and the engine's clock: see models.trusted.
-        seq = self.world.seq + 1
-        event = construct(
-            factory,
-            seq=seq,
-            at=self.now,
-            provenance="plan",
-            step=step,
-            summary=summary,
-            sources=MEMO,
-            **fields,
-        )
-        return Emit(event)  # type: ignore[arg-type]  # E is one of the DomainEvent classes
-
-    # --- the interpreter ------------------------------------------------------------------
-
-    def run(self) -> Process:
-        yield Sleep(self.plan.starts_at)
-        self.deadline = self.after(self.plan.deadline)
-        yield from self.sequence(self.plan.steps)
-
-    def sequence(self, steps: tuple[Step, ...]) -> Process:
-        for step in steps:
-            if self.ended:
-                return
-            yield from self.perform(step)
-
-    def perform(self, step: Step) -> Process:
-        if isinstance(step, ActionStep):
-            yield Emit(self.action(step))
-        elif isinstance(step, ParallelStep):
-            yield Parallel(tuple(self.sequence(branch) for branch in step.branches))
-        elif isinstance(step, ConsultStep):
+    def perform_own(self, step: Step) -> Process:
+        if isinstance(step, ConsultStep):
             yield from self.consult(step)
         elif isinstance(step, NegotiateStep):
             yield from self.negotiate(self.plan.track(step.track))
@@ -120,72 +57,9 @@ class MemoPlan:
             yield from self.keep_level(self.deadline)
         elif isinstance(step, EscalateStep):
             yield from self.escalate_if_needed(self.deadline)
-        elif isinstance(step, PhaseStep):
-            yield from self.phase(step)
-        elif isinstance(step, WaitStep):
-            yield from self.wait(step)
-        elif isinstance(step, ChoiceStep):
-            chosen = next(
-                (case.then for case in step.when if holds(case.if_, self.world.known_state())), step.else_
-            )
-            yield from self.sequence(chosen)
-        elif isinstance(step, EndStep):
-            yield from self.end(step)
 
-    def action(self, step: ActionStep) -> ev.DomainEvent:
-        """The event an action step records, now. The designer's fields are validated the
-        first time a step is performed; later the event is stamped with its instant and
-        place (an ensemble performs the same steps thousands of times)."""
-        seq, now = self.world.seq + 1, self.now
-        done = _performed.get(id(step))
-        if done is not None and done[0] is step:
-            return replace(done[1], seq=seq, at=now)
-        event = EVENT_ADAPTER.validate_python(
-            {
-                "type": step.event,
-                "seq": seq,
-                "at": now,
-                "provenance": "plan",
-                "step": step.step,
-                "actor": step.actor,
-                "summary": step.summary,
-                "sources": self.plan.sources,
-                **step.fields,
-            }
-        )
-        if not ev.CHECKED_AGAINST_AT.intersection(step.fields):  # else valid at this instant only
-            if len(_performed) >= 1024:
-                _performed.clear()  # bounded: a long-lived worker reads plan after plan
-            _performed[id(step)] = (step, event)
-        return event
-
-    def phase(self, step: PhaseStep) -> Process:
-        yield self._event(
-            ev.PhaseStarted, step.step, f"Phase: {step.title}.", phase=step.id, title=step.title
-        )
-        yield from self.sequence(step.steps)
-        yield self._event(ev.PhaseEnded, step.step, f"End of phase: {step.title}.", phase=step.id)
-
-    def wait(self, step: WaitStep) -> Process:
-        until = self.after(step.deadline)
-        boxes = tuple(dict.fromkeys(pattern_mailbox(p) for p in step.for_))
-        while True:
-            item = yield Receive(boxes, until)
-            if item is None or item == CLOSE:
-                yield from self.sequence(step.timeout)
-                return
-            if not isinstance(item, str) and any(matches(p, item) for p in step.for_):
-                yield from self.sequence(step.then)
-                return
-
-    def end(self, step: EndStep) -> Process:
-        if step.outcome == "military_action":
-            yield self._event(
-                ev.MilitaryActionOrdered, step.step, step.summary, rung=step.rung, actor="President Kennedy"
-            )
-        else:
-            yield self._event(ev.CrisisEnded, step.step, step.summary, outcome=step.outcome)
-        self.ended = True
+    def closing(self) -> Process:
+        """The plan has ended in force: every negotiation track still open is abandoned."""
         for track in self.plan.tracks:
             yield Post(mailbox_of_track(track.id), CLOSE)
 

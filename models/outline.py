@@ -18,6 +18,7 @@ from models.steps import (
     PhaseStep,
     Step,
     WaitStep,
+    sub_steps,
 )
 
 
@@ -97,16 +98,12 @@ def _lines(
             yield from _lines(plan, children, depth + (2 if label else 1), paragraph)
 
 
+LABELS = {"then": "if it comes:", "timeout": "if the deadline passes:", "else": "otherwise:"}
+
+
 def _children(step: Step) -> Iterator[tuple[str, tuple[Step, ...]]]:
-    if isinstance(step, ParallelStep):
-        for branch in step.branches:
-            yield "", branch
-    elif isinstance(step, PhaseStep):
-        yield "", step.steps
-    elif isinstance(step, WaitStep):
-        yield "if it comes:", step.then
-        yield "if the deadline passes:", step.timeout
-    elif isinstance(step, ChoiceStep):
-        for case in step.when:
-            yield f"if {case.if_.model_dump(by_alias=True, exclude_none=True)}:", case.then
-        yield "otherwise:", step.else_
+    for held in sub_steps(step):
+        if held.role == "case" and held.condition is not None:
+            yield f"if {held.condition.model_dump(by_alias=True, exclude_none=True)}:", held.steps
+        else:
+            yield LABELS.get(held.role, ""), held.steps

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from models.behaviour import Behaviour
 from models.durations import Duration
-from models.events import WashingtonTime
+from models.events import DomainEvent, WashingtonTime
 from models.moves import Move
 from models.sides import Side
-from models.steps import ChoiceStep, ConsultStep, ParallelStep, PhaseStep, Step, WaitStep
+from models.steps import ConsultStep, Step, sub_steps
 
 
 class _Frozen(BaseModel):
@@ -74,6 +74,7 @@ class PlanDefinition(_Frozen):
     departs_from: tuple[str, ...] = Field(default=(), description="the memo paragraphs a variant changes")
     moves: tuple[Move, ...] = Field(default=(), description="scripted moves of the world, at their instants")
     behaviour: Behaviour | None = Field(default=None, description="seeded stochastic moves of the world")
+    _performed: dict[str, DomainEvent] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _consistent(self) -> PlanDefinition:
@@ -90,6 +91,13 @@ class PlanDefinition(_Frozen):
         if not any(r.military_action for r in self.ladder):
             raise ValueError("the ladder needs a rung with military_action")
         return self
+
+    @property
+    def performed_actions(self) -> dict[str, DomainEvent]:
+        """The event each action step of this plan recorded the first time it was performed,
+        by step id (unique in a plan): an ensemble performs the same steps thousands of times,
+        so they are validated once per plan, and the cache goes with the plan."""
+        return self._performed
 
     @property
     def crisis_track(self) -> Track:
@@ -110,15 +118,5 @@ def walk(steps: tuple[Step, ...]) -> Iterator[Step]:
     """Every step of a plan, depth first, in the order they are written."""
     for step in steps:
         yield step
-        if isinstance(step, ParallelStep):
-            for branch in step.branches:
-                yield from walk(branch)
-        elif isinstance(step, PhaseStep):
-            yield from walk(step.steps)
-        elif isinstance(step, WaitStep):
-            yield from walk(step.then)
-            yield from walk(step.timeout)
-        elif isinstance(step, ChoiceStep):
-            for case in step.when:
-                yield from walk(case.then)
-            yield from walk(step.else_)
+        for held in sub_steps(step):
+            yield from walk(held.steps)

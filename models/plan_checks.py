@@ -14,14 +14,12 @@ from models.events import EVENT_ADAPTER
 from models.plan import PlanDefinition
 from models.steps import (
     ActionStep,
-    ChoiceStep,
     EndStep,
     EscalateStep,
     NegotiateStep,
-    ParallelStep,
-    PhaseStep,
     Step,
     WaitStep,
+    sub_steps,
 )
 
 Path = tuple[str | int, ...]
@@ -37,19 +35,8 @@ class Finding:
 def _sequences(steps: tuple[Step, ...], path: Path) -> Iterator[tuple[tuple[Step, ...], Path]]:
     yield steps, path
     for index, step in enumerate(steps):
-        here = (*path, index)
-        if isinstance(step, ParallelStep):
-            for b, branch in enumerate(step.branches):
-                yield from _sequences(branch, (*here, "branches", b))
-        elif isinstance(step, PhaseStep):
-            yield from _sequences(step.steps, (*here, "steps"))
-        elif isinstance(step, WaitStep):
-            yield from _sequences(step.then, (*here, "then"))
-            yield from _sequences(step.timeout, (*here, "timeout"))
-        elif isinstance(step, ChoiceStep):
-            for c, case in enumerate(step.when):
-                yield from _sequences(case.then, (*here, "when", c, "then"))
-            yield from _sequences(step.else_, (*here, "else"))
+        for held in sub_steps(step):
+            yield from _sequences(held.steps, (*path, index, *held.path))
 
 
 def check(plan: PlanDefinition) -> list[Finding]:

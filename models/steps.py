@@ -10,6 +10,7 @@ and `levels` (4). Every step may name the memo paragraph it carries out (`step`)
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -132,6 +133,36 @@ STEP_KINDS = (
     "escalate",
     "end",
 )
+
+
+@dataclass(frozen=True)
+class SubSteps:
+    """A sequence of steps a step holds, with where it is written (`path`, from the step) and
+    what it is for: `branch` (of a parallel), `phase`, `then` or `timeout` (of a wait),
+    `case` (with its `condition`) or `else` (of a choice)."""
+
+    path: tuple[str | int, ...]
+    role: Literal["branch", "phase", "then", "timeout", "case", "else"]
+    steps: tuple[Step, ...]
+    condition: Condition | None = None
+
+
+def sub_steps(step: Step) -> list[SubSteps]:
+    """The sequences a step holds: the one walker over the step tree, for every reader of it
+    (the checks, the outline, the graph, `walk`)."""
+    if isinstance(step, ParallelStep):
+        return [SubSteps(("branches", b), "branch", branch) for b, branch in enumerate(step.branches)]
+    if isinstance(step, PhaseStep):
+        return [SubSteps(("steps",), "phase", step.steps)]
+    if isinstance(step, WaitStep):
+        return [SubSteps(("then",), "then", step.then), SubSteps(("timeout",), "timeout", step.timeout)]
+    if isinstance(step, ChoiceStep):
+        cases = [
+            SubSteps(("when", c, "then"), "case", case.then, case.if_) for c, case in enumerate(step.when)
+        ]
+        return [*cases, SubSteps(("else",), "else", step.else_)]
+    return []
+
 
 for _model in (WaitStep, Case, ChoiceStep, ParallelStep, PhaseStep):
     _model.model_rebuild()

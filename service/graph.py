@@ -5,7 +5,7 @@ from __future__ import annotations
 from models.durations import format_duration
 from models.outline import describe, paragraph_of
 from models.plan import PlanDefinition
-from models.steps import ChoiceStep, EscalateStep, ParallelStep, PhaseStep, Step, WaitStep
+from models.steps import ChoiceStep, EscalateStep, Step, SubSteps, WaitStep, sub_steps
 from models.timeline import TimelineDefinition
 from models.washington import to_washington
 
@@ -46,29 +46,6 @@ class _Drawing:
         return ends
 
     def children(self, step: Step, name: str, paragraph: str) -> list[tuple[str, str]]:
-        if isinstance(step, ParallelStep):
-            ends: list[tuple[str, str]] = []
-            for branch in step.branches:
-                ends += self.sequence(branch, [(name, "")], paragraph)
-            return ends
-        if isinstance(step, PhaseStep):
-            return self.sequence(step.steps, [(name, "")], paragraph)
-        if isinstance(step, WaitStep):
-            then = self.sequence(step.then, [(name, "move")], paragraph) if step.then else [(name, "move")]
-            deadline = f"after {format_duration(step.deadline)}"
-            late = (
-                self.sequence(step.timeout, [(name, deadline)], paragraph)
-                if step.timeout
-                else [(name, deadline)]
-            )
-            return then + late
-        if isinstance(step, ChoiceStep):
-            ends = []
-            for case in step.when:
-                condition = str(case.if_.model_dump(by_alias=True, exclude_none=True))
-                ends += self.sequence(case.then, [(name, condition)], paragraph) or [(name, condition)]
-            ends += self.sequence(step.else_, [(name, "otherwise")], paragraph) or [(name, "otherwise")]
-            return ends
         if isinstance(step, EscalateStep):
             rungs = " -> ".join(r.rung for r in self.plan.ladder)
             self.count += 1
@@ -76,7 +53,24 @@ class _Drawing:
             self.lines.append(f'  {ladder}["2b: {_label(rungs)}"]')
             self.edge(name, ladder, f"after {format_duration(self.plan.deadline)} or failure")
             return [(ladder, "")]
-        return [(name, "")]
+        held = sub_steps(step)
+        if not held:
+            return [(name, "")]
+        ends: list[tuple[str, str]] = []
+        for sequence in held:
+            ends += self.sequence(sequence.steps, [(name, self.edge_label(step, sequence))], paragraph)
+        return ends
+
+    @staticmethod
+    def edge_label(step: Step, sequence: SubSteps) -> str:
+        """What leads from a step into one of the sequences it holds."""
+        if sequence.role == "then":
+            return "move"
+        if sequence.role == "timeout" and isinstance(step, WaitStep):
+            return f"after {format_duration(step.deadline)}"
+        if sequence.role == "case" and sequence.condition is not None:
+            return str(sequence.condition.model_dump(by_alias=True, exclude_none=True))
+        return "otherwise" if sequence.role == "else" else ""
 
 
 def mermaid(plan: PlanDefinition) -> str:

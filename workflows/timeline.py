@@ -24,6 +24,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from models import events as ev
     from models.admission import Situation, admit
+    from models.clock import Hold, Reached, SimulatedClock
     from models.engine import Scheduler
     from models.moves import InvalidMove, Move
     from models.run import (
@@ -36,7 +37,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.simulation import build, initial_state
     from models.state import WorldState, apply
-    from models.washington import next_midnight, to_washington, washington_date
+    from models.washington import washington_date
     from workflows.exchange import AlliedConsultationWorkflow, NegotiationTrackWorkflow, PlanPhaseWorkflow
 
 # Bounded so one activity payload stays small whatever the timeline's length.
@@ -61,15 +62,17 @@ class TimelineWorkflow:
         self._world: Scheduler = build(run.timeline, run.rules)
         self._events: list[ev.DomainEvent] = []
         self._state: WorldState = initial_state(run.timeline)
-        self._clock: datetime = run.timeline.starts_at
-        self._paused = run.start_paused
-        self._step_until: datetime | None = None
+        self._clock = SimulatedClock(
+            run.pace,
+            run.timeline.starts_at,
+            run.start_paused,
+            on_day_stepped=lambda: self._log("day stepped"),
+        )
         self._unrecorded: list[ev.DomainEvent] = []
         self._finished = False
         self._holding = False
         self._live: list[Move] = []
         self._rejected: list[str] = []
-        self._wait: tuple[datetime, datetime, datetime] | None = None  # real start, clock, target
         self._children: dict[str, Awaitable[Any]] = {}
         self._closed: set[str] = set()
         self._effects: list[asyncio.Future[Any]] = []
@@ -109,56 +112,37 @@ class TimelineWorkflow:
     # --- the simulated clock -------------------------------------------------------------
 
     async def _advance_to(self, target: datetime) -> bool:
-        """Move the clock to `target`, honouring pace, pauses and steps; False if a live
-        move arrived first (the clock then stands where the pace had brought it)."""
-        while self._clock < target:
+        """Move the clock to `target`, honouring pace, pauses and steps (models.clock);
+        False if a live move arrived first (the clock then stands where the pace had brought
+        it). The clock decides; this carries it out with Temporal's conditions and timers."""
+        clock = self._clock
+        while clock.now < target:
             if self._live:
                 return False
-            if self._step_until is not None:
-                # Stepping runs the rest of the day at once, then pauses at midnight.
-                if target < self._step_until:
-                    self._clock = target
-                    return True
-                self._clock = self._step_until
-                self._step_until = None
-                self._log("day stepped")
-                continue
-            if self._paused:
-                await self._record()
+            decision = clock.towards(target)
+            if isinstance(decision, Reached):
+                return True
+            await self._record()
+            if isinstance(decision, Hold):
                 self._log("paused")
                 self._holding = True  # what observers call paused: recorded, and waiting
-                await workflow.wait_condition(
-                    lambda: not self._paused or self._step_until is not None or bool(self._live)
-                )
+                await workflow.wait_condition(lambda: clock.released or bool(self._live))
                 self._holding = False
                 continue
-            if self._run.pace.mode == "instant":
-                self._clock = target
-                return True
-            await self._wait_paced(target)
+            clock.waiting(workflow.now(), decision.target)
+            try:
+                await workflow.wait_condition(
+                    lambda: clock.stopped or bool(self._live), timeout=decision.real
+                )
+            except TimeoutError:
+                clock.arrived()
+            else:
+                clock.interrupted(workflow.now())
         return True
-
-    async def _wait_paced(self, target: datetime) -> None:
-        await self._record()
-        self._wait = (workflow.now(), self._clock, target)
-        try:
-            await workflow.wait_condition(
-                lambda: self._paused or self._step_until is not None or bool(self._live),
-                timeout=self._run.pace.real_delay(target - self._clock),
-            )
-        except TimeoutError:
-            self._clock = target
-        else:
-            self._clock = self._current_clock()
-        finally:
-            self._wait = None
 
     def _current_clock(self) -> datetime:
         """The simulated instant now, between two wake-ups of a paced clock."""
-        if self._wait is None:
-            return self._clock
-        started, clock, target = self._wait
-        return to_washington(min(target, clock + self._run.pace.simulated_span(workflow.now() - started)))
+        return self._clock.current(workflow.now())
 
     # --- effects: the event store, message delivery, the children ---------------------------
 
@@ -304,24 +288,21 @@ class TimelineWorkflow:
 
     @workflow.signal
     def pause(self) -> None:
-        self._paused = True
+        self._clock.pause()
 
     @workflow.signal
     def resume(self) -> None:
-        self._paused = False
-        self._step_until = None
+        self._clock.resume()
 
     @workflow.signal
     def step_day(self) -> None:
         """While paused, run to the next Washington midnight, then pause again."""
-        if not self._paused:
+        if not self._clock.step_day():
             workflow.logger.warning("step_day ignored: the timeline is not paused")
-            return
-        self._step_until = next_midnight(self._step_until or self._clock)
 
     def _log(self, what: str, **fields: object) -> None:
         # workflow.logger is replay-safe: it stays silent while history is replayed.
-        simulated_date = washington_date(self._clock).isoformat()
+        simulated_date = washington_date(self._clock.now).isoformat()
         workflow.logger.info(
             what, extra={"timeline": self._run.timeline.id, "simulated_date": simulated_date, **fields}
         )

@@ -1,0 +1,163 @@
+"""The interpreter of the plan language: the generic kinds of step, in simulated time.
+
+A plan is carried out as processes of the engine (models.engine): `action` emits its
+event, `parallel` runs branches at once, `phase` brackets its steps, `wait` receives a move
+or gives up at its deadline, `choice` takes the first case whose condition holds of the
+world as the plan's side knew it, `end` ends every branch. Whatever a plan does is a plan's
+action (`provenance: plan`). The memo's own kinds of step are carried out by models.memo.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from models import events as ev
+from models.condition_language import holds
+from models.engine import Emit, Parallel, Process, Receive, Scheduler, Sleep
+from models.events import EVENT_ADAPTER
+from models.move_patterns import matches, pattern_mailbox
+from models.plan import PlanDefinition
+from models.steps import ActionStep, ChoiceStep, EndStep, ParallelStep, PhaseStep, Step, WaitStep
+from models.trusted import construct, replace
+from models.washington import to_washington
+
+E = TypeVar("E", bound=ev.EventBase)
+US = "United States"
+CLOSE = "close"  # the token that tells whoever still waits that the plan has ended
+
+
+class PlanInterpreter:
+    """A plan's processes, reading the world through the scheduler that runs them. The
+    generic kinds of step are carried out here; a plan language's own kinds (the memo's
+    consult, negotiate, levels, escalate) by a subclass's `perform_own`."""
+
+    sources: tuple[str, ...] = ()  # what the interpreter's own events cite
+
+    def __init__(self, plan: PlanDefinition, world: Scheduler) -> None:
+        self.plan = plan
+        self.world = world
+        self.deadline = plan.starts_at + plan.deadline
+        self.ended = False  # an `end` step ends every branch of the plan
+
+    @property
+    def now(self) -> datetime:
+        return self.world.now  # in Washington time already
+
+    def after(self, duration: timedelta) -> datetime:
+        """An instant `duration` from now, in Washington time (EDT or EST as it then was)."""
+        return to_washington(self.world.now + duration)
+
+    def _event(self, factory: type[E], step: str | None, summary: str, **fields: object) -> Emit:
+        fields.setdefault("actor", US)
+        # Numbered here, as the engine will number it: it is emitted at once, so no copy.
+        # Built from the plan's validated values and the engine's clock: see models.trusted.
+        seq = self.world.seq + 1
+        event = construct(
+            factory,
+            seq=seq,
+            at=self.now,
+            provenance="plan",
+            step=step,
+            summary=summary,
+            sources=self.sources,
+            **fields,
+        )
+        return Emit(event)  # type: ignore[arg-type]  # E is one of the DomainEvent classes
+
+    # --- the interpreter ------------------------------------------------------------------
+
+    def run(self) -> Process:
+        yield Sleep(self.plan.starts_at)
+        self.deadline = self.after(self.plan.deadline)
+        yield from self.sequence(self.plan.steps)
+
+    def sequence(self, steps: tuple[Step, ...]) -> Process:
+        for step in steps:
+            if self.ended:
+                return
+            yield from self.perform(step)
+
+    def perform(self, step: Step) -> Process:
+        if isinstance(step, ActionStep):
+            yield Emit(self.action(step))
+        elif isinstance(step, ParallelStep):
+            yield Parallel(tuple(self.sequence(branch) for branch in step.branches))
+        elif isinstance(step, PhaseStep):
+            yield from self.phase(step)
+        elif isinstance(step, WaitStep):
+            yield from self.wait(step)
+        elif isinstance(step, ChoiceStep):
+            chosen = next(
+                (case.then for case in step.when if holds(case.if_, self.world.known_state())), step.else_
+            )
+            yield from self.sequence(chosen)
+        elif isinstance(step, EndStep):
+            yield from self.end(step)
+        else:
+            yield from self.perform_own(step)
+
+    def perform_own(self, step: Step) -> Process:
+        """A step of the plan language's own kinds: none in the generic interpreter."""
+        raise TypeError(f"no interpreter for step kind {step.kind!r}")
+        yield  # a generator, like every process
+
+    def action(self, step: ActionStep) -> ev.DomainEvent:
+        """The event an action step records, now. The designer's fields are validated the
+        first time a step is performed; later the event is stamped with its instant and
+        place (an ensemble performs the same steps thousands of times)."""
+        seq, now = self.world.seq + 1, self.now
+        performed = self.plan.performed_actions
+        done = performed.get(step.id)
+        if done is not None:
+            return replace(done, seq=seq, at=now)
+        event = EVENT_ADAPTER.validate_python(
+            {
+                "type": step.event,
+                "seq": seq,
+                "at": now,
+                "provenance": "plan",
+                "step": step.step,
+                "actor": step.actor,
+                "summary": step.summary,
+                "sources": self.plan.sources,
+                **step.fields,
+            }
+        )
+        if not ev.CHECKED_AGAINST_AT.intersection(step.fields):  # else valid at this instant only
+            performed[step.id] = event
+        return event
+
+    def phase(self, step: PhaseStep) -> Process:
+        yield self._event(
+            ev.PhaseStarted, step.step, f"Phase: {step.title}.", phase=step.id, title=step.title
+        )
+        yield from self.sequence(step.steps)
+        yield self._event(ev.PhaseEnded, step.step, f"End of phase: {step.title}.", phase=step.id)
+
+    def wait(self, step: WaitStep) -> Process:
+        until = self.after(step.deadline)
+        boxes = tuple(dict.fromkeys(pattern_mailbox(p) for p in step.for_))
+        while True:
+            item = yield Receive(boxes, until)
+            if item is None or item == CLOSE:
+                yield from self.sequence(step.timeout)
+                return
+            if not isinstance(item, str) and any(matches(p, item) for p in step.for_):
+                yield from self.sequence(step.then)
+                return
+
+    def end(self, step: EndStep) -> Process:
+        if step.outcome == "military_action":
+            yield self._event(
+                ev.MilitaryActionOrdered, step.step, step.summary, rung=step.rung, actor="President Kennedy"
+            )
+        else:
+            yield self._event(ev.CrisisEnded, step.step, step.summary, outcome=step.outcome)
+        self.ended = True
+        yield from self.closing()
+
+    def closing(self) -> Process:
+        """What an `end` tells whoever still waits: nothing, in the generic interpreter."""
+        return
+        yield
