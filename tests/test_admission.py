@@ -17,6 +17,7 @@ from models.moves import InvalidMove
 from models.simulation import initial_state, simulate
 from models.state import fold, state_at
 from service.branching import BranchError, fork
+from service.runs import failure_of
 from timelines.loader import load_plan_file, load_timeline
 from timelines.safe_yaml import FileProblems
 from worker import build_worker
@@ -134,3 +135,5 @@ async def test_input_a_timeline_cannot_run_fails_it_visibly_not_its_task_for_eve
         with pytest.raises(WorkflowFailureError) as failed:
             await handle.result()
     assert "ValidationError" in str(failed.value.cause)
+    # What `excomm status` says of it: why it failed, from its history.
+    assert "validation errors for TimelineRun" in await failure_of(handle)
