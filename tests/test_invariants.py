@@ -51,65 +51,26 @@ def test_every_shipped_timeline_and_variant_keeps_the_invariants(name: str) -> N
         assert list(violations(initial_state(definition), events)) == []
 
 
+SAID: dict[str, Any] = {"at": AT, "actor": "a", "summary": "s", "sources": ("x",), "provenance": "plan"}
+
+
 @pytest.mark.parametrize(
     ("log", "broken"),
     [
-        (
-            [ev.QuarantineLifted(seq=1, at=AT, actor="a", summary="s", sources=("x",), provenance="plan")],
-            "the quarantine lifted while the crisis is unresolved",
-        ),
-        (
-            [ev.MissilesWithdrawn(seq=1, at=AT, actor="a", summary="s", sources=("x",), provenance="plan")],
-            "missiles removed with no agreement and no military action",
-        ),
+        ([ev.QuarantineLifted(seq=1, **SAID)], "the quarantine lifted while the crisis is unresolved"),
+        ([ev.MissilesWithdrawn(seq=1, **SAID)], "missiles removed with no agreement and no military action"),
         (
             [
-                ev.MilitaryActionOrdered(
-                    seq=1, at=AT, actor="a", summary="s", sources=("x",), provenance="plan", rung="air_strike"
-                ),
-                ev.AgreementReached(
-                    seq=2,
-                    at=AT,
-                    actor="a",
-                    summary="s",
-                    sources=("x",),
-                    provenance="plan",
-                    terms=("t",),
-                    outcome="negotiated_withdrawal",
-                ),
+                ev.MilitaryActionOrdered(seq=1, rung="air_strike", **SAID),
+                ev.AgreementReached(seq=2, terms=("t",), outcome="negotiated_withdrawal", **SAID),
             ],
             "a negotiated settlement after military action had ended the crisis",
         ),
         (
-            [
-                ev.MessageDelivered(
-                    seq=1,
-                    at=AT,
-                    actor="a",
-                    summary="s",
-                    sources=("x",),
-                    provenance="derived",
-                    message_id="m",
-                    channel="cable",
-                )
-            ],
+            [ev.MessageDelivered(seq=1, message_id="m", channel="cable", **SAID)],
             "message m delivered but never sent",
         ),
-        (
-            [
-                ev.DefconChanged(
-                    seq=2,
-                    at=AT,
-                    actor="a",
-                    summary="s",
-                    sources=("x",),
-                    provenance="plan",
-                    commands=("SAC",),
-                    level=3,
-                )
-            ],
-            "seq 2 follows seq 0",
-        ),
+        ([ev.DefconChanged(seq=2, commands=("SAC",), level=3, **SAID)], "seq 2 follows seq 0"),
     ],
     ids=[
         "quarantine-lifted-unresolved",
