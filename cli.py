@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -73,6 +74,10 @@ class UserError(Exception):
     """A mistake in what the user asked for: one line on stderr, exit status 2."""
 
 
+class Refused(Exception):
+    """A well-formed request that cannot be done (an id already taken): one line, status 1."""
+
+
 def fail(message: str, status: int = 2) -> NoReturn:
     # Plain write, never wrapped: one line whatever the terminal's width.
     sys.stderr.write(f"excomm: error: {message}\n")
@@ -101,6 +106,8 @@ def run_async(func: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, T]:
             raise typer.Exit(2) from None
         except (UserError, UnknownTimeline, NoPlan, PaceError) as exc:
             fail(str(exc))
+        except Refused as exc:
+            fail(str(exc), status=1)
         except (ConnectionFailed, ServerUnavailable) as exc:
             fail(str(exc), status=1)
         except WorkflowFailureError as exc:
@@ -154,6 +161,9 @@ def _heading(definition: TimelineDefinition, side: Side | None) -> None:
     out.print(f"[bold]{escape(definition.title)}[/bold] ({kind}{view})")
 
 
+ReplaceOption = Annotated[
+    bool, typer.Option("--replace", help="if the id is taken, cancel and archive that timeline first")
+]
 PaceOption = Annotated[
     str, typer.Option("--pace", help="instant, real, or SIM=REAL such as 1d=10s (a day every 10 s)")
 ]
@@ -511,12 +521,18 @@ async def replay(
     timeline_id: Annotated[str | None, typer.Option("--id", help="workflow id of the run")] = None,
     seed: SeedOption = 0,
     side_name: SideOption = None,
+    replace: ReplaceOption = False,
+    detach: Annotated[
+        bool, typer.Option("--detach", help="on Ctrl-C, leave the timeline running instead of cancelling it")
+    ] = False,
 ) -> None:
     """Run a timeline through Temporal and print its chronicle, day by day."""
     if seed < 0:
         raise UserError(f"invalid --seed {seed}: a seed is zero or more")
     side = _side(side_name)
-    from service.runs import follow, new_timeline_id, start_timeline
+    import asyncio
+
+    from service.runs import NotRunning, cancel_run, follow, new_timeline_id, start_timeline
     from service.session import session
 
     definition = load_timeline(timeline, seed)
@@ -524,13 +540,29 @@ async def replay(
     run_id = timeline_id or new_timeline_id(definition.id)
     _heading(definition, side)
     async with session(with_worker=True) as client:
+        await _claim(client, run_id, replace)
         handle = await start_timeline(client, definition, chosen_pace, run_id)
+        then = "leaves it running" if detach else "cancels it"
+        sys.stderr.write(f"excomm: timeline {run_id} started; Ctrl-C {then}\n")
         chronicle = Chronicle(out, initial_state(definition), side=side)
         bar, on_progress = _progress_bar(definition)
         if bar is not None:
             bar.start()
         try:
             result = await follow(handle, chronicle.feed, on_progress)
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            if bar is not None:
+                bar.stop()
+            if detach:
+                sys.stderr.write(
+                    f"excomm: timeline {run_id} left running: `excomm status {run_id}`, `excomm list`; "
+                    "it goes on under `excomm server`\n"
+                )
+            else:
+                with contextlib.suppress(NotRunning):  # it may have just finished
+                    await cancel_run(client, run_id)
+                sys.stderr.write(f"excomm: timeline {run_id} cancelled; what it recorded stays\n")
+            raise typer.Exit(130) from None
         finally:
             if bar is not None:
                 bar.stop()
@@ -543,6 +575,16 @@ async def replay(
 
 
 app.command(name="run", help="Run a plan or a timeline durably through Temporal (as replay does).")(replay)
+
+
+async def _claim(client: Any, timeline_id: str, replace: bool) -> None:
+    """An id names one timeline for ever: refuse one already taken, unless --replace."""
+    from service.runs import IdTaken, claim_id
+
+    try:
+        await claim_id(client, EventStore(event_store_path()), timeline_id, replace)
+    except IdTaken as exc:
+        raise Refused(str(exc)) from None
 
 
 @app.command(name="signal")
@@ -584,6 +626,7 @@ async def start(
     pace: PaceOption = "instant",
     paused: Annotated[bool, typer.Option("--paused", help="start with the clock paused")] = False,
     seed: SeedOption = 0,
+    replace: ReplaceOption = False,
 ) -> None:
     """Start a timeline on a running server and return at once."""
     if seed < 0:
@@ -597,10 +640,11 @@ async def start(
     chosen_pace = _pace(pace)
     client = await connect_running()
     run_id = timeline_id or new_timeline_id(definition.id)
+    await _claim(client, run_id, replace)
     try:
         await start_timeline(client, definition, chosen_pace, run_id, start_paused=paused)
     except WorkflowAlreadyStartedError:
-        raise UserError(f"a timeline with id {run_id!r} is already running") from None
+        raise Refused(f"a timeline with id {run_id!r} is already running") from None
     out.print(run_id, markup=False)
 
 
@@ -647,6 +691,70 @@ async def status(timeline_id: Annotated[str, typer.Argument(help="the run's work
             out.print(f"  {_suppressed_line(event)}", markup=False)
 
 
+@app.command(name="list")
+@run_async
+async def list_timelines(
+    timeline: Annotated[str | None, typer.Option("--timeline", help="only runs of this timeline")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option("--status", help="running, completed, cancelled, failed, terminated, recorded"),
+    ] = None,
+    lineage: Annotated[
+        str | None, typer.Option("--lineage", help="only this timeline and its branches")
+    ] = None,
+    format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+) -> None:
+    """List the timelines on the server and in the event store."""
+    if format not in ("table", "json"):
+        raise UserError(f"invalid --format {format!r}: use table or json")
+    from service.connection import ConnectionFailed
+    from service.runs import list_runs
+    from service.session import connect_running
+
+    try:
+        client = await connect_running()
+    except ConnectionFailed:
+        client = None  # no server: what the store holds
+    runs = await list_runs(client, EventStore(event_store_path()))
+    if timeline is not None:
+        runs = [r for r in runs if r.timeline == timeline]
+    if status is not None:
+        runs = [r for r in runs if r.status == status.lower()]
+    if lineage is not None:
+        runs = [r for r in runs if lineage in (r.id, r.root)]
+    if format == "json":
+        sys.stdout.write(json.dumps([r.__dict__ for r in runs], indent=2) + "\n")
+        return
+    if client is None:
+        sys.stderr.write("excomm: no server is running: the timelines recorded in the event store\n")
+    for run in runs:
+        clock = (
+            to_washington(datetime.fromisoformat(run.clock)).strftime("%d %b %Y %H:%M %Z")
+            if run.clock
+            else "-"
+        )
+        what = f"{run.timeline or '?'} v{run.version or '?'}"
+        parent = f"  from {run.parent}" if run.parent else ""
+        out.print(
+            f"{run.id}  {what}  {run.status}  {clock}  started {run.started or '-'}{parent}", markup=False
+        )
+
+
+@app.command()
+@run_async
+async def cancel(timeline_id: Annotated[str, typer.Argument(help="the run's workflow id")]) -> None:
+    """Cancel a running timeline and its children; what it recorded stays, marked cancelled."""
+    from service.runs import NotRunning, cancel_run
+    from service.session import connect_running
+
+    client = await connect_running()
+    try:
+        await cancel_run(client, timeline_id)
+    except NotRunning as exc:
+        raise Refused(str(exc)) from None
+    out.print(f"cancelled {timeline_id}", markup=False)
+
+
 def _signal_command(name: str, help_text: str) -> None:
     @run_async
     async def command(timeline_id: Annotated[str, typer.Argument(help="the run's workflow id")]) -> None:
@@ -684,6 +792,7 @@ async def branch(
     seed: SeedOption = 0,
     timeline_id: Annotated[str | None, typer.Option("--id", help="workflow id of the branch")] = None,
     pace: PaceOption = "instant",
+    replace: ReplaceOption = False,
 ) -> None:
     """Fork a timeline into a new one that takes other moves from a past point."""
     if (at is None) == (after_seq is None):
@@ -735,6 +844,9 @@ async def branch(
     except BranchError as exc:
         raise UserError(str(exc)) from None
     new_id = timeline_id or f"{parent_id}.branch-{secrets.token_hex(3)}"
+    if new_id == parent_id:
+        raise Refused(f"a branch cannot take its parent's id {parent_id!r}")
+    await _claim(client, new_id, replace)
     # The branch runs under its parent's engine rules, so it reproduces the parent exactly.
     await start_timeline(client, definition, chosen_pace, new_id, rules=run.rules)
     out.print(new_id, markup=False)

@@ -56,7 +56,7 @@ def build_worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=[recorder.record_events, recorder.deliver_message, simulate_batch],
+        activities=[recorder.record_events, recorder.mark_timeline, recorder.deliver_message, simulate_batch],
         activity_executor=executor or concurrent.futures.ThreadPoolExecutor(max_workers=4),
         workflow_runner=WORKFLOW_RUNNER,
         workflow_failure_exception_types=DOMAIN_FAILURES,

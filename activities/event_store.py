@@ -60,6 +60,9 @@ class StoredTimeline:
     events: int
     parent: str | None = None
     fork_seq: int | None = None
+    status: str | None = None  # set when it ended otherwise than by finishing: cancelled
+    created_at: str | None = None
+    last_at: str | None = None  # the simulated instant of its last recorded event
 
 
 class EventStore:
@@ -74,7 +77,7 @@ class EventStore:
             db.execute("PRAGMA synchronous=NORMAL")
             db.executescript(_SCHEMA)
             columns = {row[1] for row in db.execute("PRAGMA table_info(timelines)")}
-            for column, kind in (("parent_id", "TEXT"), ("fork_seq", "INTEGER")):
+            for column, kind in (("parent_id", "TEXT"), ("fork_seq", "INTEGER"), ("status", "TEXT")):
                 if column not in columns:  # a store made before branches existed
                     db.execute(f"ALTER TABLE timelines ADD COLUMN {column} {kind}")
             yield db
@@ -168,18 +171,60 @@ class EventStore:
         return [(str(child), fork) for child, fork in rows]
 
     def timeline(self, timeline_id: str) -> StoredTimeline | None:
+        found = self._timelines("WHERE t.timeline_id = ?", (timeline_id,))
+        return found[0] if found else None
+
+    def timelines(self) -> list[StoredTimeline]:
+        """Every timeline recorded here, oldest first."""
+        return self._timelines("", ())
+
+    def _timelines(self, where: str, args: tuple[str, ...]) -> list[StoredTimeline]:
         if not self.path.exists():
-            return None
+            return []
         with self._connect() as db:
-            row = db.execute(
-                "SELECT t.timeline_id, t.name, t.version, t.initial, COUNT(e.seq), t.parent_id, t.fork_seq "
-                "FROM timelines t "
-                "LEFT JOIN events e ON e.timeline_id = t.timeline_id WHERE t.timeline_id = ? "
-                "GROUP BY t.timeline_id",
-                (timeline_id,),
-            ).fetchone()
-        if row is None:
-            return None
-        timeline_id, name, version, initial, count, parent, fork_seq = row
-        world = InitialWorld.model_validate_json(initial)
-        return StoredTimeline(timeline_id, name, version, world, count, parent, fork_seq)
+            rows = db.execute(
+                "SELECT t.timeline_id, t.name, t.version, t.initial, COUNT(e.seq), t.parent_id, t.fork_seq, "
+                "t.status, t.created_at, MAX(e.at) FROM timelines t "
+                f"LEFT JOIN events e ON e.timeline_id = t.timeline_id {where} "
+                "GROUP BY t.timeline_id ORDER BY t.created_at",
+                args,
+            ).fetchall()
+        return [
+            StoredTimeline(
+                timeline_id,
+                name,
+                version,
+                InitialWorld.model_validate_json(initial),
+                count,
+                parent,
+                fork_seq,
+                status,
+                created,
+                last,
+            )
+            for timeline_id, name, version, initial, count, parent, fork_seq, status, created, last in rows
+        ]
+
+    def mark(self, timeline_id: str, status: str) -> None:
+        """Say how a timeline ended, when it did not finish (cancelled): its events stay."""
+        with self._connect() as db:
+            db.execute("UPDATE timelines SET status = ? WHERE timeline_id = ?", (status, timeline_id))
+
+    def archive(self, timeline_id: str, stamp: str) -> str:
+        """Move a timeline's records under a new id (`ID~archived-STAMP`), so that the id is
+        free for a new one and the old events never mix with the new. Returns the new id."""
+        archived = f"{timeline_id}~archived-{stamp}"
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.execute("UPDATE timelines SET status = 'archived' WHERE timeline_id = ?", (timeline_id,))
+                for table in ("timelines", "events", "deliveries"):
+                    db.execute(
+                        f"UPDATE {table} SET timeline_id = ? WHERE timeline_id = ?", (archived, timeline_id)
+                    )
+                db.execute("UPDATE timelines SET parent_id = ? WHERE parent_id = ?", (archived, timeline_id))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return archived

@@ -38,6 +38,11 @@ class EventRecorder:
         )
         return added
 
+    @activity.defn(name="mark_timeline")
+    def mark_timeline(self, timeline_id: str, status: str) -> None:
+        """Say in the store how a timeline ended when it did not finish (cancelled)."""
+        self.store.mark(timeline_id, status)
+
     @activity.defn(name="deliver_message")
     def deliver_message(self, timeline_id: str, message_id: str, channel: str, at: datetime) -> bool:
         """Deliver a message the plan sent, when its transit is over: once, whatever the retries."""

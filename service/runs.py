@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import (
+    Client,
+    WorkflowExecution,
+    WorkflowExecutionStatus,
+    WorkflowFailureError,
+    WorkflowHandle,
+)
+from temporalio.service import RPCError, RPCStatusCode
 
+from activities.event_store import EventStore, StoredTimeline
 from models.engine import RULES
 from models.events import DomainEvent
 from models.pace import Pace
@@ -95,3 +105,135 @@ async def follow(
                 on_progress(await progress(handle))
     finally:
         result.cancel()
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """A timeline as `excomm list` shows it, from the server and the event store together."""
+
+    id: str
+    timeline: str | None
+    version: int | None
+    status: str  # running, completed, cancelled, failed, terminated, ...; recorded if only stored
+    clock: str | None  # the simulated instant it stands at (running) or reached (ended)
+    parent: str | None
+    root: str
+    started: str | None
+    on_server: bool
+    in_store: bool
+
+
+def _status(execution: WorkflowExecution) -> str:
+    name = execution.status.name.lower() if execution.status is not None else "unknown"
+    return "cancelled" if name == "canceled" else name
+
+
+async def list_runs(client: Client | None, store: EventStore) -> list[RunSummary]:
+    """Every timeline the server knows (if one is reachable) and every one the store holds."""
+    stored = {t.timeline_id: t for t in store.timelines()}
+    found: dict[str, RunSummary] = {}
+    if client is not None:
+        async for execution in client.list_workflows("WorkflowType = 'Timeline'"):
+            earlier = found.get(execution.id)
+            started = execution.start_time.isoformat() if execution.start_time else ""
+            if earlier is not None and (earlier.started or "") >= started:
+                continue  # an id replaced (--replace): its newest run is the timeline
+            attributes = execution.typed_search_attributes
+            record = stored.get(execution.id)
+            version = attributes.get(search_attributes.TIMELINE_VERSION)
+            status = _status(execution)
+            clock = record.last_at if record is not None else None
+            if status == "running":
+                try:
+                    current = await client.get_workflow_handle_for(TimelineWorkflow.run, execution.id).query(
+                        TimelineWorkflow.progress
+                    )
+                    clock = current.clock.isoformat()
+                except RPCError:
+                    pass  # no worker polling just now: the clock is what the store last saw
+            found[execution.id] = RunSummary(
+                id=execution.id,
+                timeline=attributes.get(search_attributes.TIMELINE) or (record.name if record else None),
+                version=version or (record.version if record else None),
+                status=status,
+                clock=clock,
+                parent=attributes.get(search_attributes.PARENT) or (record.parent if record else None),
+                root=attributes.get(search_attributes.ROOT) or execution.id,
+                started=execution.start_time.isoformat() if execution.start_time else None,
+                on_server=True,
+                in_store=record is not None,
+            )
+    for record in stored.values():
+        if record.timeline_id not in found:
+            found[record.timeline_id] = RunSummary(
+                id=record.timeline_id,
+                timeline=record.name,
+                version=record.version,
+                status=record.status or "recorded",
+                clock=record.last_at,
+                parent=record.parent,
+                root=_root(stored, record.timeline_id),
+                started=record.created_at,
+                on_server=False,
+                in_store=True,
+            )
+    return sorted(found.values(), key=lambda run: run.started or "")
+
+
+def _root(stored: dict[str, StoredTimeline], timeline_id: str) -> str:
+    seen = {timeline_id}
+    while (parent := stored[timeline_id].parent) is not None and parent in stored and parent not in seen:
+        timeline_id = parent
+        seen.add(parent)
+    return timeline_id
+
+
+class IdTaken(Exception):
+    """A timeline id already names a timeline, on the server or in the store."""
+
+
+async def claim_id(client: Client, store: EventStore, timeline_id: str, replace: bool) -> None:
+    """An id names one timeline for ever: refuse one the server or the store already has,
+    unless `replace`, which cancels the old one (if running) and archives its records."""
+    on_server = None
+    try:
+        on_server = await client.get_workflow_handle(timeline_id).describe()
+    except RPCError as exc:
+        if exc.status != RPCStatusCode.NOT_FOUND:
+            raise
+    in_store = store.timeline(timeline_id) is not None
+    if on_server is None and not in_store:
+        return
+    where = " and ".join(
+        w for w, there in (("the server", on_server is not None), ("the store", in_store)) if there
+    )
+    if not replace:
+        raise IdTaken(
+            f"timeline id {timeline_id!r} is already taken (on {where}): choose another --id, "
+            "or --replace to cancel and archive the old one"
+        )
+    if on_server is not None and on_server.status == WorkflowExecutionStatus.RUNNING:
+        handle = client.get_workflow_handle(timeline_id)
+        await handle.cancel()
+        with contextlib.suppress(WorkflowFailureError):
+            await handle.result()
+    if in_store:
+        store.archive(timeline_id, datetime.now(UTC).strftime("%Y%m%dT%H%M%S"))
+
+
+class NotRunning(Exception):
+    """A timeline that has already ended, asked to do what only a running one can."""
+
+
+async def cancel_run(client: Client, timeline_id: str) -> None:
+    """Cancel a running timeline (and its children); what it recorded stays, marked
+    cancelled. NotRunning, saying how it ended, if it is not running."""
+    handle = client.get_workflow_handle(timeline_id)
+    description = await handle.describe()
+    if description.status != WorkflowExecutionStatus.RUNNING:
+        status = description.status.name.lower() if description.status else "unknown"
+        ended = "cancelled" if status == "canceled" else status
+        raise NotRunning(f"timeline {timeline_id!r} is not running: it is {ended}")
+    await handle.cancel()
+    with contextlib.suppress(WorkflowFailureError):
+        await handle.result()

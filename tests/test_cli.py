@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -216,7 +217,7 @@ def test_start_status_pause_and_step_against_excomm_server(home: Path, running_s
         events = excomm("events", "lesson-1", "--format", "jsonl", home=home)
     assert [json.loads(line)["seq"] for line in events.stdout.splitlines()] == [1, 2, 3]
     again = excomm("start", FIXTURE, "--id", "lesson-1", home=home)
-    assert again.returncode == 2 and "already running" in again.stderr
+    assert again.returncode == 1 and "already taken" in again.stderr
 
 
 def _chronicle(home: Path, timeline_id: str) -> list[dict[str, object]]:
@@ -449,3 +450,47 @@ def test_every_command_takes_a_catalogue_name_or_a_file_of_a_plan_or_a_timeline(
     else:
         assert plan.returncode == 0 and "5a" in plan.stdout
         assert diff.returncode == 0 and diff.stdout == "no differences\n"
+
+
+def test_runs_can_be_listed_and_cancelled_and_an_id_names_one_timeline(
+    home: Path, running_server: str
+) -> None:
+    assert excomm("start", FIXTURE, "--id", "lesson", home=home).returncode == 0
+    again = excomm("start", FIXTURE, "--id", "lesson", home=home)
+    assert again.returncode == 1 and again.stderr.count("\n") == 1
+    assert again.stderr.startswith("excomm: error: timeline id 'lesson' is already taken")
+    assert excomm("start", "memo-1962", "--id", "slow", "--pace", "1d=1h", home=home).returncode == 0
+    running = json.loads(excomm("list", "--status", "running", "--format", "json", home=home).stdout)
+    assert [r["id"] for r in running] == ["slow"] and running[0]["timeline"] == "memo-1962"
+    assert excomm("cancel", "slow", home=home).stdout == "cancelled slow\n"
+    twice = excomm("cancel", "slow", home=home)
+    assert (
+        twice.returncode == 1
+        and twice.stderr == "excomm: error: timeline 'slow' is not running: it is cancelled\n"
+    )
+    assert excomm("list", "--status", "running", home=home).stdout == ""
+    # --replace cancels and archives the old timeline: its records stay, under another id.
+    for _ in range(100):
+        if "completed" in excomm("status", "lesson", home=home).stdout:
+            break
+    assert excomm("start", FIXTURE, "--id", "lesson", "--replace", home=home).returncode == 0
+    listed = json.loads(excomm("list", "--format", "json", home=home).stdout)
+    archived = [r for r in listed if r["id"].startswith("lesson~archived-")]
+    assert len(archived) == 1 and archived[0]["status"] == "archived"
+
+
+def test_ctrl_c_on_a_paced_replay_cancels_its_timeline_and_says_so(home: Path, running_server: str) -> None:
+    replay = subprocess.Popen(
+        [EXCOMM, "replay", "october-1962", "--pace", "1d=2s", "--id", "paced"],
+        env={**os.environ, "EXCOMM_HOME": str(home)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert replay.stderr is not None
+    assert replay.stderr.readline() == "excomm: timeline paced started; Ctrl-C cancels it\n"
+    replay.send_signal(signal.SIGINT)
+    _, said = replay.communicate(timeout=60)
+    assert replay.returncode == 130
+    assert said == "excomm: timeline paced cancelled; what it recorded stays\n"
+    assert excomm("list", "--status", "running", home=home).stdout == ""

@@ -83,20 +83,28 @@ class TimelineWorkflow:
         world = self._world
         # Timelines started before analysts' moves were recorded as events replay without.
         world.record_interjections = workflow.patched("record-interjections")
-        while True:
-            if self._live:
-                for move in self._live:
-                    world.interject(move)
-                self._live = []
-            target = world.next_instant()
-            if target is None:
-                break
-            if not await self._advance_to(target):
-                continue  # a live move came in first
-            for event in world.run_until(target):
-                self._take(event)
-                if len(self._unrecorded) >= RECORD_BATCH:
-                    await self._record()
+        try:
+            while True:
+                if self._live:
+                    for move in self._live:
+                        world.interject(move)
+                    self._live = []
+                target = world.next_instant()
+                if target is None:
+                    break
+                if not await self._advance_to(target):
+                    continue  # a live move came in first
+                for event in world.run_until(target):
+                    self._take(event)
+                    if len(self._unrecorded) >= RECORD_BATCH:
+                        await self._record()
+        except asyncio.CancelledError:
+            # Cancelled (`excomm cancel`, Ctrl-C on a replay): what happened stays on the
+            # record, which says the timeline was cancelled; its children end with it.
+            await self._record()
+            await _activity("mark_timeline", workflow.info().workflow_id, "cancelled", summary="cancelled")
+            self._log("timeline cancelled")
+            raise
         await self._record()
         await asyncio.gather(*self._effects, *(self._ended(child) for child in self._children.values()))
         self._finished = True
