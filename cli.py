@@ -998,7 +998,8 @@ async def _until_stopped() -> None:
 async def worker() -> None:
     """Run a worker against a configured cluster (or the running `excomm server`)."""
     from service.logs import configure_logging
-    from service.session import connect_running, register_search_attributes
+    from service.registration import register_search_attributes
+    from service.session import connect_running
     from worker import build_worker
 
     configure_logging(level="INFO")

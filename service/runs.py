@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import structlog
 from temporalio.client import (
     Client,
     WorkflowExecution,
@@ -29,6 +30,13 @@ from workflows import search_attributes
 from workflows.timeline import TimelineWorkflow
 
 POLL_INTERVAL_S = 0.2
+QUERY_PATIENCE_S = 60.0
+TRANSIENT = {
+    RPCStatusCode.DEADLINE_EXCEEDED,
+    RPCStatusCode.CANCELLED,
+    RPCStatusCode.UNAVAILABLE,
+    RPCStatusCode.RESOURCE_EXHAUSTED,
+}
 
 
 def new_timeline_id(name: str) -> str:
@@ -92,17 +100,30 @@ async def follow(
     """
     result = asyncio.ensure_future(handle.result())
     last_seq = 0
+    loop = asyncio.get_running_loop()
+    failing_since: float | None = None
     try:
         while True:
             done, _ = await asyncio.wait({result}, timeout=POLL_INTERVAL_S)
-            fresh = await handle.query(TimelineWorkflow.events, last_seq)
-            if fresh:
-                last_seq = fresh[-1].seq
-                on_events(fresh)
-            if done:
-                return result.result()
-            if on_progress is not None:
-                on_progress(await progress(handle))
+            try:
+                fresh = await handle.query(TimelineWorkflow.events, last_seq)
+                if fresh:
+                    last_seq = fresh[-1].seq
+                    on_events(fresh)
+                if done:
+                    return result.result()
+                if on_progress is not None:
+                    on_progress(await progress(handle))
+            except RPCError as exc:
+                # A query lands on the worker that last ran the timeline; when that worker
+                # stops (another command ending), the query fails until the timeline moves
+                # to a live worker. The timeline itself is unharmed: ask again.
+                failing_since = failing_since or loop.time()
+                if exc.status not in TRANSIENT or loop.time() - failing_since > QUERY_PATIENCE_S:
+                    raise
+                structlog.get_logger().debug("query failed; asking again", timeline=handle.id)
+            else:
+                failing_since = None
     finally:
         result.cancel()
 

@@ -33,6 +33,12 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
+def home(tmp_path: Path) -> Path:
+    """The EXCOMM_HOME every test runs with (see _isolated_home)."""
+    return tmp_path / "home"
+
+
+@pytest.fixture
 def three_days() -> TimelineDefinition:
     return load_timeline_file(FIXTURES / "three-days.yaml")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,19 +14,7 @@ from pathlib import Path
 import pytest
 
 from activities.event_store import EventStore
-
-EXCOMM = str(Path(sys.executable).parent / "excomm")
-FIXTURE = str(Path(__file__).parent / "fixtures" / "three-days.yaml")
-
-
-def excomm(*args: str, home: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "EXCOMM_HOME": str(home), **env}
-    return subprocess.run([EXCOMM, *args], env=environment, capture_output=True, text=True, timeout=60)
-
-
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
-    return tmp_path / "home"
+from tests.processes import EXCOMM, FIXTURE, excomm, excomm_server
 
 
 def test_replay_prints_the_chronicle_day_by_day_and_records_every_event(home: Path) -> None:
@@ -178,28 +165,12 @@ def test_a_malformed_timeline_file_names_file_line_and_field(home: Path, tmp_pat
     assert not home.exists()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def running_server(home: Path) -> Iterator[str]:
-    port, ui_port = _free_port(), _free_port()
-    process = subprocess.Popen(
-        [EXCOMM, "server", "--port", str(port), "--ui-port", str(ui_port)],
-        env={**os.environ, "EXCOMM_HOME": str(home)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert process.stdout is not None
-    banner = process.stdout.readline()  # blocks until the server is up
-    assert f"127.0.0.1:{port}" in banner and f"http://127.0.0.1:{ui_port}" in banner
-    yield f"127.0.0.1:{port}"
-    process.terminate()
-    assert process.wait(timeout=30) == 0
+    with excomm_server(home) as (address, process):
+        yield address
+        process.terminate()
+        assert process.wait(timeout=30) == 0
 
 
 def test_start_status_pause_and_step_against_excomm_server(home: Path, running_server: str) -> None:

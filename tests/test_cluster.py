@@ -12,7 +12,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from service.embedded_server import installed_binary
-from service.session import register_search_attributes
+from service.registration import register_search_attributes
 from workflows import search_attributes
 
 EXCOMM = str(Path(sys.executable).parent / "excomm")

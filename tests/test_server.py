@@ -1,0 +1,110 @@
+"""One server per home, and never someone else's: ports, concurrent commands, strays."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from activities.event_store import EventStore
+from service.embedded_server import installed_binary, server_owned
+from service.ports import processes_with_argument
+from tests.processes import EXCOMM, FIXTURE, excomm, excomm_server, free_port
+
+
+def _until(condition: object, what: str, timeout: float = 60.0) -> None:
+    """Poll an observable condition with a deadline (never a bare sleep)."""
+    assert callable(condition)
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def _accepts(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_a_second_server_on_a_taken_port_is_refused_and_nothing_reaches_its_home(tmp_path: Path) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    with excomm_server(first) as (address, _):
+        port = address.rsplit(":", 1)[1]
+        refused = subprocess.run(
+            [EXCOMM, "server", "--port", port, "--ui-port", str(free_port())],
+            env={**os.environ, "EXCOMM_HOME": str(second)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert refused.returncode == 1
+        assert refused.stderr.count("\n") == 1, refused.stderr
+        assert f"the Temporal port {port} on 127.0.0.1 is taken by pid" in refused.stderr
+        assert "Worker running" not in refused.stdout
+        for n in range(3):
+            ran = excomm("replay", FIXTURE, "--id", f"on-the-first-{n}", home=first)
+            assert ran.returncode == 0, ran.stderr
+    recorded = EventStore(first / "events.sqlite3")
+    assert sorted(t.timeline_id for t in recorded.timelines()) == [f"on-the-first-{n}" for n in range(3)]
+    assert not second.exists()  # refused before anything was written
+
+
+def test_five_replays_at_once_on_one_home_all_succeed_none_depending_on_another(home: Path) -> None:
+    # No server runs: the first command starts the home's server on demand; the quick
+    # (instant) replays end long before the paced ones, which must not die with them.
+    paces = ["instant", "1d=1s", "instant", "1d=1s", "instant"]
+    processes = [
+        subprocess.Popen(
+            [EXCOMM, "replay", FIXTURE, "--id", f"at-once-{n}", "--pace", pace],
+            env={**os.environ, "EXCOMM_HOME": str(home)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n, pace in enumerate(paces)
+    ]
+    for process in processes:
+        out, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+        assert "outcome:" in out
+    store = EventStore(home / "events.sqlite3")
+    logs = [[(e.seq, e.type, e.at) for e in store.events(f"at-once-{n}")] for n in range(5)]
+    assert logs[0] and all(log == logs[0] for log in logs)
+    # The shared server stops once its last command has ended, and takes its `temporal` along.
+    _until(lambda: not server_owned(), "the on-demand server to stop")
+    assert processes_with_argument("temporal", str(home / "temporal.sqlite3")) == []
+
+
+def test_killing_excomm_server_does_not_leave_its_temporal_holding_the_port(home: Path) -> None:
+    port = free_port()
+    with excomm_server(home, port) as (_, process):
+        process.kill()
+        process.wait()
+    with excomm_server(home, port) as (address, _):
+        assert address == f"127.0.0.1:{port}"
+        assert excomm("list", home=home).returncode == 0
+
+
+def test_a_stray_temporal_on_the_homes_database_is_stopped_before_the_next_start(home: Path) -> None:
+    home.mkdir(parents=True)
+    port = free_port()
+    stray = subprocess.Popen(
+        [
+            *(installed_binary("temporal"), "server", "start-dev", "--headless", "--port", str(port)),
+            *("--db-filename", str(home / "temporal.sqlite3")),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # as if its excomm parent had died without taking it along
+    )
+    try:
+        _until(lambda: _accepts(port), "the stray server to listen")
+        with excomm_server(home, port):
+            assert stray.poll() is not None  # stopped, and its port now serves this home
+            assert excomm("replay", FIXTURE, "--id", "after-the-stray", home=home).returncode == 0
+    finally:
+        if stray.poll() is None:
+            stray.kill()
+        stray.wait()
