@@ -40,7 +40,7 @@ from service.explore import explore_locally
 from service.graph import mermaid, mermaid_timeline
 from service.plan_diff import plan_diff
 from service.plot import plot
-from service.settings import event_store_path
+from service.settings import TASK_QUEUE, event_store_path
 from timelines.citations import resolve as resolve_citation
 from timelines.loader import (
     NoPlan,
@@ -488,9 +488,14 @@ async def _explore_on_temporal(
     """On the configured or embedded server, with `workers` worker processes started here."""
     from service.explore import explore_on_temporal
     from service.session import session
-    from service.worker_processes import worker_processes
+    from service.worker_processes import polling_workers, worker_processes
 
     async with session(with_worker=False) as client, worker_processes(client, workers):
+        if workers == 0 and not await polling_workers(client, activities=True):
+            raise Refused(
+                f"no worker polls task queue {TASK_QUEUE!r} on {client.service_client.config.target_host}: "
+                "run `excomm worker` (or `excomm server`), or give --workers N"
+            )
         return await explore_on_temporal(
             client, plan_definition, runs, seed, workers, batch, on_progress=progress
         )

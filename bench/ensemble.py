@@ -18,16 +18,12 @@ import time
 import uuid
 
 from temporalio import workflow
-from temporalio.api.enums.v1 import TaskQueueType
-from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from service.embedded_server import embedded_server
 from service.explore import explore_locally, explore_on_temporal
-from service.settings import TASK_QUEUE
-from service.worker_processes import worker_processes
+from service.worker_processes import polling_workers, worker_processes
 from timelines.loader import load_plan
 
 
@@ -57,15 +53,7 @@ async def _polling(client: Client, processes: list[subprocess.Popen[bytes]]) -> 
     """Wait until every worker process polls excomm's activity queue (its identity is
     pid@host), so the ensemble's time counts simulations, not Python starting up."""
     pids = {str(p.pid) for p in processes}
-    request = DescribeTaskQueueRequest(
-        namespace=client.namespace,
-        task_queue=TaskQueue(name=TASK_QUEUE),
-        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
-    )
-    while True:
-        described = await client.workflow_service.describe_task_queue(request)
-        if pids <= {poller.identity.split("@")[0] for poller in described.pollers}:
-            return
+    while not pids <= {identity.split("@")[0] for identity in await polling_workers(client, activities=True)}:
         await asyncio.sleep(0.05)  # polling a server for a state change, not synchronising a test
 
 

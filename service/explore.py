@@ -77,6 +77,9 @@ async def explore_on_temporal(
     """The same ensemble as a durable workflow whose batches run on whatever workers poll."""
     import asyncio
 
+    from temporalio.service import RPCError
+
+    from service.runs import TRANSIENT
     from workflows.ensemble import EnsembleWorkflow  # the SDK only when needed (see cli)
 
     started = time.perf_counter()
@@ -92,7 +95,12 @@ async def explore_on_temporal(
         while not result.done():
             await asyncio.wait({result}, timeout=0.25)
             if on_progress is not None and not result.done():
-                on_progress(await handle.query(EnsembleWorkflow.done))
+                try:
+                    on_progress(await handle.query(EnsembleWorkflow.done))
+                except RPCError as exc:
+                    # The worker that last ran it has gone: progress waits, the ensemble does not.
+                    if exc.status not in TRANSIENT:
+                        raise
         total = result.result()
     finally:
         result.cancel()

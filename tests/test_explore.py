@@ -100,3 +100,18 @@ def test_explore_draws_the_shares_and_the_fan_chart(tmp_path: Path, suffix: str)
     head = picture.read_bytes()[:200]
     assert head.startswith(b"\x89PNG") if suffix == ".png" else b"<svg" in picture.read_bytes()[:2000]
     assert len(head) > 0
+
+
+def test_a_temporal_ensemble_with_no_worker_polling_is_refused_at_once(tmp_path: Path) -> None:
+    # --workers 0 uses the workers already polling; with none, say so instead of waiting.
+    env = {**os.environ, "EXCOMM_HOME": str(tmp_path)}
+    done = subprocess.run(
+        [EXCOMM, "explore", "memo-uncertain", "--runtime", "temporal", "--workers", "0", "--runs", "50"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert done.returncode == 1
+    assert done.stderr.startswith("excomm: error: no worker polls task queue 'excomm'")
+    assert done.stderr.count("\n") == 1
