@@ -94,12 +94,13 @@ def run_async(func: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, T]:
         from temporalio.client import WorkflowFailureError
         from temporalio.service import RPCError, RPCStatusCode
 
+        from activities.event_store import StoreUnavailable
         from service.connection import ConnectionFailed
         from service.embedded_server import ServerUnavailable
-        from service.logs import configure_logging
+        from service.logs import BadLogLevel, configure_logging
 
-        configure_logging()
         try:
+            configure_logging()
             return asyncio.run(func(*args, **kwargs))
         except FileProblems as exc:
             sys.stderr.write("".join(f"{problem}\n" for problem in exc.problems))
@@ -108,7 +109,7 @@ def run_async(func: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, T]:
             fail(str(exc))
         except Refused as exc:
             fail(str(exc), status=1)
-        except (ConnectionFailed, ServerUnavailable) as exc:
+        except (ConnectionFailed, ServerUnavailable, StoreUnavailable, BadLogLevel) as exc:
             fail(str(exc), status=1)
         except WorkflowFailureError as exc:
             fail(f"the timeline failed: {exc.cause or exc}", status=1)
@@ -554,7 +555,7 @@ async def replay(
         if bar is not None:
             bar.start()
         try:
-            result = await follow(handle, chronicle.feed, on_progress)
+            result = await follow(handle, chronicle.feed, on_progress, _report_trouble(run_id))
         except (asyncio.CancelledError, KeyboardInterrupt):
             if bar is not None:
                 bar.stop()
@@ -577,6 +578,20 @@ async def replay(
         f"[bold]{result.events} events[/bold] on timeline [bold]{run_id}[/bold]; "
         f"outcome: [bold]{result.state.outcome or 'none'}[/bold]"
     )
+
+
+def _report_trouble(run_id: str) -> Callable[[str | None], None]:
+    def report(trouble: str | None) -> None:
+        if trouble is None:
+            message = f"excomm: timeline {run_id} goes on\n"
+        else:
+            message = (
+                f"excomm: warning: timeline {run_id} is waiting: {trouble}; it retries, and goes on "
+                "once that is put right (Ctrl-C cancels it)\n"
+            )
+        sys.stderr.write(message)
+
+    return report
 
 
 app.command(name="run", help="Run a plan or a timeline durably through Temporal (as replay does).")(replay)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Sequence
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,6 +51,24 @@ class ConflictingEvent(Exception):
     """A seq already stored with a different event: the timeline diverged on replay."""
 
 
+class StoreUnavailable(Exception):
+    """The store cannot be read or written (full disk, permissions, not a database)."""
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
+    return str(exc) or type(exc).__name__
+
+
+def _owner_only(path: Path) -> None:
+    """The store holds analysts' work: readable by its owner only (with its WAL files)."""
+    for member in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with suppress(FileNotFoundError):
+            if member.stat().st_mode & 0o077:
+                member.chmod(0o600)
+
+
 @dataclass(frozen=True)
 class StoredTimeline:
     timeline_id: str
@@ -71,16 +89,22 @@ class EventStore:
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(sqlite3.connect(self.path, timeout=30, isolation_level=None)) as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.executescript(_SCHEMA)
-            columns = {row[1] for row in db.execute("PRAGMA table_info(timelines)")}
-            for column, kind in (("parent_id", "TEXT"), ("fork_seq", "INTEGER"), ("status", "TEXT")):
-                if column not in columns:  # a store made before branches existed
-                    db.execute(f"ALTER TABLE timelines ADD COLUMN {column} {kind}")
-            yield db
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            with closing(sqlite3.connect(self.path, timeout=30, isolation_level=None)) as db:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                db.executescript(_SCHEMA)
+                _owner_only(self.path)
+                columns = {row[1] for row in db.execute("PRAGMA table_info(timelines)")}
+                for column, kind in (("parent_id", "TEXT"), ("fork_seq", "INTEGER"), ("status", "TEXT")):
+                    if column not in columns:  # a store made before branches existed
+                        db.execute(f"ALTER TABLE timelines ADD COLUMN {column} {kind}")
+                yield db
+        except (sqlite3.Error, OSError) as exc:
+            # A full disk, a read-only folder, a directory where the file should be: one
+            # line naming the store. An activity retries it; a command reports it.
+            raise StoreUnavailable(f"the event store {self.path} cannot be used: {_reason(exc)}") from exc
 
     def append(
         self,

@@ -7,7 +7,7 @@ from datetime import datetime
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.event_store import ConflictingEvent, EventStore
+from activities.event_store import ConflictingEvent, EventStore, StoreUnavailable
 from models.run import EventBatch
 
 
@@ -32,6 +32,10 @@ class EventRecorder:
         except ConflictingEvent as exc:
             # Retrying cannot fix a diverged timeline; fail loudly instead.
             raise ApplicationError(str(exc), type="ConflictingEvent", non_retryable=True) from exc
+        except StoreUnavailable as exc:
+            # Retrying is right (room can be made, a permission fixed): the timeline waits,
+            # and a command following it reports this message (service.runs.troubles).
+            raise ApplicationError(str(exc), type="StoreUnavailable") from exc
         activity.logger.info(
             "events recorded",
             extra={"timeline_id": batch.timeline_id, "added": added, "last_seq": batch.events[-1].seq},

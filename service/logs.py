@@ -13,6 +13,12 @@ import sys
 
 import structlog
 
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class BadLogLevel(ValueError):
+    pass
+
 
 def _timeline_id(_: object, __: str, event_dict: structlog.types.EventDict) -> structlog.types.EventDict:
     """Name the timeline a record is about, whichever of the SDK's contexts carries it."""
@@ -28,7 +34,10 @@ def configure_logging(level: str | None = None, json_output: bool | None = None)
     in one format."""
     from temporalio import activity, workflow  # not at import: see cli
 
-    level = (level or os.environ.get("EXCOMM_LOG_LEVEL", "WARNING")).upper()
+    chosen = level or os.environ.get("EXCOMM_LOG_LEVEL", "WARNING")
+    if chosen.upper() not in LEVELS:
+        raise BadLogLevel(f"EXCOMM_LOG_LEVEL {chosen!r} is not a log level: use one of {', '.join(LEVELS)}")
+    level = chosen.upper()
     if json_output is None:
         json_output = not sys.stderr.isatty()
     shared: list[structlog.types.Processor] = [
@@ -61,3 +70,8 @@ def configure_logging(level: str | None = None, json_output: bool | None = None)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # A command's own worker logs every failed activity attempt as a warning; the command
+    # reports a timeline that cannot go on in one line of its own (service.runs.trouble),
+    # so those stay quiet unless a log level is asked for.
+    quiet = level == "WARNING" and "EXCOMM_LOG_LEVEL" not in os.environ
+    logging.getLogger("temporalio.activity").setLevel(logging.ERROR if quiet else logging.NOTSET)

@@ -31,6 +31,7 @@ from workflows.timeline import TimelineWorkflow
 
 POLL_INTERVAL_S = 0.2
 QUERY_PATIENCE_S = 60.0
+TROUBLE_EVERY = 10  # polls: look for a failing activity every two seconds
 TRANSIENT = {
     RPCStatusCode.DEADLINE_EXCEEDED,
     RPCStatusCode.CANCELLED,
@@ -88,12 +89,27 @@ async def progress(handle: WorkflowHandle[TimelineWorkflow, TimelineResult]) -> 
     return await handle.query(TimelineWorkflow.progress)
 
 
+async def trouble(handle: WorkflowHandle[TimelineWorkflow, TimelineResult]) -> str | None:
+    """Why a running timeline cannot go on, if it cannot: an activity failing, retried.
+
+    Retrying is right for a durable timeline (a full disk can be cleared), but whoever
+    follows it must be told, not left watching a clock that has stopped.
+    """
+    description = await handle.describe()
+    for pending in description.raw_description.pending_activities:
+        if pending.attempt >= 2 and pending.HasField("last_failure"):
+            return f"{pending.last_failure.message} (attempt {pending.attempt})"
+    return None
+
+
 async def follow(
     handle: WorkflowHandle[TimelineWorkflow, TimelineResult],
     on_events: Callable[[list[DomainEvent]], None],
     on_progress: Callable[[Progress], None] | None = None,
+    on_trouble: Callable[[str | None], None] | None = None,
 ) -> TimelineResult:
-    """Wait for a timeline to finish, handing over its events as they happen.
+    """Wait for a timeline to finish, handing over its events as they happen, and what
+    stops it (to `on_trouble`, once when it starts, with None once it clears).
 
     Events come from the workflow's own `events` query rather than the local event store,
     so following works the same when the workers (and their stores) are on other machines.
@@ -102,15 +118,26 @@ async def follow(
     last_seq = 0
     loop = asyncio.get_running_loop()
     failing_since: float | None = None
+    troubled: str | None = None
+    polls = 0
     try:
         while True:
             done, _ = await asyncio.wait({result}, timeout=POLL_INTERVAL_S)
+            polls += 1
+            if on_trouble is not None and not done and polls % TROUBLE_EVERY == 0:
+                now = await trouble(handle)
+                # Reported when it starts and when it clears, not at every retry.
+                if (now is None) != (troubled is None):
+                    on_trouble(now)
+                troubled = now
             try:
                 fresh = await handle.query(TimelineWorkflow.events, last_seq)
                 if fresh:
                     last_seq = fresh[-1].seq
                     on_events(fresh)
                 if done:
+                    if troubled is not None and on_trouble is not None:
+                        on_trouble(None)  # it went on, and has finished since
                     return result.result()
                 if on_progress is not None:
                     on_progress(await progress(handle))

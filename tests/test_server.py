@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import os
+import queue
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
+from typing import IO
+
+import pytest
 
 from activities.event_store import EventStore
+from models.simulation import simulate
+from models.timeline import TimelineDefinition
 from service.embedded_server import installed_binary, server_owned
 from service.ports import processes_with_argument
 from tests.processes import EXCOMM, FIXTURE, excomm, excomm_server, free_port
@@ -108,3 +115,50 @@ def test_a_stray_temporal_on_the_homes_database_is_stopped_before_the_next_start
         if stray.poll() is None:
             stray.kill()
         stray.wait()
+
+
+def _line_containing(stream: IO[str], text: str, timeout: float = 90.0) -> str:
+    """Read a process's stream until a line with `text` (a thread keeps the deadline)."""
+    found: queue.Queue[str] = queue.Queue()
+
+    def read() -> None:
+        for line in stream:
+            if text in line:
+                found.put(line)
+                return
+
+    threading.Thread(target=read, daemon=True).start()
+    return found.get(timeout=timeout)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small filesystem needs root (CI runs as root)")
+def test_a_full_disk_under_the_store_is_reported_and_the_timeline_goes_on_once_there_is_room(
+    home: Path, tmp_path: Path, october: TimelineDefinition
+) -> None:
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=400k", "tmpfs", str(disk)], check=True)
+    try:
+        filler = disk / "filler"
+        filler.write_bytes(bytes(360 * 1024))  # the record needs about 230 kB; leave 40
+        store = disk / "events.sqlite3"
+        process = subprocess.Popen(
+            [EXCOMM, "replay", "october-1962", "--id", "cramped"],
+            env={**os.environ, "EXCOMM_HOME": str(home), "EXCOMM_EVENT_STORE": str(store)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert process.stderr is not None
+        warning = _line_containing(process.stderr, "is waiting")
+        assert warning.startswith("excomm: warning: timeline cramped is waiting: ")
+        assert f"the event store {store} cannot be used: database or disk is full" in warning
+        assert "goes on once that is put right" in warning
+        assert process.poll() is None  # waiting, not failed: the timeline is durable
+        filler.unlink()
+        assert "timeline cramped goes on" in _line_containing(process.stderr, "goes on")
+        assert process.wait(timeout=120) == 0
+        recorded = EventStore(store).events("cramped")
+        assert [e.seq for e in recorded] == list(range(1, len(simulate(october)) + 1))
+    finally:
+        subprocess.run(["umount", "--lazy", str(disk)], check=True)
