@@ -23,7 +23,7 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from service.embedded_server import embedded_server
 from service.explore import explore_locally, explore_on_temporal
-from service.worker_processes import polling_workers, worker_processes
+from service.workers import polling_workers, worker_processes
 from timelines.loader import load_plan
 
 

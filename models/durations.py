@@ -9,13 +9,29 @@ from typing import Annotated
 from pydantic import BeforeValidator, PlainSerializer
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+# Nothing in a simulation of 1962 waits a century; beyond it a duration is a mistake
+# (and soon past what a timedelta can hold).
+LONGEST = timedelta(days=36525)
+
+
+class DurationTooLong(ValueError):
+    pass
 
 
 def parse_duration(text: str) -> timedelta | None:
-    """`10m`, `8h`, `1d`, `2w` as a timedelta; None if the text is not such a duration."""
+    """`10m`, `8h`, `1d`, `2w` as a timedelta; None if the text is not such a duration.
+
+    DurationTooLong (a ValueError) if it is longer than a century."""
     match = _DURATION.match(text)
-    return timedelta(**{_UNITS[match.group(2)]: float(match.group(1))}) if match else None
+    if match is None:
+        return None
+    seconds = float(match.group(1)) * _SECONDS[match.group(2)]
+    if not seconds <= LONGEST.total_seconds():  # also false for inf and nan
+        raise DurationTooLong(f"{text.strip()!r} is longer than a century")
+    return timedelta(seconds=seconds)
 
 
 def _duration(value: object) -> object:

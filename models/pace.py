@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from models.durations import parse_duration
+from models.durations import DurationTooLong, parse_duration
 
 
 class PaceError(ValueError):
@@ -47,7 +47,10 @@ INSTANT = Pace(mode="instant")
 
 
 def _duration(text: str, whole: str) -> float:
-    parsed = parse_duration(text)
+    try:
+        parsed = parse_duration(text)
+    except DurationTooLong as exc:
+        raise PaceError(f"invalid pace {whole!r}: {exc}") from None
     if parsed is None:
         raise PaceError(f"invalid pace {whole!r}: {text!r} is not a duration like 1d, 6h, 10s")
     seconds = parsed.total_seconds()

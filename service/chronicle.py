@@ -12,13 +12,13 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from models.events import DomainEvent, known_at
 from models.sides import Side
 from models.state import WorldState, apply
 from models.washington import to_washington, washington_date
+from service.text import literal
 
 # How each kind of statement is marked; the record goes unmarked, it is the default.
 MARKS = {
@@ -98,19 +98,19 @@ class Chronicle:
             self.console.print()
             self.console.rule(f"[bold]{local:%A} {day.day} {local:%B %Y}[/bold]", align="left")
         before, self.state = self.state, apply(self.state, event)
-        paragraph = f"[magenta]¶{event.step}[/magenta] " if event.step else ""
+        paragraph = f"[magenta]¶{literal(event.step)}[/magenta] " if event.step else ""
         mark = MARKS[event.provenance]
-        lines = [f"{mark}{paragraph}[bold]{escape(event.actor)}[/bold]: {escape(event.summary)}"]
+        lines = [f"{mark}{paragraph}[bold]{literal(event.actor)}[/bold]: {literal(event.summary)}"]
         if shown_at != event.at:
             lines.append(f"[dim]it happened {_when(event.at)}[/dim]")
         for side, learned in (("Washington", event.learned_at), ("Moscow", event.moscow_learned_at)):
             if learned is not None and side.lower() != self.side:
                 lines.append(f"[dim]known in {side} {_when(learned)}[/dim]")
         if event.uncertainty:
-            lines.append(f"[dim]uncertain: {escape(event.uncertainty)}[/dim]")
+            lines.append(f"[dim]uncertain: {literal(event.uncertainty)}[/dim]")
         if self.with_sources:
-            lines.append(f"[dim]{escape('; '.join(event.sources))}[/dim]")
-        lines += [f"[yellow]>> {escape(change)}[/yellow]" for change in state_changes(before, self.state)]
+            lines.append(f"[dim]{literal('; '.join(event.sources))}[/dim]")
+        lines += [f"[yellow]>> {literal(change)}[/yellow]" for change in state_changes(before, self.state)]
         # A grid gives wrapped lines a hanging indent under the text, not under the hour.
         row = Table.grid(padding=(0, 2))
         row.add_column(no_wrap=True, style="cyan")

@@ -59,7 +59,11 @@ _SEARCH_ATTRIBUTE_TYPES = {
 
 
 class ServerUnavailable(Exception):
-    pass
+    """The embedded server could not be started or reached."""
+
+
+class ServerRefused(ServerUnavailable):
+    """Starting it was refused: its port is taken, or the home's server runs already."""
 
 
 @dataclass(frozen=True)
@@ -138,7 +142,7 @@ def _owner_lock() -> Iterator[IO[str]]:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise ServerUnavailable(_owned_elsewhere(home)) from None
+            raise ServerRefused(_owned_elsewhere(home)) from None
         try:
             yield lock
         finally:
@@ -206,7 +210,7 @@ def _refuse_taken(ip: str, port: int, what: str, option: str, strays_of: Path | 
             return
         shown = " ".join(args)
         by = f" by pid {holder} ({shown[:120]}{'…' if len(shown) > 120 else ''})"
-    raise ServerUnavailable(f"the {what} port {port} on {ip} is taken{by}: choose another with {option}")
+    raise ServerRefused(f"the {what} port {port} on {ip} is taken{by}: choose another with {option}")
 
 
 _PR_SET_PDEATHSIG = 1

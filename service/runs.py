@@ -171,9 +171,14 @@ class RunSummary:
     in_store: bool
 
 
-def _status(execution: WorkflowExecution) -> str:
-    name = execution.status.name.lower() if execution.status is not None else "unknown"
+def run_status(status: WorkflowExecutionStatus | None) -> str:
+    """A run's status in excomm's words: running, completed, cancelled, failed, ..."""
+    name = status.name.lower() if status is not None else "unknown"
     return "cancelled" if name == "canceled" else name
+
+
+def _status(execution: WorkflowExecution) -> str:
+    return run_status(execution.status)
 
 
 async def list_runs(client: Client | None, store: EventStore) -> list[RunSummary]:
@@ -279,9 +284,7 @@ async def cancel_run(client: Client, timeline_id: str) -> None:
     handle = client.get_workflow_handle(timeline_id)
     description = await handle.describe()
     if description.status != WorkflowExecutionStatus.RUNNING:
-        status = description.status.name.lower() if description.status else "unknown"
-        ended = "cancelled" if status == "canceled" else status
-        raise NotRunning(f"timeline {timeline_id!r} is not running: it is {ended}")
+        raise NotRunning(f"timeline {timeline_id!r} is not running: it is {run_status(description.status)}")
     await handle.cancel()
     with contextlib.suppress(WorkflowFailureError):
         await handle.result()

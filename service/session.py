@@ -44,7 +44,7 @@ async def session(with_worker: bool) -> AsyncIterator[Client]:
             server = await stack.enter_async_context(shared_server())
             client = await connect(server.address)
         if with_worker:
-            from worker import build_worker
+            from service.workers import build_worker
 
             await stack.enter_async_context(build_worker(client))
         yield client

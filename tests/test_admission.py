@@ -18,9 +18,9 @@ from models.simulation import initial_state, simulate
 from models.state import fold, state_at
 from service.branching import BranchError, fork
 from service.runs import failure_of
+from service.workers import build_worker
 from timelines.loader import load_plan_file, load_timeline
 from timelines.safe_yaml import FileProblems
-from worker import build_worker
 
 NOON_27 = datetime.fromisoformat("1962-10-27T12:00-04:00")
 REPLY = {"kind": "soviet_reply", "track": "cuba", "answer": "counter"}

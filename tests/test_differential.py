@@ -20,8 +20,8 @@ from models.simulation import simulate
 from models.timeline import TimelineDefinition
 from service.branching import fork
 from service.runs import start_timeline
+from service.workers import build_worker
 from timelines.loader import catalogue_names, load_behaviour, load_timeline
-from worker import build_worker
 
 SEEDS = range(200)
 AT_ONCE = 25

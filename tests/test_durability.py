@@ -19,8 +19,8 @@ from models.simulation import simulate
 from models.timeline import TimelineDefinition
 from service.embedded_server import embedded_server, installed_binary
 from service.runs import start_timeline
+from service.workers import build_worker
 from tests.conftest import eventually
-from worker import build_worker
 from workflows.timeline import TimelineWorkflow
 
 PACE = parse_pace("1d=2s")  # the three-day fixture takes about five seconds of timers

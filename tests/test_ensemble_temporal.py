@@ -16,9 +16,9 @@ from activities.event_store import EventStore
 from models.ensemble import EnsembleTable
 from models.plan import PlanDefinition
 from service.explore import explore_locally, explore_on_temporal
+from service.workers import build_worker
 from tests.conftest import eventually
 from timelines.loader import load_plan
-from worker import build_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_ONLY = {"runtime", "workers", "elapsed_s"}

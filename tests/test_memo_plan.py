@@ -25,8 +25,8 @@ from models.state import fold
 from models.timeline import TimelineDefinition
 from models.washington import to_washington
 from service.runs import start_timeline
+from service.workers import build_worker
 from timelines.loader import load_plan, load_timeline
-from worker import build_worker
 
 
 def _at(text: str) -> datetime:

@@ -15,9 +15,9 @@ from activities.event_store import EventStore
 from models.pace import INSTANT
 from models.run import TimelineResult
 from service.runs import start_timeline
+from service.workers import build_worker
 from tests.conftest import eventually
 from timelines.loader import load_timeline
-from worker import build_worker
 from workflows.timeline import TimelineWorkflow
 
 Handle = WorkflowHandle[TimelineWorkflow, TimelineResult]

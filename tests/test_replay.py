@@ -19,8 +19,8 @@ from models.engine import RULES
 from models.events import DomainEvent
 from models.run import EventBatch, TimelineRun
 from models.simulation import simulate
+from service.workers import WORKFLOW_RUNNER, WORKFLOWS
 from timelines.loader import catalogue_names, load_timeline
-from worker import WORKFLOW_RUNNER, WORKFLOWS
 
 HISTORIES = Path(__file__).parent / "histories"
 STORED = sorted(HISTORIES.glob("*.json"))

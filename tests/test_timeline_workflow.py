@@ -16,8 +16,8 @@ from models.run import Progress, TimelineResult
 from models.simulation import simulate
 from models.timeline import TimelineDefinition
 from service.runs import start_timeline
+from service.workers import build_worker
 from tests.conftest import eventually
-from worker import build_worker
 from workflows.timeline import TimelineWorkflow
 
 Handle = WorkflowHandle[TimelineWorkflow, TimelineResult]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
+import os
+import re
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,7 +29,27 @@ PLANS = CATALOGUE / "plans"
 class UnknownTimeline(LookupError):
     def __init__(self, name: str) -> None:
         known = ", ".join(catalogue_names()) or "none"
-        super().__init__(f"unknown timeline {name!r} (known: {known})")
+        close = difflib.get_close_matches(name, catalogue_names(), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        hint += f"; for the file, write ./{name}" if Path(name).is_file() else ""
+        super().__init__(f"unknown timeline {name!r} (known: {known}{hint})")
+
+
+# A catalogue name is a bare word; anything with a folder or a YAML suffix is a path. A
+# name never resolves to a file outside the catalogue (`../../x/plan` is a path, and is
+# read as one), and a path is never taken for a name.
+_NAME = re.compile(r"[a-z0-9][a-z0-9._-]*\Z")
+
+
+def is_path(text: str | Path) -> bool:
+    """Whether a command's argument names a file rather than a catalogue entry."""
+    if isinstance(text, Path):
+        return True
+    return "/" in text or os.sep in text or text.endswith((".yaml", ".yml"))
+
+
+def is_catalogue_name(text: str) -> bool:
+    return not is_path(text) and text in catalogue_names()
 
 
 def catalogue_names() -> list[str]:
@@ -180,7 +203,7 @@ def _check_citations(doc: Document) -> list[Problem]:
 
 def _plan_path(name: str) -> Path:
     path = PLANS / f"{name}.yaml"
-    if not path.is_file():
+    if not _NAME.match(name) or not path.is_file():
         raise UnknownTimeline(name)
     return path
 
@@ -336,18 +359,17 @@ def _timeline_from(doc: Document) -> TimelineDefinition:
     return definition if record is None else _begin_with_record(doc, definition, record)
 
 
-def catalogue_path(name_or_path: str) -> Path:
+def catalogue_path(name_or_path: str | Path) -> Path:
     """The file behind a catalogue name (october-1962, memo), or the path itself."""
-    candidate = Path(name_or_path)
-    if candidate.suffix in (".yaml", ".yml") or candidate.exists():
-        return candidate
+    if isinstance(name_or_path, Path) or is_path(name_or_path):
+        return Path(name_or_path)
     for path in (CATALOGUE / f"{name_or_path}.yaml", PLANS / f"{name_or_path}.yaml"):
-        if path.is_file():
+        if _NAME.match(name_or_path) and path.is_file():
             return path
     raise UnknownTimeline(name_or_path)
 
 
-def load_any(name_or_path: str) -> PlanDefinition | TimelineDefinition:
+def load_any(name_or_path: str | Path) -> PlanDefinition | TimelineDefinition:
     """A catalogue timeline or plan by name, or any file, as it is written (not yet a run)."""
     path = catalogue_path(name_or_path)
     display = (
@@ -374,15 +396,14 @@ class NoPlan(LookupError):
     """A timeline asked for its plan that runs none."""
 
 
-def load_behaviour(name_or_path: str) -> Behaviour:
+def load_behaviour(name_or_path: str | Path) -> Behaviour:
     """The seeded behaviour of a catalogue plan (memo-uncertain), of a plan file, or of a
     behaviour file (a mapping with `behaviour:` and, optionally, `description:`)."""
-    candidate = Path(name_or_path)
-    if candidate.suffix not in (".yaml", ".yml") and not candidate.exists():
+    if isinstance(name_or_path, str) and not is_path(name_or_path):
         plan = load_plan(name_or_path)
         display = f"timelines/plans/{name_or_path}.yaml"
     else:
-        doc = _mapping(read_yaml(candidate))
+        doc = _mapping(read_yaml(Path(name_or_path)))
         if "steps" in doc.data or "extends" in doc.data:
             plan = _plan_from(doc)
             display = doc.path
@@ -406,14 +427,13 @@ class BehaviourFile(BaseModel):
     behaviour: Behaviour
 
 
-def load_timeline(name_or_path: str, seed: int = 0) -> TimelineDefinition:
+def load_timeline(name_or_path: str | Path, seed: int = 0) -> TimelineDefinition:
     """A catalogue timeline or plan by name (october-1962, memo), or a file by path."""
-    candidate = Path(name_or_path)
-    if candidate.suffix in (".yaml", ".yml") or candidate.exists():
-        loaded = load_file(candidate)
+    if isinstance(name_or_path, Path) or is_path(name_or_path):
+        loaded = load_file(Path(name_or_path))
         return member(loaded, seed) if isinstance(loaded, PlanDefinition) else loaded
     path = CATALOGUE / f"{name_or_path}.yaml"
-    if not path.is_file():
+    if not _NAME.match(name_or_path) or not path.is_file():
         if name_or_path in plan_names():
             return member(load_plan(name_or_path), seed)
         raise UnknownTimeline(name_or_path)

@@ -24,8 +24,8 @@ from models.pace import parse_pace
 from models.run import TimelineResult
 from service.embedded_server import installed_binary
 from service.runs import start_timeline
+from service.workers import build_worker
 from timelines.loader import catalogue_names, load_timeline
-from worker import build_worker
 from workflows.timeline import TimelineWorkflow
 
 HERE = Path(__file__).resolve().parent

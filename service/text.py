@@ -1,0 +1,69 @@
+"""User text on its way to a terminal or a page: shown literally, never obeyed.
+
+Ids, step names, summaries and payloads come from users' files and commands. Rich reads
+`[bold]` in a string as markup (and `[/]` with nothing open as an error), and a terminal
+obeys escape sequences, so such text is stripped of control characters and escaped
+before it is printed.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import TextIO
+
+from rich.markup import escape
+
+# C0 controls but tab and newline, DEL, and C1 controls (ESC starts terminal sequences).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean(text: str) -> str:
+    """Text without the control characters a terminal would act on."""
+    return _CONTROL.sub("", text)
+
+
+def literal(text: object) -> str:
+    """Text for a rich console: cleaned, with markup escaped so it prints as written."""
+    return escape(clean(str(text)))
+
+
+def one_line(text: str) -> str:
+    """A message on one line: cleaned, its line breaks shown as a space."""
+    return " ".join(clean(text).split("\n")).strip()
+
+
+class Unpadded(io.TextIOBase):
+    """A stream that drops the spaces rich pads lines with, for output read as a file.
+
+    Tables and grids fill each line to the console's width; piped to a file or another
+    program, that is trailing whitespace on every line.
+    """
+
+    def __init__(self, target: TextIO) -> None:
+        self.target = target
+        self.pending = ""
+
+    def write(self, text: str) -> int:
+        lines = (self.pending + text).split("\n")
+        self.pending = lines.pop()
+        for line in lines:
+            self.target.write(line.rstrip() + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        # A part line stays pending: rich flushes after every print, lines end later.
+        self.target.flush()
+
+    def finish(self) -> None:
+        """Write what is left of a last line without its newline."""
+        if self.pending:
+            self.target.write(self.pending.rstrip())
+            self.pending = ""
+        self.target.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        return self.target.fileno()
