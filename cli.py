@@ -62,6 +62,7 @@ MAX_SEED = 2**63 - 1  # a seed travels through Temporal as a 64-bit integer
 MAX_RUNS = 100_000_000
 MAX_BATCH = 1_000_000
 MAX_WORKERS = 1024
+MAX_SEQ = 2**63 - 1
 
 
 def fail(message: str, status: int = 1) -> NoReturn:
@@ -542,11 +543,12 @@ def replay(
     side = _side(side_name)
     chosen_pace = _pace(pace)
     definition = load_timeline(timeline, _seed(seed))
-    _heading(definition, side)
     chronicle = Chronicle(out, initial_state(definition), side=side)
     bar, on_progress = _progress_bar(definition)
 
     def started(run_id: str) -> None:
+        # Only once the run has started: a refused start leaves stdout empty.
+        _heading(definition, side)
         then = "leaves it running" if detach else "cancels it"
         sys.stderr.write(f"excomm: timeline {one_line(run_id)} started; Ctrl-C {then}\n")
         if bar is not None:
@@ -770,6 +772,8 @@ def branch(
     """Fork a timeline into a new one that takes other moves from a past point."""
     if (at is None) == (after_seq is None):
         raise BadUsage("give exactly one of --at or --after-seq")
+    if after_seq is not None:
+        _bounded("--after-seq", after_seq, 0, MAX_SEQ, "an event's seq, from 0")
     kinds, fields = move or [], payload or []
     if len(fields) > len(kinds):
         raise BadUsage("each --json belongs to a --move before it")

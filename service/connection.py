@@ -24,13 +24,23 @@ class ConnectionFailed(Exception):
     """The configured (or embedded) Temporal server could not be reached."""
 
 
+class BadConfiguration(ConnectionFailed):
+    """The client configuration cannot be used: a malformed address or file, a missing
+    profile or certificate. A mistake to fix, not a server to wait for."""
+
+
 def configured_profile() -> ClientConfigProfile | None:
     """The environment's Temporal profile if it names an address, else None."""
     try:
         profile = ClientConfigProfile.load(profile=os.environ.get("TEMPORAL_PROFILE"))
     except Exception as exc:  # the SDK raises plain errors for a bad TOML file
-        raise ConnectionFailed(f"invalid Temporal client configuration: {exc}") from None
+        raise BadConfiguration(f"invalid Temporal client configuration: {_first_line(exc)}") from None
     return profile if profile.address else None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split("\n")[:1]).strip()
+    return text[:300] or type(exc).__name__
 
 
 async def connect(target_host: str, **options: Any) -> Client:
@@ -40,6 +50,8 @@ async def connect(target_host: str, **options: Any) -> Client:
             Client.connect(target_host, data_converter=pydantic_data_converter, **options),
             timeout=CONNECT_TIMEOUT_S,
         )
+    except ValueError as exc:  # the SDK's word for an address it cannot parse
+        raise BadConfiguration(f"invalid Temporal address {target_host!r}: {_first_line(exc)}") from None
     except (TimeoutError, RuntimeError, OSError) as exc:
         raise ConnectionFailed(f"cannot reach the Temporal server at {target_host}: {_reason(exc)}") from None
 
@@ -54,7 +66,14 @@ def _reason(exc: BaseException) -> str:
 
 
 async def connect_profile(profile: ClientConfigProfile) -> Client:
-    options: dict[str, Any] = dict(profile.to_client_connect_config())
+    try:
+        options: dict[str, Any] = dict(profile.to_client_connect_config())
+    except OSError as exc:  # a TLS certificate or key that cannot be read
+        where = f" {exc.filename}" if exc.filename else ""
+        reason = (exc.strerror or str(exc)).lower()
+        raise BadConfiguration(f"cannot read the TLS certificate or key{where}: {reason}") from None
+    except ValueError as exc:
+        raise BadConfiguration(f"invalid Temporal client configuration: {_first_line(exc)}") from None
     target = options.pop("target_host")
     return await connect(target, **options)
 

@@ -39,7 +39,7 @@ from temporalio.common import SearchAttributeIndexedValueType
 from service.connection import connect
 from service.ports import alive, command_line, free_port, listener_pid, port_is_free, processes_with_argument
 from service.registration import register_search_attributes
-from service.settings import excomm_home, temporal_db_path
+from service.settings import ensure_home, excomm_home, temporal_db_path
 from workflows import search_attributes
 
 DEFAULT_IP = os.environ.get("EXCOMM_SERVER_IP", "127.0.0.1")
@@ -136,8 +136,7 @@ def _write_registry(server: RunningServer) -> None:
 
 @contextlib.contextmanager
 def _owner_lock() -> Iterator[IO[str]]:
-    home = excomm_home()
-    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    home = ensure_home()
     with (home / "server.lock").open("a") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -47,7 +47,6 @@ _STATUS_OF = (
     ("models.pace", "PaceError", 2),
     ("service.embedded_server", "ServerRefused", 1),  # before its base class
     ("service.embedded_server", "ServerUnavailable", 3),
-    ("service.connection", "ConnectionFailed", 3),
     ("timelines.safe_yaml", "FileProblems", 1),
     ("timelines.loader", "UnknownTimeline", 1),
     ("timelines.loader", "NoPlan", 1),
@@ -56,6 +55,9 @@ _STATUS_OF = (
     ("service.runs", "NotRunning", 1),
     ("activities.event_store", "StoreUnavailable", 1),
     ("service.logs", "BadLogLevel", 1),
+    ("service.settings", "HomeUnusable", 1),
+    ("service.connection", "BadConfiguration", 1),  # before its base class
+    ("service.connection", "ConnectionFailed", 3),
 )
 
 

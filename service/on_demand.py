@@ -27,16 +27,17 @@ from service.embedded_server import (
     running_server,
     server_owned,
 )
-from service.settings import excomm_home
+from service.settings import ensure_home, excomm_home
 
 START_TIMEOUT_S = 90.0
 IDLE_POLL_S = 0.2
 
 
 def _lock_file(name: str) -> IO[str]:
-    home = excomm_home()
-    home.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return (home / name).open("a")
+    path = ensure_home() / name
+    file = path.open("a")
+    path.chmod(0o600)
+    return file
 
 
 async def _flock(file: IO[str], operation: int) -> None:

@@ -16,6 +16,27 @@ def excomm_home() -> Path:
     return Path(configured).expanduser() if configured else Path(platformdirs.user_data_dir("excomm"))
 
 
+class HomeUnusable(Exception):
+    """EXCOMM_HOME cannot hold excomm's data: a file, read-only, or not creatable."""
+
+
+def ensure_home() -> Path:
+    """The home folder, made if need be (readable by its owner only: the event store
+    holds analysts' work), or HomeUnusable saying why not in one line."""
+    home = excomm_home()
+    try:
+        home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        probe = home / ".excomm-write-probe"
+        probe.touch()
+        probe.unlink()
+    except FileExistsError:
+        raise HomeUnusable(f"EXCOMM_HOME {home} cannot be used: it is a file, not a folder") from None
+    except OSError as exc:
+        reason = (exc.strerror or str(exc)).lower()
+        raise HomeUnusable(f"EXCOMM_HOME {home} cannot be used: {reason}") from None
+    return home
+
+
 def event_store_path() -> Path:
     configured = os.environ.get("EXCOMM_EVENT_STORE")
     return Path(configured).expanduser() if configured else excomm_home() / "events.sqlite3"

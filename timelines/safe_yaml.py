@@ -8,6 +8,8 @@ column, so a validation error can name the place in the file a designer has to f
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,22 +107,38 @@ class _Builder:
             if node.tag == _CORE + "timestamp":
                 # Keep instants as written: the schema parses them and checks the offset.
                 return node.value
-            return self._constructor.construct_object(node, deep=True)
+            try:
+                return self._constructor.construct_object(node, deep=True)
+            except (ValueError, OverflowError):
+                # A number no field could hold: Python refuses to read one of over 4300 digits.
+                raise self.fail(node, "E-INVALID", f"{_short(node.value)} is not a usable value") from None
         raise self.fail(node, "E-YAML", "unsupported YAML node")
 
 
+def _short(text: str) -> str:
+    return text if len(text) <= 40 else f"{text[:20]}…({len(text)} characters)"
+
+
 def read_yaml(path: Path, display: str | None = None) -> Document:
-    """Read a YAML file as plain data with locations, or raise FileProblems."""
+    """Read a YAML file as plain data with locations, or raise FileProblems.
+
+    Only a regular file is read, and no more of it than MAX_BYTES: a FIFO would block
+    for ever, /dev/zero never ends, and a file in /proc says it is empty.
+    """
     shown = display or str(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise FileProblems(
-                [Problem(shown, 1, 1, "E-TOO-LARGE", f"file is {size} bytes, more than {MAX_BYTES}")]
-            )
-        raw = path.read_bytes()
+        # Opened without blocking (a FIFO with no writer would wait for one), then checked.
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(descriptor, "rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                raise FileProblems([Problem(shown, 1, 1, "E-READ", "not a regular file")])
+            raw = file.read(MAX_BYTES + 1)
+    except IsADirectoryError:
+        raise FileProblems([Problem(shown, 1, 1, "E-READ", "not a regular file (a folder)")]) from None
     except OSError as exc:
         raise FileProblems([Problem(shown, 1, 1, "E-READ", exc.strerror or str(exc))]) from None
+    if len(raw) > MAX_BYTES:
+        raise FileProblems([Problem(shown, 1, 1, "E-TOO-LARGE", f"file is more than {MAX_BYTES} bytes")])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
