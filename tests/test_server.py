@@ -162,3 +162,33 @@ def test_a_full_disk_under_the_store_is_reported_and_the_timeline_goes_on_once_t
         assert [e.seq for e in recorded] == list(range(1, len(simulate(october)) + 1))
     finally:
         subprocess.run(["umount", "--lazy", str(disk)], check=True)
+
+
+def test_what_excomm_writes_under_its_home_is_readable_by_its_owner_only(home: Path) -> None:
+    ran = excomm("replay", FIXTURE, "--id", "private", home=home)
+    assert ran.returncode == 0, ran.stderr
+    assert home.stat().st_mode & 0o777 == 0o700
+    written = [p for p in home.rglob("*") if p.is_file()]
+    assert {"events.sqlite3", "server.log"} <= {p.name for p in written}
+    for path in written:
+        # The folder already shuts others out; the event store and log do too, on their own.
+        if path.name.startswith(("events.sqlite3", "server.log")):
+            assert path.stat().st_mode & 0o077 == 0, f"{path.name} is {oct(path.stat().st_mode)}"
+
+
+def test_a_server_on_an_address_beyond_loopback_says_it_is_exposed_before_it_starts(home: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("0.0.0.0", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        refused = subprocess.run(
+            [EXCOMM, "server", "--ip", "0.0.0.0", "--port", str(port), "--ui-port", str(free_port())],
+            env={**os.environ, "EXCOMM_HOME": str(home)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    warning, refusal = refused.stderr.splitlines()
+    assert warning.startswith("excomm: warning: --ip 0.0.0.0 exposes an unauthenticated Temporal server")
+    assert f"port {port}" in refusal and refused.returncode == 1
+    assert "Worker running" not in refused.stdout
