@@ -13,7 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.event_store import EventStore
 from models.admission import Situation, admit
-from models.moves import InvalidMove
+from models.moves import InvalidMove, SovietReply
 from models.simulation import initial_state, simulate
 from models.state import fold, state_at
 from service.branching import BranchError, fork
@@ -23,7 +23,7 @@ from timelines.loader import load_plan_file, load_timeline
 from timelines.safe_yaml import FileProblems
 
 NOON_27 = datetime.fromisoformat("1962-10-27T12:00-04:00")
-REPLY = {"kind": "soviet_reply", "track": "cuba", "answer": "counter"}
+REPLY: dict[str, object] = {"kind": "soviet_reply", "track": "cuba", "answer": "counter"}
 TURKEY = {"kind": "allied_answer", "ally": "Turkey"}
 OFFSET = r"^--at 1962-10-27T19:44:00-05:00: offset is not Washington time .*EDT, -04:00"
 
@@ -77,7 +77,8 @@ def test_nothing_is_admitted_once_the_timeline_has_finished_or_a_track_is_closed
 def test_the_record_takes_a_soviet_reply_though_it_runs_no_plan() -> None:
     record = load_timeline("october-1962")
     situation = Situation(None, state_at(initial_state(record), simulate(record), NOON_27), NOON_27)
-    assert admit({**REPLY, "answer": "reject"}, situation).track == "cuba"
+    reply = admit({**REPLY, "answer": "reject"}, situation)
+    assert isinstance(reply, SovietReply) and reply.track == "cuba"
     with pytest.raises(InvalidMove, match="unknown track 'cubaa'"):
         admit({**REPLY, "track": "cubaa"}, situation)
 

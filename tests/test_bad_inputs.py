@@ -9,6 +9,7 @@ fails), and checks the answer and what it left behind.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from collections.abc import Iterator
@@ -336,13 +337,15 @@ def server_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         yield home
 
 
-def _server_state(home: Path) -> tuple[object, ...]:
+Recorded = tuple[tuple[str, str | None, int], ...]
+Listed = tuple[tuple[str, str], ...]
+
+
+def _server_state(home: Path) -> tuple[Recorded, Listed]:
     store = EventStore(home / "events.sqlite3")
     recorded = tuple((t.timeline_id, t.status, len(store.events(t.timeline_id))) for t in store.timelines())
     listed = excomm("list", "--format", "json", home=home)
     assert listed.returncode == 0, listed.stderr
-    import json
-
     runs = tuple(sorted((r["id"], r["status"]) for r in json.loads(listed.stdout)))
     return recorded, runs
 

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -191,7 +192,7 @@ def test_start_status_pause_and_step_against_excomm_server(home: Path, running_s
     assert again.returncode == 1 and "already taken" in again.stderr
 
 
-def _chronicle(home: Path, timeline_id: str) -> list[dict[str, object]]:
+def _chronicle(home: Path, timeline_id: str) -> list[dict[str, Any]]:
     done = excomm("events", timeline_id, "--format", "jsonl", home=home)
     return [json.loads(line) for line in done.stdout.splitlines()]
 

@@ -26,7 +26,7 @@ from timelines.loader import catalogue_names, load_behaviour, load_timeline
 SEEDS = range(200)
 AT_ONCE = 25
 BEFORE_RFK = datetime.fromisoformat("1962-10-27T19:44-04:00")
-REJECT = {"kind": "soviet_reply", "track": "cuba", "answer": "reject"}
+REJECT: dict[str, object] = {"kind": "soviet_reply", "track": "cuba", "answer": "reject"}
 
 
 def branch_fixtures() -> list[TimelineDefinition]:

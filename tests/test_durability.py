@@ -15,6 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.event_store import EventStore
 from models.pace import parse_pace
+from models.run import TimelineResult
 from models.simulation import simulate
 from models.timeline import TimelineDefinition
 from service.embedded_server import embedded_server, installed_binary
@@ -87,7 +88,7 @@ async def test_a_restarted_server_continues_a_paced_timeline(
 
     async with embedded_server() as (client, _):  # same data directory, new process
         async with build_worker(client, store, task_queue=task_queue):
-            handle = client.get_workflow_handle_for(TimelineWorkflow.run, timeline_id)
+            handle = client.get_workflow_handle(timeline_id, result_type=TimelineResult)
             result = await handle.result()
     assert result.events == len(simulate(three_days))
     assert store.events(timeline_id) == list(simulate(three_days))

@@ -14,6 +14,7 @@ def _meeting(seq: int, decision: str = "blockade") -> MeetingHeld:
         seq=seq,
         at=datetime.fromisoformat("1962-10-20T14:30-04:00"),
         actor="NSC",
+        provenance="historical",
         summary="The council meets.",
         sources=("JFK Library cmc/oct20/doc1",),
         forum="NSC",

@@ -17,7 +17,7 @@ from timelines.loader import load_behaviour, load_timeline
 from timelines.safe_yaml import FileProblems
 
 BEFORE_RFK = datetime.fromisoformat("1962-10-27T19:44-04:00")
-REJECT = {"kind": "soviet_reply", "track": "cuba", "answer": "reject"}
+REJECT: dict[str, object] = {"kind": "soviet_reply", "track": "cuba", "answer": "reject"}
 
 
 def _rejected(name: str) -> tuple[TimelineDefinition, tuple[ev.DomainEvent, ...]]:
@@ -100,6 +100,7 @@ def test_a_behaviour_file_gives_the_sides_moves_after_the_fork_drawn_from_its_se
         m for m in first.moves if m.at is not None and m.at > BEFORE_RFK and m.provenance == "counterfactual"
     ]
     assert drawn.answer == "counter"  # type: ignore[union-attr]
+    assert drawn.at is not None
     world = fold(initial_state(first), simulate(first))
     # The Soviets answered again before 28 Oct 09:00: the acceptance is no longer contradicted.
     assert (world.outcome == "negotiated_withdrawal") == (

@@ -118,7 +118,7 @@ async def test_7a_an_ally_refusing_closes_its_consultation_early(
 async def test_3b_a_counter_proposal_asking_for_the_jupiters_is_answered_without_them(
     time_skipping: WorkflowEnvironment, store: EventStore
 ) -> None:
-    moves = [
+    moves: list[dict[str, Any]] = [
         {
             **REPLY,
             "answer": "counter",
@@ -141,7 +141,7 @@ async def test_3a_3b_trading_an_unconsulted_allys_interest_costs_cohesion(
     time_skipping: WorkflowEnvironment, store: EventStore
 ) -> None:
     memo = load_plan("memo")
-    moves = [
+    moves: list[dict[str, Any]] = [
         {
             **REPLY,
             "answer": "counter",

@@ -28,7 +28,7 @@ def test_sac_can_stand_at_defcon_2_while_the_other_commands_stay_at_3() -> None:
 
 
 def test_the_quarantine_is_proclaimed_enters_into_force_and_is_lifted() -> None:
-    history = [
+    history: list[ev.DomainEvent] = [
         ev.QuarantineProclaimed(**_common("1962-10-23T19:00-04:00")),
         ev.QuarantineEnteredIntoForce(**_common("1962-10-24T10:00-04:00")),
         ev.QuarantineLifted(**_common("1962-11-20T18:00-05:00")),
@@ -85,7 +85,7 @@ def test_missiles_and_jupiters_move_through_their_stages() -> None:
 
 
 def test_state_at_an_instant_folds_only_what_had_happened_by_then() -> None:
-    history = [
+    history: list[ev.DomainEvent] = [
         ev.QuarantineProclaimed(**_common("1962-10-23T19:00-04:00")),
         ev.QuarantineEnteredIntoForce(**_common("1962-10-24T10:00-04:00")),
     ]
