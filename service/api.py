@@ -207,7 +207,9 @@ async def timeline_events(name: str) -> tuple[WorldState, list[DomainEvent]]:
         client = await connect_running()
     except ConnectionFailed:
         raise UnknownTimeline(name) from None
-    handle = client.get_workflow_handle_for(TimelineWorkflow.run, name)
+    handle: WorkflowHandle[TimelineWorkflow, TimelineResult] = client.get_workflow_handle_for(
+        TimelineWorkflow.run, name
+    )
     async with _known(name, client):
         initial = await handle.query(TimelineWorkflow.initial_state)
     return initial, await handle.query(TimelineWorkflow.events)
