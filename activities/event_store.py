@@ -19,32 +19,62 @@ from pathlib import Path
 from models.events import DomainEvent, event_from_json, event_to_json
 from models.timeline import InitialWorld
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS timelines (
-    timeline_id TEXT PRIMARY KEY,
-    name        TEXT NOT NULL,
-    version     INTEGER NOT NULL,
-    initial     TEXT NOT NULL,
-    created_at  TEXT NOT NULL,
-    parent_id   TEXT,
-    fork_seq    INTEGER
-);
-CREATE TABLE IF NOT EXISTS events (
-    timeline_id TEXT NOT NULL,
-    seq         INTEGER NOT NULL,
-    at          TEXT NOT NULL,
-    type        TEXT NOT NULL,
-    body        TEXT NOT NULL,
-    PRIMARY KEY (timeline_id, seq)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS deliveries (
-    timeline_id TEXT NOT NULL,
-    message_id  TEXT NOT NULL,
-    channel     TEXT NOT NULL,
-    at          TEXT NOT NULL,
-    PRIMARY KEY (timeline_id, message_id)
-) WITHOUT ROWID;
-"""
+# The schema's version, kept in SQLite's user_version. 0 is a store made before versions
+# were kept: its tables may lack the columns that came with branches and cancellation.
+SCHEMA_VERSION = 1
+_TABLES = (
+    """CREATE TABLE IF NOT EXISTS timelines (
+        timeline_id TEXT PRIMARY KEY,
+        name        TEXT NOT NULL,
+        version     INTEGER NOT NULL,
+        initial     TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        parent_id   TEXT,
+        fork_seq    INTEGER,
+        status      TEXT
+    )""",
+    """CREATE TABLE IF NOT EXISTS events (
+        timeline_id TEXT NOT NULL,
+        seq         INTEGER NOT NULL,
+        at          TEXT NOT NULL,
+        type        TEXT NOT NULL,
+        body        TEXT NOT NULL,
+        PRIMARY KEY (timeline_id, seq)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS deliveries (
+        timeline_id TEXT NOT NULL,
+        message_id  TEXT NOT NULL,
+        channel     TEXT NOT NULL,
+        at          TEXT NOT NULL,
+        PRIMARY KEY (timeline_id, message_id)
+    ) WITHOUT ROWID""",
+)
+_LATER_COLUMNS = (("parent_id", "TEXT"), ("fork_seq", "INTEGER"), ("status", "TEXT"))
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Bring the store to SCHEMA_VERSION, once, whoever gets there first.
+
+    Processes open a new store at the same moment (five commands at once, several
+    workers): the check and the change happen under SQLite's write lock, so one of them
+    migrates and the others find it done.
+    """
+    if db.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if db.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+            for table in _TABLES:
+                db.execute(table)
+            columns = {row[1] for row in db.execute("PRAGMA table_info(timelines)")}
+            for column, kind in _LATER_COLUMNS:
+                if column not in columns:  # a store made before branches or cancellation
+                    db.execute(f"ALTER TABLE timelines ADD COLUMN {column} {kind}")
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
 
 
 class ConflictingEvent(Exception):
@@ -94,12 +124,8 @@ class EventStore:
             with closing(sqlite3.connect(self.path, timeout=30, isolation_level=None)) as db:
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=NORMAL")
-                db.executescript(_SCHEMA)
+                _migrate(db)
                 _owner_only(self.path)
-                columns = {row[1] for row in db.execute("PRAGMA table_info(timelines)")}
-                for column, kind in (("parent_id", "TEXT"), ("fork_seq", "INTEGER"), ("status", "TEXT")):
-                    if column not in columns:  # a store made before branches existed
-                        db.execute(f"ALTER TABLE timelines ADD COLUMN {column} {kind}")
                 yield db
         except (sqlite3.Error, OSError) as exc:
             # A full disk, a read-only folder, a directory where the file should be: one
