@@ -332,7 +332,8 @@ def _timeline_from(doc: Document) -> TimelineDefinition:
             data[key] = [
                 {"provenance": default, **entry} if isinstance(entry, dict) else entry for entry in data[key]
             ]
-    for i, entry in enumerate(doc.data.get("events") or []):
+    events = doc.data.get("events")
+    for i, entry in enumerate(events if isinstance(events, list) else []):
         if isinstance(entry, dict) and "seq" in entry:
             line, column = doc.key_places[("events", i, "seq")]
             raise FileProblems(

@@ -114,6 +114,13 @@ def resolve(doc: Document, load_base: Any, seen: tuple[str, ...] = ()) -> dict[s
         where = ".".join(str(k) for k in key)
         return _fail(doc, key, "E-UNKNOWN-STEP", f"{where}: no step {step_id!r} in {base_name}")
 
+    for key, kind, words in (
+        ("override_steps", list, "a list of steps"),
+        ("remove_steps", list, "a list of step ids"),
+        ("add_branches", dict, "a mapping of step id to branches"),
+    ):
+        if data.get(key) is not None and not isinstance(data[key], kind):
+            raise _fail(doc, (key,), "E-WRONG-TYPE", f"{key}: {words}")
     for index, replacement in enumerate(data.get("override_steps") or []):
         step_id = replacement.get("id") if isinstance(replacement, dict) else None
         if not isinstance(step_id, str) or not _edit(steps, step_id, _put(replacement)):
