@@ -1,0 +1,57 @@
+"""The drills, short: the long ones (bench/drills/) are run by hand, these on every change.
+
+Each kills for real (SIGKILL to worker processes; kill -9 to the whole `excomm server`)
+and compares every timeline's stored log, seq by seq, and every ensemble's table with
+an uninterrupted run; the fuzz feeds generated input to what reads a user's input.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.drills import fuzz, server_kills, worker_kills
+from bench.drills.common import SHORT
+
+
+@pytest.mark.timeout(600)
+async def test_workers_killed_at_random_instants_lose_duplicate_and_change_nothing(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EXCOMM_HOME", str(home))  # the drill points it at its own folder
+    summary = await worker_kills.drill(
+        kills=4, workers=2, seconds=4, members=1500, seed=7, names=SHORT, gap=1.0, say=False
+    )
+    found = summary.findings
+    assert summary.kills == 4
+    assert found.timelines == 5 * summary.rounds and found.ensembles == 2 * summary.rounds
+    assert found.events > 0 and found.clean, found.problems
+
+
+@pytest.mark.timeout(600)
+async def test_the_whole_server_killed_and_restarted_on_its_data_loses_nothing() -> None:
+    summary = await server_kills.drill(
+        kills=2, seconds=8, members=1500, seed=7, names=SHORT, gap=3.0, say=False
+    )
+    found = summary.findings
+    assert summary.kills == 2
+    assert found.timelines == 5 and found.ensembles == 2
+    assert found.events > 0 and found.clean, found.problems
+
+
+@pytest.mark.timeout(300)
+def test_fuzzed_plans_timelines_moves_instants_paces_and_durations_get_an_answer_or_excomms_own_error() -> (
+    None
+):
+    tally = fuzz.fuzz(seconds=25, say=False)
+    assert set(tally.cases) == {
+        "loader: mutated files",
+        "loader: rebuilt documents",
+        "moves",
+        "--at",
+        "--pace",
+        "durations",
+    }
+    assert sum(tally.cases.values()) >= 500
+    assert not tally.crashes and not tally.hangs, tally.crashes + tally.hangs
