@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import difflib
 import json
+import signal
 import sys
 from collections.abc import Callable, Coroutine
 from datetime import datetime
@@ -25,6 +26,7 @@ from rich.table import Table
 from models.events import EARLIEST_YEAR, LATEST_YEAR, EventSuppressed, MoveInterjected, event_to_json
 from models.pace import INSTANT, Pace, parse_pace
 from models.run import Progress as TimelineProgress
+from models.run import TimelineResult
 from models.sides import SIDES, Side
 from models.simulation import initial_state, simulate
 from models.timeline import TimelineDefinition
@@ -98,7 +100,7 @@ def handled(func: Callable[P, T]) -> Callable[P, T]:
             return func(*args, **kwargs)
         except (typer.Exit, typer.Abort):
             raise
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, asyncio.CancelledError):  # stopped before it had begun
             fail("interrupted", status=130)
         except Exception as exc:
             _report(exc)
@@ -555,8 +557,18 @@ def replay(
             bar.start()
 
     report = api.Replay(started, chronicle.feed, on_progress, _report_trouble)
+
+    async def replaying() -> tuple[str, TimelineResult]:
+        # A closed terminal (SIGHUP) or a process manager (SIGTERM) stops a replay as
+        # Ctrl-C does: its run is cancelled (or, with --detach, left running) and it says so.
+        loop, task = asyncio.get_running_loop(), asyncio.current_task()
+        assert task is not None
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            loop.add_signal_handler(signum, task.cancel)
+        return await api.replay(definition, chosen_pace, timeline_id, replace, detach, report)
+
     try:
-        run_id, result = run(api.replay(definition, chosen_pace, timeline_id, replace, detach, report))
+        run_id, result = run(replaying())
     except api.Interrupted as stopped:
         if bar is not None:
             bar.stop()

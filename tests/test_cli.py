@@ -457,7 +457,11 @@ def test_runs_can_be_listed_and_cancelled_and_an_id_names_one_timeline(
     assert len(archived) == 1 and archived[0]["status"] == "archived"
 
 
-def test_ctrl_c_on_a_paced_replay_cancels_its_timeline_and_says_so(home: Path, running_server: str) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=lambda s: s.name)
+def test_ctrl_c_on_a_paced_replay_cancels_its_timeline_and_says_so(
+    home: Path, running_server: str, stop: signal.Signals
+) -> None:
+    # Ctrl-C, and the same from a closed terminal (SIGHUP) or a process manager (SIGTERM).
     replay = subprocess.Popen(
         [EXCOMM, "replay", "october-1962", "--pace", "1d=2s", "--id", "paced"],
         env={**os.environ, "EXCOMM_HOME": str(home)},
@@ -467,7 +471,7 @@ def test_ctrl_c_on_a_paced_replay_cancels_its_timeline_and_says_so(home: Path, r
     )
     assert replay.stderr is not None
     assert replay.stderr.readline() == "excomm: timeline paced started; Ctrl-C cancels it\n"
-    replay.send_signal(signal.SIGINT)
+    replay.send_signal(stop)
     _, said = replay.communicate(timeout=60)
     assert replay.returncode == 130
     assert said == "excomm: timeline paced cancelled; what it recorded stays\n"
