@@ -54,6 +54,7 @@ def _files(folder: Path) -> dict[str, str]:
         "override-steps-true": memo_variant.format(id="ovr") + "override_steps: true\n",
         "add-branches-list": memo_variant.format(id="add") + "add_branches: [a, b]\n",
         "events-true": three_days.replace("events:", "events: true\nunused:", 1),
+        "record-too-long": three_days.replace("events:", "record: " + "x" * 300 + "\nevents:", 1),
         "year-9999": three_days.replace("1962-10-28T12:00-05:00", "9999-10-28T12:00-05:00"),
         "year-1": three_days.replace("1962-10-28T12:00-05:00", "0001-10-28T12:00-05:00"),
         "bad-date": three_days.replace("1962-10-28T12:00-05:00", "1962-13-45T12:00-05:00"),
@@ -174,6 +175,8 @@ OFFLINE = [
     # names and paths
     Bad("name-reaching-out", ("plan", "../../../x/evilplan"), "E-READ"),
     Bad("name-with-dots", ("dry-run", ".."), "unknown timeline"),
+    Bad("name-300-characters", ("plan", "x" * 300), "unknown timeline"),
+    Bad("record-name-300-characters", ("dry-run", "{record-too-long}"), "E-UNKNOWN-RECORD"),
     Bad("unknown-name", ("replay", "octobr-1962"), "did you mean 'october-1962'"),
     Bad("unknown-citation", ("source", "Somebody's blog"), "no source"),
     Bad("timeline-without-plan", ("diff-variant", "memo", "october-1962"), "runs no plan"),

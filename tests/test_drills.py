@@ -48,6 +48,7 @@ def test_fuzzed_plans_timelines_moves_instants_paces_and_durations_get_an_answer
     assert set(tally.cases) == {
         "loader: mutated files",
         "loader: rebuilt documents",
+        "names",
         "moves",
         "--at",
         "--pace",

@@ -31,14 +31,21 @@ class UnknownTimeline(LookupError):
         known = ", ".join(catalogue_names()) or "none"
         close = difflib.get_close_matches(name, catalogue_names(), n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
-        hint += f"; for the file, write ./{name}" if Path(name).is_file() else ""
+        hint += f"; for the file, write ./{name}" if _is_file(Path(name)) else ""
         super().__init__(f"unknown timeline {name!r} (known: {known}{hint})")
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # a name too long for a file name, among others
+        return False
 
 
 # A catalogue name is a bare word; anything with a folder or a YAML suffix is a path. A
 # name never resolves to a file outside the catalogue (`../../x/plan` is a path, and is
 # read as one), and a path is never taken for a name.
-_NAME = re.compile(r"[a-z0-9][a-z0-9._-]*\Z")
+_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,99}\Z")  # no longer than a file name may be
 
 
 def is_path(text: str | Path) -> bool:
@@ -265,7 +272,7 @@ def _record(doc: Document, name: object) -> TimelineDefinition:
     """The record a counterfactual timeline begins with: a catalogue timeline of history alone."""
     path = CATALOGUE / f"{name}.yaml"
     record = None
-    if isinstance(name, str) and path.is_file():
+    if isinstance(name, str) and _NAME.match(name) and path.is_file():
         source = _mapping(read_yaml(path, f"timelines/{path.name}"))
         # A timeline that itself begins with a record, or runs a plan, is not one.
         if "record" not in source.data and "plan" not in source.data:

@@ -6,6 +6,7 @@ Feeds hypothesis-generated input, in turn, to:
 - the plan and timeline loader: the shipped files mutated (lines dropped, doubled,
   swapped; YAML punctuation, huge numbers, odd bytes spliced in) and documents rebuilt
   from the shipped ones with fields removed, added or given other values;
+- what a command takes for a timeline (a catalogue name or a path);
 - the move parser and the admission of a move, on a plan's timeline and on the record;
 - the parsers of `--at`, `--pace` and durations.
 
@@ -269,6 +270,14 @@ move_payload = (
 )
 
 
+# What a command takes for a timeline: a catalogue name, or a path.
+name_text = (
+    st.text(max_size=40)
+    | st.sampled_from(["memo", "october-1962", "..", ".", "/", "memo.yaml", "/dev/null", "/proc/self/status"])
+    | st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-./", min_size=200, max_size=400)
+)
+
+
 @st.composite
 def instant_text(draw: st.DrawFn) -> str:
     """An ISO 8601-ish instant, sometimes right, often not."""
@@ -345,6 +354,7 @@ def _targets(folder: Path) -> list[tuple[str, Callable[[], None]]]:
             "loader: rebuilt documents",
             _property(rebuilt_document(documents, keys, scalars), load_text),
         ),
+        ("names", _property(name_text, load_any)),
         ("moves", _property(move_payload, move)),
         ("--at", _property(instant_text(), _instant)),
         ("--pace", _property(pace_text(), parse_pace)),

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from temporalio.client import Client
+from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 
 from activities.event_store import EventStore
 from bench.drills.common import PACED, SHORT, Findings, Stopwatch, outcomes, start, workload
@@ -162,6 +163,9 @@ def main() -> None:
     parser.add_argument("--short", action="store_true", help="the five short timelines of CI's drill")
     args = parser.parse_args()
     names = SHORT if args.short else PACED
+    # The drill's client retries through every restart by design: its warnings are noise.
+    quiet = LoggingConfig(filter=TelemetryFilter(core_level="ERROR", other_level="ERROR"))
+    Runtime.set_default(Runtime(telemetry=TelemetryConfig(logging=quiet)))
     summary = asyncio.run(drill(args.kills, args.seconds, args.members, args.seed, names, args.gap))
     print("\n".join(summary.lines()))
     raise SystemExit(0 if summary.findings.clean and summary.kills == args.kills else 1)
