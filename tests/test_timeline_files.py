@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from timelines.loader import UnknownTimeline, load_timeline, load_timeline_file
+from timelines.loader import UnknownTimeline, load_any, load_timeline, load_timeline_file
 from timelines.safe_yaml import FileProblems
 
 GOOD_EVENT = """\
@@ -107,3 +107,10 @@ def test_seq_belongs_to_the_engine(tmp_path: Path) -> None:
 def test_an_unknown_name_lists_the_catalogue() -> None:
     with pytest.raises(UnknownTimeline, match=r"unknown timeline 'october-1963' \(known: .*october-1962"):
         load_timeline("october-1963")
+
+
+@pytest.mark.parametrize("name", ["a\x00.yaml", "/tmp/a\x00b", "x" * 300, "../" * 2000 + "plan"])
+def test_a_name_no_file_can_have_is_refused_as_excomms_own_error(name: str) -> None:
+    # From the API (a notebook), where a command line's limits do not apply.
+    with pytest.raises((FileProblems, UnknownTimeline)):
+        load_any(name)

@@ -380,12 +380,11 @@ def catalogue_path(name_or_path: str | Path) -> Path:
 def load_any(name_or_path: str | Path) -> PlanDefinition | TimelineDefinition:
     """A catalogue timeline or plan by name, or any file, as it is written (not yet a run)."""
     path = catalogue_path(name_or_path)
-    display = (
-        f"timelines/{path.resolve().relative_to(CATALOGUE)}"
-        if path.resolve().is_relative_to(CATALOGUE)
-        else None
-    )
-    return load_file(path, display)
+    try:
+        inside = path.resolve().relative_to(CATALOGUE)
+    except (ValueError, OSError):  # outside the catalogue, or no usable path (read_yaml says why)
+        inside = None
+    return load_file(path, f"timelines/{inside}" if inside is not None else None)
 
 
 def plan_of(name_or_path: str) -> PlanDefinition:

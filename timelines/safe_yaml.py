@@ -137,6 +137,8 @@ def read_yaml(path: Path, display: str | None = None) -> Document:
         raise FileProblems([Problem(shown, 1, 1, "E-READ", "not a regular file (a folder)")]) from None
     except OSError as exc:
         raise FileProblems([Problem(shown, 1, 1, "E-READ", exc.strerror or str(exc))]) from None
+    except ValueError:  # a NUL in the name (from the API: a command line cannot hold one)
+        raise FileProblems([Problem(shown, 1, 1, "E-READ", "not a usable file name")]) from None
     if len(raw) > MAX_BYTES:
         raise FileProblems([Problem(shown, 1, 1, "E-TOO-LARGE", f"file is more than {MAX_BYTES} bytes")])
     try:
