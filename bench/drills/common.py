@@ -185,6 +185,15 @@ class Findings:
     def clean(self) -> bool:
         return not (self.lost or self.duplicated or self.changed or self.tables_differing)
 
+    def lines(self) -> list[str]:
+        return [
+            f"timelines checked: {self.timelines} ({self.events} events); "
+            f"ensembles checked: {self.ensembles}",
+            f"events lost: {self.lost}; duplicated: {self.duplicated}; changed: {self.changed}",
+            f"ensemble tables differing: {self.tables_differing}",
+            *self.problems,
+        ]
+
 
 def worker_process(
     address: str, task_queue: str, log: Path, store: str | None = None

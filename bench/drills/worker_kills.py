@@ -51,14 +51,7 @@ class Summary:
     findings: Findings
 
     def lines(self) -> list[str]:
-        f = self.findings
-        return [
-            f"worker SIGKILLs survived: {self.kills} over {self.rounds} rounds",
-            f"timelines checked: {f.timelines} ({f.events} events); ensembles checked: {f.ensembles}",
-            f"events lost: {f.lost}; duplicated: {f.duplicated}; changed: {f.changed}",
-            f"ensemble tables differing: {f.tables_differing}",
-            *f.problems,
-        ]
+        return [f"worker SIGKILLs survived: {self.kills} over {self.rounds} rounds", *self.findings.lines()]
 
 
 async def drill(
