@@ -36,7 +36,7 @@ import structlog
 from temporalio.client import Client
 from temporalio.common import SearchAttributeIndexedValueType
 
-from service.connection import connect
+from service.connection import ConnectionFailed, connect
 from service.ports import alive, command_line, free_port, listener_pid, port_is_free, processes_with_argument
 from service.registration import register_search_attributes
 from service.settings import ensure_home, excomm_home, temporal_db_path
@@ -278,7 +278,17 @@ async def _ready(process: subprocess.Popen[bytes], address: str, port: int, log:
         raise ServerUnavailable(
             f"port {port} answers from pid {holder}, not from this home's Temporal server"
         )
-    client = await connect(address)
+    while True:
+        try:
+            client = await connect(address)
+            break
+        except ConnectionFailed:
+            # The port answers before the frontend is healthy ("Frontend is not healthy
+            # yet"): a server on its way up is asked again, one that died or never gets
+            # there is not.
+            if process.poll() is not None or loop.time() > deadline:
+                raise
+            await asyncio.sleep(0.1)
     await register_search_attributes(client)
     if process.poll() is not None:
         raise ServerUnavailable(f"the embedded Temporal server did not start: {_reason(log, offset)}")
