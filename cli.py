@@ -950,7 +950,7 @@ def server(
         )
     configure_logging(level="INFO")
 
-    def ready(running: Any, store: Path) -> None:
+    def ready(running: Any, store: str) -> None:
         out.print(f"Temporal server at [bold]{running.address}[/bold]; web UI at [bold]{running.ui}[/bold]")
         out.print(f"Event store: {literal(store)}")
         out.print("Worker running; Ctrl-C to stop.")
@@ -981,13 +981,31 @@ def worker() -> None:
 
     configure_logging(level="INFO")
 
-    def ready(address: str) -> None:
-        out.print(f"Worker polling on {literal(address)}; Ctrl-C to stop.")
+    def ready(address: str, store: str) -> None:
+        out.print(f"Worker polling on {literal(address)}; event store: {literal(store)}; Ctrl-C to stop.")
 
     async def work() -> None:
         await api.work(ready, _until_stopped())
 
     _translated(work())
+
+
+store_app = typer.Typer(
+    help="The event store: EXCOMM_EVENT_STORE, a SQLite file or a postgresql:// URL.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(store_app, name="store")
+
+
+@store_app.command("migrate")
+@handled
+def store_migrate() -> None:
+    """Create or upgrade the event store's schema (once per store, before its workers start)."""
+    location, before, after = api.migrate_store()
+    done = "already at" if before == after else f"upgraded from schema {before} to"
+    out.print(f"event store {clean(location)}: {done} schema {after}", markup=False)
 
 
 # --- the program ---------------------------------------------------------------------------------

@@ -1,81 +1,30 @@
-"""The embedded event store: the domain log of every timeline, in SQLite.
+"""The event store: the domain log of every timeline, outliving Temporal's history.
 
 Temporal's history is the execution record and is kept only for the namespace's
 retention period; the domain log outlives it here. Appends are idempotent on
 (timeline id, seq): an activity retried after a worker crash writes nothing twice,
 and a retry carrying a *different* event for a seq already stored is refused, since
 that can only mean a non-deterministic timeline.
+
+Two stores keep this contract: a SQLite file, the default on one machine
+(activities.sqlite_store), and PostgreSQL, which every worker of a cluster shares
+(activities.postgres_store). `EXCOMM_EVENT_STORE` chooses: a path, or a
+`postgresql://` URL.
 """
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import closing, contextmanager, suppress
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
+from typing import Protocol
+from urllib.parse import urlsplit
 
-from models.events import DomainEvent, event_from_json, event_to_json
+from models.events import DomainEvent
 from models.timeline import InitialWorld
 
-# The schema's version, kept in SQLite's user_version. 0 is a store made before versions
-# were kept: its tables may lack the columns that came with branches and cancellation.
-SCHEMA_VERSION = 1
-_TABLES = (
-    """CREATE TABLE IF NOT EXISTS timelines (
-        timeline_id TEXT PRIMARY KEY,
-        name        TEXT NOT NULL,
-        version     INTEGER NOT NULL,
-        initial     TEXT NOT NULL,
-        created_at  TEXT NOT NULL,
-        parent_id   TEXT,
-        fork_seq    INTEGER,
-        status      TEXT
-    )""",
-    """CREATE TABLE IF NOT EXISTS events (
-        timeline_id TEXT NOT NULL,
-        seq         INTEGER NOT NULL,
-        at          TEXT NOT NULL,
-        type        TEXT NOT NULL,
-        body        TEXT NOT NULL,
-        PRIMARY KEY (timeline_id, seq)
-    ) WITHOUT ROWID""",
-    """CREATE TABLE IF NOT EXISTS deliveries (
-        timeline_id TEXT NOT NULL,
-        message_id  TEXT NOT NULL,
-        channel     TEXT NOT NULL,
-        at          TEXT NOT NULL,
-        PRIMARY KEY (timeline_id, message_id)
-    ) WITHOUT ROWID""",
-)
-_LATER_COLUMNS = (("parent_id", "TEXT"), ("fork_seq", "INTEGER"), ("status", "TEXT"))
-
-
-def _migrate(db: sqlite3.Connection) -> None:
-    """Bring the store to SCHEMA_VERSION, once, whoever gets there first.
-
-    Processes open a new store at the same moment (five commands at once, several
-    workers): the check and the change happen under SQLite's write lock, so one of them
-    migrates and the others find it done.
-    """
-    if db.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
-        return
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        if db.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
-            for table in _TABLES:
-                db.execute(table)
-            columns = {row[1] for row in db.execute("PRAGMA table_info(timelines)")}
-            for column, kind in _LATER_COLUMNS:
-                if column not in columns:  # a store made before branches or cancellation
-                    db.execute(f"ALTER TABLE timelines ADD COLUMN {column} {kind}")
-            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        db.execute("COMMIT")
-    except BaseException:
-        if db.in_transaction:  # SQLite has already rolled back after some errors (a full disk)
-            db.execute("ROLLBACK")
-        raise
+URL_SCHEMES = ("postgresql", "postgres")
 
 
 class ConflictingEvent(Exception):
@@ -83,21 +32,8 @@ class ConflictingEvent(Exception):
 
 
 class StoreUnavailable(Exception):
-    """The store cannot be read or written (full disk, permissions, not a database)."""
-
-
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror.lower()
-    return str(exc) or type(exc).__name__
-
-
-def _owner_only(path: Path) -> None:
-    """The store holds analysts' work: readable by its owner only (with its WAL files)."""
-    for member in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-        with suppress(FileNotFoundError):
-            if member.stat().st_mode & 0o077:
-                member.chmod(0o600)
+    """The store cannot be read or written (full disk, permissions, not a database, a
+    database server that does not answer or refuses the schema)."""
 
 
 @dataclass(frozen=True)
@@ -114,24 +50,15 @@ class StoredTimeline:
     last_at: str | None = None  # the simulated instant of its last recorded event
 
 
-class EventStore:
-    def __init__(self, path: Path) -> None:
-        self.path = path
+class EventStore(Protocol):
+    """What every store does; `location` names it in messages, never with a password."""
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            with closing(sqlite3.connect(self.path, timeout=30, isolation_level=None)) as db:
-                db.execute("PRAGMA journal_mode=WAL")
-                db.execute("PRAGMA synchronous=NORMAL")
-                _migrate(db)
-                _owner_only(self.path)
-                yield db
-        except (sqlite3.Error, OSError) as exc:
-            # A full disk, a read-only folder, a directory where the file should be: one
-            # line naming the store. An activity retries it; a command reports it.
-            raise StoreUnavailable(f"the event store {self.path} cannot be used: {_reason(exc)}") from exc
+    location: str
+
+    def migrate(self) -> tuple[int, int]: ...
+
+    def check(self) -> None:
+        """Raise StoreUnavailable, in one line, if the store cannot be used now."""
 
     def append(
         self,
@@ -142,140 +69,49 @@ class EventStore:
         events: Sequence[DomainEvent],
         parent: str | None = None,
         fork_seq: int | None = None,
-    ) -> int:
-        """Append events idempotently; returns how many were new."""
-        rows = [(timeline_id, e.seq, e.at.isoformat(), e.type, event_to_json(e)) for e in events]
-        with self._connect() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                db.execute(
-                    "INSERT OR IGNORE INTO timelines (timeline_id, name, version, initial, created_at, "
-                    "parent_id, fork_seq) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        timeline_id,
-                        name,
-                        version,
-                        initial.model_dump_json(),
-                        datetime.now(UTC).isoformat(),
-                        parent,
-                        fork_seq,
-                    ),
-                )
-                added = 0
-                for row in rows:
-                    cursor = db.execute("INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?)", row)
-                    if cursor.rowcount:
-                        added += 1
-                        continue
-                    (stored,) = db.execute(
-                        "SELECT body FROM events WHERE timeline_id = ? AND seq = ?", row[:2]
-                    ).fetchone()
-                    if stored != row[4]:
-                        raise ConflictingEvent(
-                            f"timeline {timeline_id} seq {row[1]}: a different event is already stored"
-                        )
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-        return added
+    ) -> int: ...
 
-    def deliver(self, timeline_id: str, message_id: str, channel: str, at: datetime) -> bool:
-        """Put a message in its recipient's outbox, once; True if it was not there yet."""
-        with self._connect() as db:
-            cursor = db.execute(
-                "INSERT OR IGNORE INTO deliveries VALUES (?, ?, ?, ?)",
-                (timeline_id, message_id, channel, at.isoformat()),
-            )
-            return bool(cursor.rowcount)
+    def deliver(self, timeline_id: str, message_id: str, channel: str, at: datetime) -> bool: ...
 
-    def deliveries(self, timeline_id: str) -> list[tuple[str, str, str]]:
-        if not self.path.exists():
-            return []
-        with self._connect() as db:
-            rows = db.execute(
-                "SELECT message_id, channel, at FROM deliveries WHERE timeline_id = ? "
-                "ORDER BY at, message_id",
-                (timeline_id,),
-            ).fetchall()
-        return [(str(m), str(c), str(a)) for m, c, a in rows]
+    def deliveries(self, timeline_id: str) -> list[tuple[str, str, str]]: ...
 
-    def events(self, timeline_id: str, after_seq: int = 0) -> list[DomainEvent]:
-        if not self.path.exists():
-            return []
-        with self._connect() as db:
-            rows = db.execute(
-                "SELECT body FROM events WHERE timeline_id = ? AND seq > ? ORDER BY seq",
-                (timeline_id, after_seq),
-            ).fetchall()
-        return [event_from_json(body) for (body,) in rows]
+    def events(self, timeline_id: str, after_seq: int = 0) -> list[DomainEvent]: ...
 
-    def branches(self, timeline_id: str) -> list[tuple[str, int | None]]:
-        """The timelines forked from this one, with their fork points."""
-        if not self.path.exists():
-            return []
-        with self._connect() as db:
-            rows = db.execute(
-                "SELECT timeline_id, fork_seq FROM timelines WHERE parent_id = ? ORDER BY created_at",
-                (timeline_id,),
-            ).fetchall()
-        return [(str(child), fork) for child, fork in rows]
+    def branches(self, timeline_id: str) -> list[tuple[str, int | None]]: ...
 
-    def timeline(self, timeline_id: str) -> StoredTimeline | None:
-        found = self._timelines("WHERE t.timeline_id = ?", (timeline_id,))
-        return found[0] if found else None
+    def timeline(self, timeline_id: str) -> StoredTimeline | None: ...
 
-    def timelines(self) -> list[StoredTimeline]:
-        """Every timeline recorded here, oldest first."""
-        return self._timelines("", ())
+    def timelines(self) -> list[StoredTimeline]: ...
 
-    def _timelines(self, where: str, args: tuple[str, ...]) -> list[StoredTimeline]:
-        if not self.path.exists():
-            return []
-        with self._connect() as db:
-            rows = db.execute(
-                "SELECT t.timeline_id, t.name, t.version, t.initial, COUNT(e.seq), t.parent_id, t.fork_seq, "
-                "t.status, t.created_at, MAX(e.at) FROM timelines t "
-                f"LEFT JOIN events e ON e.timeline_id = t.timeline_id {where} "
-                "GROUP BY t.timeline_id ORDER BY t.created_at",
-                args,
-            ).fetchall()
-        return [
-            StoredTimeline(
-                timeline_id,
-                name,
-                version,
-                InitialWorld.model_validate_json(initial),
-                count,
-                parent,
-                fork_seq,
-                status,
-                created,
-                last,
-            )
-            for timeline_id, name, version, initial, count, parent, fork_seq, status, created, last in rows
-        ]
+    def mark(self, timeline_id: str, status: str) -> None: ...
 
-    def mark(self, timeline_id: str, status: str) -> None:
-        """Say how a timeline ended, when it did not finish (cancelled): its events stay."""
-        with self._connect() as db:
-            db.execute("UPDATE timelines SET status = ? WHERE timeline_id = ?", (status, timeline_id))
+    def archive(self, timeline_id: str, stamp: str) -> str: ...
 
-    def archive(self, timeline_id: str, stamp: str) -> str:
-        """Move a timeline's records under a new id (`ID~archived-STAMP`), so that the id is
-        free for a new one and the old events never mix with the new. Returns the new id."""
-        archived = f"{timeline_id}~archived-{stamp}"
-        with self._connect() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                db.execute("UPDATE timelines SET status = 'archived' WHERE timeline_id = ?", (timeline_id,))
-                for table in ("timelines", "events", "deliveries"):
-                    db.execute(
-                        f"UPDATE {table} SET timeline_id = ? WHERE timeline_id = ?", (archived, timeline_id)
-                    )
-                db.execute("UPDATE timelines SET parent_id = ? WHERE parent_id = ?", (archived, timeline_id))
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-        return archived
+
+def is_url(location: str | Path) -> bool:
+    return isinstance(location, str) and location.split("://", 1)[0].lower() in URL_SCHEMES
+
+
+def redacted(url: str) -> str:
+    """A database URL as it may be shown: without its password (user@host, not user:pw@host)."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if parts.password is not None:
+        host = netloc.rsplit("@", 1)[1]
+        netloc = f"{parts.username}@{host}" if parts.username else host
+    query = "&".join(
+        pair for pair in parts.query.split("&") if pair and pair.split("=", 1)[0].lower() != "password"
+    )
+    shown = f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if query else "")
+    return shown + (f"#{parts.fragment}" if parts.fragment else "")
+
+
+def open_store(location: str | Path) -> EventStore:
+    """The store at a path (SQLite) or a `postgresql://` URL."""
+    if is_url(location):
+        from activities.postgres_store import PostgresEventStore  # psycopg only when needed
+
+        return PostgresEventStore(str(location))
+    from activities.sqlite_store import SqliteEventStore
+
+    return SqliteEventStore(Path(location))

@@ -34,7 +34,7 @@ class EmptyWorkflow:
         return None
 
 
-async def _empty_rate(client: Client, count: int) -> float:
+async def empty_workflow_rate(client: Client, count: int) -> float:
     queue = f"bench-empty-{uuid.uuid4().hex[:6]}"
     # Unsandboxed: this module imports the whole service layer, which a sandbox would reload.
     async with Worker(
@@ -83,7 +83,7 @@ async def main(runs: int) -> None:
                     f"({result.elapsed_s:.2f} s once the workers poll, after {ready:.2f} s to start them; "
                     f"table identical: {same})"
                 )
-            empty = await _empty_rate(client, 200)
+            empty = await empty_workflow_rate(client, 200)
     print(f"empty workflow on the same server:          {empty:8.0f} workflows/s")
     print(
         f"ratios to local: temporal x1 {rates[1] / local_rate:.2f}, temporal x2 {rates[2] / local_rate:.2f}"

@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from activities.event_store import EventStore, StoredTimeline
+from activities.event_store import EventStore, StoredTimeline, open_store
 from models.ensemble import EnsembleTable
 from models.events import DomainEvent, EventSuppressed
 from models.outline import outline
@@ -38,7 +38,7 @@ from service.errors import Invalid, Refused
 from service.explore import explore_locally
 from service.graph import mermaid, mermaid_timeline
 from service.plan_diff import plan_diff
-from service.settings import TASK_QUEUE, event_store_path
+from service.settings import TASK_QUEUE, event_store_location
 from timelines.citations import Source
 from timelines.citations import resolve as resolve_citation
 from timelines.loader import (
@@ -60,7 +60,7 @@ if TYPE_CHECKING:
 
 
 def store() -> EventStore:
-    return EventStore(event_store_path())
+    return open_store(event_store_location())
 
 
 # --- plans and timelines as data (no server) -------------------------------------------
@@ -263,7 +263,7 @@ def lineage(timeline_id: str) -> LineageNode:
     recorded = store()
     stored = recorded.timeline(timeline_id)
     if stored is None:
-        raise Invalid(f"no recorded timeline {timeline_id!r} in {event_store_path()}")
+        raise Invalid(f"no recorded timeline {timeline_id!r} in {recorded.location}")
     seen = {stored.timeline_id}
     while stored.parent is not None and (parent := recorded.timeline(stored.parent)) is not None:
         if parent.timeline_id in seen:
@@ -572,26 +572,37 @@ async def branch(
 
 
 async def serve(
-    ip: str, port: int, ui_port: int, on_ready: Callable[[RunningServer, Path], None], until: asyncio.Event
+    ip: str, port: int, ui_port: int, on_ready: Callable[[RunningServer, str], None], until: asyncio.Event
 ) -> None:
     """The home's embedded server and a worker, until `until` is set."""
     from service.embedded_server import embedded_server
     from service.workers import build_worker
 
+    recorded = store()
+    recorded.check()  # a store that cannot be used is said before anything starts
     async with embedded_server(ip=ip, port=port, ui=True, ui_port=ui_port) as (client, running):
-        async with build_worker(client):
-            on_ready(running, event_store_path())
+        async with build_worker(client, recorded):
+            on_ready(running, recorded.location)
             await until.wait()
 
 
-async def work(on_ready: Callable[[str], None], until: asyncio.Event) -> None:
+async def work(on_ready: Callable[[str, str], None], until: asyncio.Event) -> None:
     """A worker for the configured cluster (or the running `excomm server`), until `until`."""
     from service.registration import register_search_attributes
     from service.session import connect_running
     from service.workers import build_worker
 
+    recorded = store()
+    recorded.check()
     client = await connect_running()
     await register_search_attributes(client)
-    async with build_worker(client):
-        on_ready(client.service_client.config.target_host)
+    async with build_worker(client, recorded):
+        on_ready(client.service_client.config.target_host, recorded.location)
         await until.wait()
+
+
+def migrate_store() -> tuple[str, int, int]:
+    """`excomm store migrate`: the store's location, its schema before and after."""
+    recorded = store()
+    before, after = recorded.migrate()
+    return recorded.location, before, after

@@ -12,10 +12,12 @@ from collections.abc import AsyncIterator
 
 from temporalio.client import Client
 
+from activities.event_store import open_store
 from service.connection import ConnectionFailed, configured_profile, connect, connect_profile
 from service.embedded_server import running_server
 from service.on_demand import shared_server
 from service.registration import register_search_attributes
+from service.settings import default_store, ensure_home, event_store_location
 
 
 async def connect_running() -> Client:
@@ -37,6 +39,15 @@ async def session(with_worker: bool) -> AsyncIterator[Client]:
     """A client for this command, starting the embedded server if nothing else is there."""
     async with contextlib.AsyncExitStack() as stack:
         profile = configured_profile()
+        location = event_store_location()
+        if profile is None or (with_worker and location == default_store()):
+            ensure_home()  # the embedded server's and the default store's: said first if unusable
+        store = None
+        if with_worker:
+            # Its worker records every event: a store it cannot use is said now, in one
+            # line, before a server starts or a timeline does.
+            store = open_store(location)
+            store.check()
         if profile is not None:
             client = await connect_profile(profile)
             await register_search_attributes(client)
@@ -46,5 +57,5 @@ async def session(with_worker: bool) -> AsyncIterator[Client]:
         if with_worker:
             from service.workers import build_worker
 
-            await stack.enter_async_context(build_worker(client))
+            await stack.enter_async_context(build_worker(client, store))
         yield client

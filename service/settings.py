@@ -37,9 +37,19 @@ def ensure_home() -> Path:
     return home
 
 
-def event_store_path() -> Path:
+def default_store() -> Path:
+    return excomm_home() / "events.sqlite3"
+
+
+def event_store_location() -> str | Path:
+    """EXCOMM_EVENT_STORE: a `postgresql://` URL (a cluster's shared store) or a SQLite
+    file; by default the home's SQLite file."""
+    from activities.event_store import is_url
+
     configured = os.environ.get("EXCOMM_EVENT_STORE")
-    return Path(configured).expanduser() if configured else excomm_home() / "events.sqlite3"
+    if not configured:
+        return default_store()
+    return configured if is_url(configured) else Path(configured).expanduser()
 
 
 def temporal_db_path() -> Path:

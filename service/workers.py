@@ -25,9 +25,9 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.ensemble import simulate_batch
-from activities.event_store import EventStore
+from activities.event_store import EventStore, open_store
 from activities.recording import EventRecorder
-from service.settings import TASK_QUEUE, event_store_path
+from service.settings import TASK_QUEUE, event_store_location
 from workflows.ensemble import EnsembleWorkflow
 from workflows.exchange import AlliedConsultationWorkflow, NegotiationTrackWorkflow, PlanPhaseWorkflow
 from workflows.timeline import TimelineWorkflow
@@ -64,7 +64,7 @@ def build_worker(
     task_queue: str = TASK_QUEUE,
     executor: concurrent.futures.Executor | None = None,
 ) -> Worker:
-    recorder = EventRecorder(store or EventStore(event_store_path()))
+    recorder = EventRecorder(store or open_store(event_store_location()))
     return Worker(
         client,
         task_queue=task_queue,
@@ -82,8 +82,10 @@ async def run_worker() -> None:
     from service.session import connect_running
 
     configure_logging()
+    store = open_store(event_store_location())
+    store.check()
     client = await connect_running()
-    await build_worker(client).run()
+    await build_worker(client, store).run()
 
 
 @contextlib.asynccontextmanager

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -13,9 +13,10 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from activities.event_store import EventStore
+from activities.event_store import EventStore, open_store
 from models.timeline import TimelineDefinition
 from service.embedded_server import installed_binary
+from tests.postgres import postgres_server
 from timelines.loader import load_timeline, load_timeline_file
 from workflows import search_attributes
 
@@ -50,7 +51,7 @@ def october() -> TimelineDefinition:
 
 @pytest.fixture
 def store(tmp_path: Path) -> EventStore:
-    return EventStore(tmp_path / "events.sqlite3")
+    return open_store(tmp_path / "events.sqlite3")
 
 
 @pytest.fixture
@@ -100,3 +101,10 @@ def client_env(address: str) -> dict[str, str]:
 
 async def connect_client(address: str) -> Client:
     return await Client.connect(address, data_converter=pydantic_data_converter)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL server for the session (the distribution's package); its URL."""
+    with postgres_server() as url:
+        yield url

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from activities.event_store import EventStore
+from activities.event_store import open_store
 from tests.processes import EXCOMM, FIXTURE, excomm, excomm_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -351,7 +351,7 @@ Listed = tuple[tuple[str, str], ...]
 
 
 def _server_state(home: Path) -> tuple[Recorded, Listed]:
-    store = EventStore(home / "events.sqlite3")
+    store = open_store(home / "events.sqlite3")
     recorded = tuple((t.timeline_id, t.status, len(store.events(t.timeline_id))) for t in store.timelines())
     listed = excomm("list", "--format", "json", home=home)
     assert listed.returncode == 0, listed.stderr

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from activities.event_store import EventStore
+from activities.event_store import open_store
 from tests.processes import EXCOMM, FIXTURE, excomm, excomm_server
 
 
@@ -29,7 +29,7 @@ def test_replay_prints_the_chronicle_day_by_day_and_records_every_event(home: Pa
     assert any("quarantine: proclaimed -> in_force" in line for line in lines)
     assert "outcome: negotiated_withdrawal" in done.stdout.replace("\n", " ")
     timeline_id = next(w.rstrip(";") for w in done.stdout.split() if w.startswith("october-1962-"))
-    recorded = EventStore(home / "events.sqlite3").events(timeline_id)
+    recorded = open_store(home / "events.sqlite3").events(timeline_id)
     assert [e.seq for e in recorded] == list(range(1, len(recorded) + 1))
     assert len(recorded) > 100
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
-from activities.event_store import EventStore
+from activities.event_store import EventStore, open_store
 from models.pace import parse_pace
 from models.run import TimelineResult
 from models.simulation import simulate
@@ -46,7 +46,7 @@ async def _has_events(store: EventStore, timeline_id: str, at_least: int) -> boo
 async def test_a_worker_killed_mid_timeline_is_replaced_and_nothing_is_lost_or_duplicated(
     dev_server: WorkflowEnvironment, three_days: TimelineDefinition, tmp_path: Path, task_queue: str
 ) -> None:
-    reference_store = EventStore(tmp_path / "reference.sqlite3")
+    reference_store = open_store(tmp_path / "reference.sqlite3")
     async with build_worker(dev_server.client, reference_store, task_queue=task_queue):
         reference = await start_timeline(
             dev_server.client, three_days, PACE, f"ref-{uuid.uuid4().hex[:6]}", task_queue=task_queue
@@ -54,7 +54,7 @@ async def test_a_worker_killed_mid_timeline_is_replaced_and_nothing_is_lost_or_d
         await reference.result()
 
     store_path = tmp_path / "killed.sqlite3"
-    store = EventStore(store_path)
+    store = open_store(store_path)
     killed_queue = task_queue + "-killed"
     first = _worker_process(_address(dev_server), store_path, killed_queue)
     handle = await start_timeline(

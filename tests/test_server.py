@@ -13,7 +13,7 @@ from typing import IO
 
 import pytest
 
-from activities.event_store import EventStore
+from activities.event_store import open_store
 from models.simulation import simulate
 from models.timeline import TimelineDefinition
 from service.embedded_server import installed_binary, server_owned
@@ -53,7 +53,7 @@ def test_a_second_server_on_a_taken_port_is_refused_and_nothing_reaches_its_home
         for n in range(3):
             ran = excomm("replay", FIXTURE, "--id", f"on-the-first-{n}", home=first)
             assert ran.returncode == 0, ran.stderr
-    recorded = EventStore(first / "events.sqlite3")
+    recorded = open_store(first / "events.sqlite3")
     assert sorted(t.timeline_id for t in recorded.timelines()) == [f"on-the-first-{n}" for n in range(3)]
     assert not second.exists()  # refused before anything was written
 
@@ -76,7 +76,7 @@ def test_five_replays_at_once_on_one_home_all_succeed_none_depending_on_another(
         out, err = process.communicate(timeout=120)
         assert process.returncode == 0, err
         assert "outcome:" in out
-    store = EventStore(home / "events.sqlite3")
+    store = open_store(home / "events.sqlite3")
     logs = [[(e.seq, e.type, e.at) for e in store.events(f"at-once-{n}")] for n in range(5)]
     assert logs[0] and all(log == logs[0] for log in logs)
     # The shared server stops once its last command has ended, and takes its `temporal` along.
@@ -158,7 +158,7 @@ def test_a_full_disk_under_the_store_is_reported_and_the_timeline_goes_on_once_t
         filler.unlink()
         assert "timeline cramped goes on" in _line_containing(process.stderr, "goes on")
         assert process.wait(timeout=120) == 0
-        recorded = EventStore(store).events("cramped")
+        recorded = open_store(store).events("cramped")
         assert [e.seq for e in recorded] == list(range(1, len(simulate(october)) + 1))
     finally:
         subprocess.run(["umount", "--lazy", str(disk)], check=True)

@@ -33,7 +33,7 @@ from pathlib import Path
 from temporalio.client import Client
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 
-from activities.event_store import EventStore
+from activities.event_store import open_store
 from bench.drills.common import PACED, SHORT, Findings, Stopwatch, outcomes, start, workload
 from service.connection import connect
 from service.ports import alive, processes_with_argument
@@ -117,7 +117,7 @@ async def drill(
         home = Path(folder) / "home"
         server = Server(home, _free_port())
         address = f"127.0.0.1:{server.port}"
-        store = EventStore(Path(os.environ.get("EXCOMM_EVENT_STORE") or home / "events.sqlite3"))
+        store = open_store(Path(os.environ.get("EXCOMM_EVENT_STORE") or home / "events.sqlite3"))
         findings = Findings()
         killed = 0
         server.start()

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from temporalio.client import Client
 
-from activities.event_store import EventStore
+from activities.event_store import open_store
 from bench.drills.common import (
     PACED,
     SHORT,
@@ -70,7 +70,7 @@ async def drill(
         home = Path(folder)
         os.environ["EXCOMM_HOME"] = str(home)
         store_url = os.environ.get("EXCOMM_EVENT_STORE") or str(home / "events.sqlite3")
-        store = EventStore(Path(store_url))
+        store = open_store(Path(store_url))
         log = home / "workers.log"
         queue = f"drill-{secrets.token_hex(3)}"
         findings = Findings()

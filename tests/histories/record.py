@@ -19,7 +19,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from activities.event_store import EventStore
+from activities.event_store import open_store
 from models.pace import parse_pace
 from models.run import TimelineResult
 from service.embedded_server import installed_binary
@@ -98,7 +98,7 @@ async def main(names: list[str]) -> None:
         test_server_existing_path=installed_binary("temporal-test-server"),
     )
     try:
-        async with build_worker(env.client, EventStore(HERE / ".scratch.sqlite3"), task_queue=QUEUE):
+        async with build_worker(env.client, open_store(HERE / ".scratch.sqlite3"), task_queue=QUEUE):
             for name in names or catalogue_names():
                 # Every shipped timeline and plan runs at instant pace; the two that
                 # educators and analysts steer most are also stepped and sent moves.
