@@ -26,9 +26,9 @@ def ensure_home() -> Path:
     home = excomm_home()
     try:
         home.mkdir(parents=True, exist_ok=True, mode=0o700)
-        probe = home / ".excomm-write-probe"
+        probe = home / f".excomm-write-probe-{os.getpid()}"  # one per process: commands start together
         probe.touch()
-        probe.unlink()
+        probe.unlink(missing_ok=True)
     except FileExistsError:
         raise HomeUnusable(f"EXCOMM_HOME {home} cannot be used: it is a file, not a folder") from None
     except OSError as exc:

@@ -7,15 +7,31 @@ an uninterrupted run; the fuzz feeds generated input to what reads a user's inpu
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from activities.event_store import open_store
 from bench.drills import fuzz, server_kills, worker_kills
 from bench.drills.common import SHORT
+from tests.postgres import fresh_database
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def drill_store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The store the workers share: the drill's own SQLite file, or a PostgreSQL database."""
+    if request.param == "sqlite":
+        yield
+        return
+    with fresh_database(request.getfixturevalue("postgres_url")) as url:
+        open_store(url).migrate()
+        monkeypatch.setenv("EXCOMM_EVENT_STORE", url)
+        yield
 
 
 @pytest.mark.timeout(600)
+@pytest.mark.usefixtures("drill_store")
 async def test_workers_killed_at_random_instants_lose_duplicate_and_change_nothing(
     home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import os
 import random
+import secrets
 import signal
 import socket
 import subprocess
@@ -117,12 +118,13 @@ async def drill(
         home = Path(folder) / "home"
         server = Server(home, _free_port())
         address = f"127.0.0.1:{server.port}"
-        store = open_store(Path(os.environ.get("EXCOMM_EVENT_STORE") or home / "events.sqlite3"))
+        store = open_store(os.environ.get("EXCOMM_EVENT_STORE") or home / "events.sqlite3")
         findings = Findings()
         killed = 0
         server.start()
         try:
-            work = workload("drill", seconds, members, names)
+            # Ids of this drill's own: a shared store may hold an earlier drill's runs.
+            work = workload(f"drill-{secrets.token_hex(3)}", seconds, members, names)
             await start(await connect(address), work, TASK_QUEUE, batch=max(members // 20, 1))
 
             async def reconnect() -> Client:

@@ -70,7 +70,7 @@ async def drill(
         home = Path(folder)
         os.environ["EXCOMM_HOME"] = str(home)
         store_url = os.environ.get("EXCOMM_EVENT_STORE") or str(home / "events.sqlite3")
-        store = open_store(Path(store_url))
+        store = open_store(store_url)
         log = home / "workers.log"
         queue = f"drill-{secrets.token_hex(3)}"
         findings = Findings()
@@ -80,7 +80,8 @@ async def drill(
             try:
                 while killed < kills:
                     rounds += 1
-                    work = workload(f"round{rounds}", seconds, members, names)
+                    # Ids of this drill's own: a shared store may hold an earlier drill's runs.
+                    work = workload(f"{queue}-round{rounds}", seconds, members, names)
                     await start(client, work, queue, batch=max(members // 20, 1))
 
                     async def connect() -> Client:
