@@ -374,6 +374,7 @@ async def replay(
                 report.on_events,
                 report.on_progress,
                 (lambda text: trouble(chosen, text)) if trouble is not None else None,
+                store=store(),
             )
         except (asyncio.CancelledError, KeyboardInterrupt):
             if not detach:

@@ -7,7 +7,7 @@ import contextlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import structlog
 from temporalio.client import (
@@ -19,7 +19,7 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.event_store import EventStore, StoredTimeline
+from activities.event_store import EventStore, StoredTimeline, StoreUnavailable
 from models.engine import RULES
 from models.events import DomainEvent
 from models.pace import Pace
@@ -31,6 +31,10 @@ from workflows.timeline import TimelineWorkflow
 
 POLL_INTERVAL_S = 0.2
 QUERY_PATIENCE_S = 60.0
+# A query is answered by the worker that last ran the timeline; when that worker has just
+# stopped (another command ending), the server may hold the query for it until the RPC's
+# deadline before it asks another. A short deadline, asked again, bounds that wait.
+QUERY_TIMEOUT = timedelta(seconds=5)
 TROUBLE_EVERY = 10  # polls: look for a failing activity every two seconds
 TRANSIENT = {
     RPCStatusCode.DEADLINE_EXCEEDED,
@@ -85,8 +89,10 @@ async def failure_of(handle: WorkflowHandle[TimelineWorkflow, TimelineResult]) -
     return "no reason recorded"
 
 
-async def progress(handle: WorkflowHandle[TimelineWorkflow, TimelineResult]) -> Progress:
-    return await handle.query(TimelineWorkflow.progress)
+async def progress(
+    handle: WorkflowHandle[TimelineWorkflow, TimelineResult], rpc_timeout: timedelta | None = None
+) -> Progress:
+    return await handle.query(TimelineWorkflow.progress, rpc_timeout=rpc_timeout)
 
 
 async def trouble(handle: WorkflowHandle[TimelineWorkflow, TimelineResult]) -> str | None:
@@ -107,12 +113,16 @@ async def follow(
     on_events: Callable[[list[DomainEvent]], None],
     on_progress: Callable[[Progress], None] | None = None,
     on_trouble: Callable[[str | None], None] | None = None,
+    store: EventStore | None = None,
 ) -> TimelineResult:
     """Wait for a timeline to finish, handing over its events as they happen, and what
     stops it (to `on_trouble`, once when it starts, with None once it clears).
 
     Events come from the workflow's own `events` query rather than the local event store,
     so following works the same when the workers (and their stores) are on other machines.
+    Once the timeline has finished, its last events are taken from `store` when it holds
+    every one of them: a query on a finished timeline needs a worker to replay it, and
+    the one that ran it may have gone.
     """
     result = asyncio.ensure_future(handle.result())
     last_seq = 0
@@ -131,7 +141,9 @@ async def follow(
                     on_trouble(now)
                 troubled = now
             try:
-                fresh = await handle.query(TimelineWorkflow.events, last_seq)
+                fresh = _finished_tail(store, handle.id, last_seq, result.result()) if done else None
+                if fresh is None:
+                    fresh = await handle.query(TimelineWorkflow.events, last_seq, rpc_timeout=QUERY_TIMEOUT)
                 if fresh:
                     last_seq = fresh[-1].seq
                     on_events(fresh)
@@ -140,7 +152,7 @@ async def follow(
                         on_trouble(None)  # it went on, and has finished since
                     return result.result()
                 if on_progress is not None:
-                    on_progress(await progress(handle))
+                    on_progress(await progress(handle, QUERY_TIMEOUT))
             except RPCError as exc:
                 # A query lands on the worker that last ran the timeline; when that worker
                 # stops (another command ending), the query fails until the timeline moves
@@ -153,6 +165,21 @@ async def follow(
                 failing_since = None
     finally:
         result.cancel()
+
+
+def _finished_tail(
+    store: EventStore | None, timeline_id: str, after_seq: int, result: TimelineResult
+) -> list[DomainEvent] | None:
+    """A finished timeline's events after `after_seq` from the store, if it holds them all
+    (seq after seq up to the last the timeline recorded); None to ask the workflow."""
+    if store is None:
+        return None
+    try:
+        tail = store.events(timeline_id, after_seq)
+    except StoreUnavailable:  # only a shortcut: the query is the authority
+        return None
+    expected = list(range(after_seq + 1, result.state.last_seq + 1))
+    return tail if [event.seq for event in tail] == expected else None
 
 
 @dataclass(frozen=True)
