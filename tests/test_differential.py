@@ -1,6 +1,7 @@
 """One interpreter, two runtimes: Temporal and the in-process engine give the same event log.
 
-Every shipped timeline and plan, memo-uncertain over a hundred seeds, and branches of
+Every shipped timeline and plan, memo-uncertain over many seeds (EXCOMM_DIFFERENTIAL_SEEDS:
+40 in CI, more in a long run), and branches of
 the record and of the memo (with a rejection, and with drawn behaviour) run durably on the
 dev server and in-process; the logs must be identical, field for field, as JSON.
 """
@@ -8,6 +9,7 @@ dev server and in-process; the logs must be identical, field for field, as JSON.
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from datetime import datetime
 
@@ -24,7 +26,8 @@ from service.runs import start_timeline
 from service.workers import build_worker
 from timelines.loader import catalogue_names, load_behaviour, load_timeline
 
-SEEDS = range(100)  # about a minute on the dev server
+# The dev server is what bounds this test (about half a second a timeline on two cores).
+SEEDS = range(int(os.environ.get("EXCOMM_DIFFERENTIAL_SEEDS", "40")))
 AT_ONCE = 25
 BEFORE_RFK = datetime.fromisoformat("1962-10-27T19:44-04:00")
 REJECT: dict[str, object] = {"kind": "soviet_reply", "track": "cuba", "answer": "reject"}
@@ -63,8 +66,8 @@ async def _durable_logs(
     return logs
 
 
-@pytest.mark.timeout(300)
-async def test_every_shipped_timeline_and_a_hundred_seeds_agree_on_both_runtimes(
+@pytest.mark.timeout(120 + 2 * len(SEEDS))
+async def test_every_shipped_timeline_and_many_seeds_agree_on_both_runtimes(
     dev_server: WorkflowEnvironment, store: EventStore, task_queue: str
 ) -> None:
     definitions = [load_timeline(name) for name in catalogue_names()]
