@@ -58,19 +58,24 @@ WORKFLOW_RUNNER = SandboxedWorkflowRunner(
 DOMAIN_FAILURES: tuple[type[BaseException], ...] = (ValueError, ArithmeticError, LookupError)
 
 
-def build_worker(
-    client: Client,
-    store: EventStore | None = None,
-    task_queue: str = TASK_QUEUE,
-    executor: concurrent.futures.Executor | None = None,
-) -> Worker:
+# Threads that run activities, and so the activities a worker takes at once. They must be
+# equal: an activity taken beyond the threads waits in the executor's queue while its
+# timeouts run, times out unstarted (a batch's heartbeat, a recording's start-to-close),
+# and is taken again by the same crowded worker; after a server restart had handed every
+# pending batch out at once, an ensemble did this for ever. Left on the server, it waits
+# for a thread with no clock running.
+ACTIVITY_THREADS = 4
+
+
+def build_worker(client: Client, store: EventStore | None = None, task_queue: str = TASK_QUEUE) -> Worker:
     recorder = EventRecorder(store or open_store(event_store_location()))
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
         activities=[recorder.record_events, recorder.mark_timeline, recorder.deliver_message, simulate_batch],
-        activity_executor=executor or concurrent.futures.ThreadPoolExecutor(max_workers=4),
+        activity_executor=concurrent.futures.ThreadPoolExecutor(max_workers=ACTIVITY_THREADS),
+        max_concurrent_activities=ACTIVITY_THREADS,
         workflow_runner=WORKFLOW_RUNNER,
         workflow_failure_exception_types=DOMAIN_FAILURES,
     )

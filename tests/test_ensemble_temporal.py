@@ -74,3 +74,23 @@ async def test_a_worker_killed_during_an_ensemble_costs_nothing_in_the_table(
         second.terminate()
         second.wait()
     assert _comparable(durable) == _comparable(explore_locally(plan, 1500, 11, workers=1))
+
+
+async def test_a_worker_takes_no_more_batches_than_it_can_start_so_none_times_out_waiting(
+    dev_server: WorkflowEnvironment, store: EventStore, task_queue: str
+) -> None:
+    # Far more batches than the worker has threads, each needing a heartbeat within 2 s:
+    # a batch taken but left waiting for a thread would time out before it started.
+    plan = load_plan("memo-uncertain")
+    async with build_worker(dev_server.client, store, task_queue=task_queue):
+        durable = await explore_on_temporal(
+            dev_server.client, plan, 2400, 3, 1, batch=100, task_queue=task_queue, heartbeat_timeout_s=2
+        )
+    assert _comparable(durable) == _comparable(explore_locally(plan, 2400, 3, workers=1))
+    async for listed in dev_server.client.list_workflows(
+        f"WorkflowType = 'Ensemble' AND TaskQueue = '{task_queue}'"
+    ):
+        # A retried activity's history keeps only its last attempt, and says which it was.
+        async for event in dev_server.client.get_workflow_handle(listed.id).fetch_history_events():
+            if event.HasField("activity_task_started_event_attributes"):
+                assert event.activity_task_started_event_attributes.attempt == 1
