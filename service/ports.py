@@ -9,18 +9,41 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import random
 import socket
 from pathlib import Path
 
 PROC = Path("/proc")
 
 
+EPHEMERAL_RANGE = PROC / "sys" / "net" / "ipv4" / "ip_local_port_range"
+LOWEST_CHOICE = 20000
+
+
+def _ephemeral_floor() -> int:
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        return int(EPHEMERAL_RANGE.read_text().split()[0])
+    return 32768  # Linux's default
+
+
 def free_port(ip: str) -> int:
-    """A port that is free on `ip` now (the kernel's choice)."""
+    """A port that is free on `ip` now, below the ephemeral range where the system can.
+
+    The kernel's own choice (bind to port 0) comes from the ephemeral range, the ports it
+    also hands to outgoing connections: between the choice and the server's bind, any
+    client connecting anywhere may take it. Below that range only a listener can.
+    """
+    floor = _ephemeral_floor()
+    if floor > LOWEST_CHOICE:
+        chooser = random.SystemRandom()
+        for _ in range(50):
+            port = chooser.randrange(LOWEST_CHOICE, floor)
+            if port_is_free(ip, port):
+                return port
     with socket.socket(_family(ip), socket.SOCK_STREAM) as probe:
         probe.bind((ip, 0))
-        port: int = probe.getsockname()[1]
-        return port
+        chosen: int = probe.getsockname()[1]
+        return chosen
 
 
 def port_is_free(ip: str, port: int) -> bool:

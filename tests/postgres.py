@@ -12,7 +12,6 @@ import os
 import pwd
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -20,6 +19,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
+
+from service import ports
 
 USER = "excomm"
 
@@ -36,9 +37,7 @@ def binaries() -> Path:
 
 
 def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return ports.free_port("127.0.0.1")
 
 
 @contextmanager

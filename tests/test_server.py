@@ -16,6 +16,7 @@ import pytest
 from activities.event_store import open_store
 from models.simulation import simulate
 from models.timeline import TimelineDefinition
+from service import ports
 from service.embedded_server import installed_binary, server_owned
 from service.ports import processes_with_argument
 from tests.processes import EXCOMM, FIXTURE, excomm, excomm_server, free_port
@@ -192,3 +193,12 @@ def test_a_server_on_an_address_beyond_loopback_says_it_is_exposed_before_it_sta
     assert warning.startswith("excomm: warning: --ip 0.0.0.0 exposes an unauthenticated Temporal server")
     assert f"port {port}" in refusal and refused.returncode == 1
     assert "Worker running" not in refused.stdout
+
+
+def test_a_port_chosen_for_a_server_is_free_and_below_the_ports_outgoing_connections_take() -> None:
+    # The kernel hands ephemeral ports to outgoing connections too: one chosen there can
+    # be taken by any client between the choice and the server's bind.
+    chosen = {ports.free_port("127.0.0.1") for _ in range(20)}
+    assert all(ports.LOWEST_CHOICE <= port < ports._ephemeral_floor() for port in chosen)
+    assert all(ports.port_is_free("127.0.0.1", port) for port in chosen)
+    assert len(chosen) > 1

@@ -23,7 +23,6 @@ import os
 import random
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -36,6 +35,7 @@ from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, Telemetr
 
 from activities.event_store import open_store
 from bench.drills.common import PACED, SHORT, Findings, Stopwatch, outcomes, start, workload
+from service import ports
 from service.connection import connect
 from service.ports import alive, processes_with_argument
 from service.settings import TASK_QUEUE
@@ -54,9 +54,7 @@ class Summary:
 
 
 def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return ports.free_port("127.0.0.1")
 
 
 class Server:
