@@ -392,13 +392,14 @@ def _property(strategy: st.SearchStrategy[Any], subject: Callable[[Any], object]
     return check
 
 
-def fuzz(seconds: float, say: bool = True) -> Tally:
+def fuzz(seconds: float, say: bool = True, turns: int | None = None) -> Tally:
+    """Fuzz each kind of input in turn for `seconds`, or for `turns` batches if given."""
     tally = Tally()
     ends = time.monotonic() + seconds
     with tempfile.TemporaryDirectory(prefix="excomm-fuzz-") as folder:
         targets = _targets(Path(folder))
         turn = 0
-        while time.monotonic() < ends:
+        while (turn < turns) if turns is not None else (time.monotonic() < ends):
             name, check = targets[turn % len(targets)]  # each in turn, in small batches
             turn += 1
             before = _Counted.cases
