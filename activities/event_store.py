@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from models.events import DomainEvent
@@ -48,6 +48,35 @@ class StoredTimeline:
     status: str | None = None  # set when it ended otherwise than by finishing: cancelled
     created_at: str | None = None
     last_at: str | None = None  # the simulated instant of its last recorded event
+
+
+# Every timeline with its count of events and last instant; `{where}` is a store's own
+# literal (placeholders differ: `?` for SQLite, `%s` for PostgreSQL).
+TIMELINES_QUERY = (
+    "SELECT t.timeline_id, t.name, t.version, t.initial, COUNT(e.seq), t.parent_id, t.fork_seq, "
+    "t.status, t.created_at, MAX(e.at) FROM timelines t "
+    "LEFT JOIN events e ON e.timeline_id = t.timeline_id {where} "
+    "GROUP BY t.timeline_id ORDER BY t.created_at"
+)
+
+
+def stored_timelines(rows: Sequence[Sequence[Any]]) -> list[StoredTimeline]:
+    """The rows of TIMELINES_QUERY, as either store returns them."""
+    return [
+        StoredTimeline(
+            timeline_id,
+            name,
+            version,
+            InitialWorld.model_validate_json(initial),
+            count,
+            parent,
+            fork_seq,
+            status,
+            created,
+            last,
+        )
+        for timeline_id, name, version, initial, count, parent, fork_seq, status, created, last in rows
+    ]
 
 
 class EventStore(Protocol):

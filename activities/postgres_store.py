@@ -23,7 +23,14 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg_pool import ConnectionPool
 
-from activities.event_store import ConflictingEvent, StoredTimeline, StoreUnavailable, redacted
+from activities.event_store import (
+    TIMELINES_QUERY,
+    ConflictingEvent,
+    StoredTimeline,
+    StoreUnavailable,
+    redacted,
+    stored_timelines,
+)
 from models.events import DomainEvent, event_from_json, event_to_json
 from models.timeline import InitialWorld
 
@@ -288,28 +295,8 @@ class PostgresEventStore:
 
     def _timelines(self, where: str, args: tuple[str, ...]) -> list[StoredTimeline]:
         with self._connection() as conn:
-            rows = conn.execute(
-                "SELECT t.timeline_id, t.name, t.version, t.initial, COUNT(e.seq), t.parent_id, "
-                "t.fork_seq, t.status, t.created_at, MAX(e.at) FROM timelines t "
-                f"LEFT JOIN events e ON e.timeline_id = t.timeline_id {where} "  # our own literals
-                "GROUP BY t.timeline_id ORDER BY t.created_at",
-                args,
-            ).fetchall()
-        return [
-            StoredTimeline(
-                timeline_id,
-                name,
-                version,
-                InitialWorld.model_validate_json(initial),
-                count,
-                parent,
-                fork_seq,
-                status,
-                created,
-                last,
-            )
-            for timeline_id, name, version, initial, count, parent, fork_seq, status, created, last in rows
-        ]
+            rows = conn.execute(TIMELINES_QUERY.format(where=where), args).fetchall()  # our own literals
+        return stored_timelines(rows)
 
     def mark(self, timeline_id: str, status: str) -> None:
         """Say how a timeline ended, when it did not finish (cancelled): its events stay."""

@@ -15,7 +15,13 @@ from contextlib import closing, contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
-from activities.event_store import ConflictingEvent, StoredTimeline, StoreUnavailable
+from activities.event_store import (
+    TIMELINES_QUERY,
+    ConflictingEvent,
+    StoredTimeline,
+    StoreUnavailable,
+    stored_timelines,
+)
 from models.events import DomainEvent, event_from_json, event_to_json
 from models.timeline import InitialWorld
 
@@ -256,28 +262,8 @@ class SqliteEventStore:
         if not self.path.exists():
             return []
         with self._connect() as db:
-            rows = db.execute(
-                "SELECT t.timeline_id, t.name, t.version, t.initial, COUNT(e.seq), t.parent_id, t.fork_seq, "
-                "t.status, t.created_at, MAX(e.at) FROM timelines t "
-                f"LEFT JOIN events e ON e.timeline_id = t.timeline_id {where} "
-                "GROUP BY t.timeline_id ORDER BY t.created_at",
-                args,
-            ).fetchall()
-        return [
-            StoredTimeline(
-                timeline_id,
-                name,
-                version,
-                InitialWorld.model_validate_json(initial),
-                count,
-                parent,
-                fork_seq,
-                status,
-                created,
-                last,
-            )
-            for timeline_id, name, version, initial, count, parent, fork_seq, status, created, last in rows
-        ]
+            rows = db.execute(TIMELINES_QUERY.format(where=where), args).fetchall()
+        return stored_timelines(rows)
 
     def mark(self, timeline_id: str, status: str) -> None:
         """Say how a timeline ended, when it did not finish (cancelled): its events stay."""
