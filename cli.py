@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import difflib
 import json
+import os
 import signal
 import sys
 from collections.abc import Callable, Coroutine
@@ -330,6 +331,56 @@ def source(
         out.print(clean(found.text), markup=False)
     elif found.kind == "record":
         out.print("excomm ships this document's record, not its text: read it at the address above.")
+
+
+@app.command()
+@handled
+def export(
+    timeline: Annotated[
+        str, typer.Argument(metavar="TIMELINE|ID", help="a timeline name (october-1962), file, or run id")
+    ],
+    format: Annotated[
+        str, typer.Option("--format", metavar="FORMAT", help="timelinejs, ics, csv or html (a handout)")
+    ] = "timelinejs",
+    anniversary: Annotated[
+        int | None,
+        typer.Option(
+            "--anniversary",
+            metavar="YEAR",
+            help="ics: each event on its date in YEAR, at its Washington hour",
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", metavar="FILE", help="write to FILE, not standard output")
+    ] = None,
+) -> None:
+    """Export a timeline or run for TimelineJS, a calendar, a spreadsheet, or print (a handout)."""
+    from service.exports import FORMATS, Format
+
+    chosen: Format = _choice("--format", format, FORMATS)  # type: ignore[assignment]
+    if anniversary is not None:
+        if chosen != "ics":
+            raise BadUsage("--anniversary applies to --format ics only")
+        _bounded("--anniversary", anniversary, 1963, 9999)
+    if output is not None and not output.parent.is_dir():
+        fail(f"cannot write --output {output}: there is no folder {output.parent}")
+    text = run(api.export(timeline, chosen, anniversary))
+    if output is None:
+        _stdout.write(text)
+        return
+    _write_whole(output, text)
+    sys.stderr.write(f"excomm: wrote {one_line(str(output))} ({chosen})\n")
+
+
+def _write_whole(path: Path, text: str) -> None:
+    """Write a file whole or not at all: a reader never sees half an export."""
+    partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    try:
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        fail(f"cannot write --output {path}: {(exc.strerror or str(exc)).lower()}")
 
 
 @app.command()
@@ -1052,9 +1103,13 @@ def main() -> NoReturn:
         status = exc.exit_code
     except SystemExit as exc:
         status = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    if isinstance(_stdout, Unpadded):
-        _stdout.finish()
-    sys.stdout.flush()
+    try:
+        if isinstance(_stdout, Unpadded):
+            _stdout.finish()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader left early (`excomm export ... | head`): what it read is what it wanted.
+        pass
     sys.stderr.flush()
     # The SDK's native runtime can crash at interpreter shutdown after a clean run
     # (sdk-python#300); leave without running finalisers so the status is ours.

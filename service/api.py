@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from temporalio.client import Client, WorkflowHandle
 
     from service.embedded_server import RunningServer
+    from service.exports import Format, Telling
     from service.runs import RunSummary
     from workflows.timeline import TimelineWorkflow
 
@@ -213,6 +214,29 @@ async def timeline_events(name: str) -> tuple[WorldState, list[DomainEvent]]:
     async with _known(name, client):
         initial = await handle.query(TimelineWorkflow.initial_state)
     return initial, await handle.query(TimelineWorkflow.events)
+
+
+async def telling(name: str) -> Telling:
+    """A timeline or run with its title, for an export or the classroom."""
+    from service.exports import Telling
+
+    initial, found = await timeline_events(name)
+    title, description = name, f"Run {name} of excomm."
+    if is_catalogue_name(name) or not _could_be_run_id(name):
+        definition = load_timeline(name)
+        title, description = definition.title, definition.description
+    elif (stored := store().timeline(name)) is not None and is_catalogue_name(stored.name):
+        definition = load_timeline(stored.name)
+        title = f"{definition.title} (run {name})"
+        description = definition.description
+    return Telling(name, title, description, initial, found)
+
+
+async def export(name: str, fmt: Format, anniversary: int | None = None) -> str:
+    """`excomm export`: a timeline or run as TimelineJS JSON, iCalendar, CSV or a handout."""
+    from service.exports import render
+
+    return render(await telling(name), fmt, anniversary)
 
 
 def _could_be_run_id(name: str) -> bool:
