@@ -979,6 +979,10 @@ def _until_stopped() -> asyncio.Event:
     return stop
 
 
+# The classroom's port: beside the web UI's 8233, unlikely to be taken.
+CLASSROOM_PORT = 8962
+
+
 @app.command()
 @handled
 def server(
@@ -987,12 +991,20 @@ def server(
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", metavar="PORT", help="Temporal frontend port")] = 7233,
     ui_port: Annotated[int, typer.Option("--ui-port", metavar="PORT", help="web UI port")] = 8233,
+    classroom_port: Annotated[
+        int, typer.Option("--classroom-port", metavar="PORT", help="the classroom's port (0: any free)")
+    ] = CLASSROOM_PORT,
+    with_classroom: Annotated[
+        bool, typer.Option("--classroom/--no-classroom", help="serve the classroom too (the default)")
+    ] = True,
 ) -> None:
-    """Run the embedded Temporal server and a worker in the foreground (Ctrl-C stops them)."""
+    """Run the embedded Temporal server, a worker and the classroom in the foreground
+    (Ctrl-C stops them)."""
     from service.logs import configure_logging
 
     _bounded("--port", port, 1, 65535)
     _bounded("--ui-port", ui_port, 1, 65535)
+    _bounded("--classroom-port", classroom_port, 0, 65535)
     if not _loopback(ip):
         sys.stderr.write(
             f"excomm: warning: --ip {one_line(ip)} exposes an unauthenticated Temporal server "
@@ -1007,7 +1019,59 @@ def server(
         out.print("Worker running; Ctrl-C to stop.")
 
     async def serve() -> None:
-        await api.serve(ip, port, ui_port, ready, _until_stopped())
+        await api.serve(
+            ip,
+            port,
+            ui_port,
+            ready,
+            _until_stopped(),
+            classroom_port if with_classroom else None,
+            _classroom_ready(show_ctrl_c=False),
+        )
+
+    _translated(serve())
+    out.print("Stopped.")
+
+
+def _classroom_ready(show_ctrl_c: bool) -> Callable[[Any], None]:
+    def ready(opened: Any) -> None:
+        out.print(
+            f"Classroom: teacher at [bold]{literal(opened.teacher_url)}[/bold] (keep it: its key controls)"
+        )
+        out.print(f"           students at [bold]{literal(opened.student_url)}[/bold] (read-only)")
+        if show_ctrl_c:
+            out.print("Ctrl-C to stop.")
+        _stdout.flush()
+
+    return ready
+
+
+@app.command()
+@handled
+def classroom(
+    host: Annotated[
+        str,
+        typer.Option(
+            "--host", metavar="ADDRESS", help="address to listen on; a LAN address lets students join"
+        ),
+    ] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option("--port", metavar="PORT", help="the classroom's port (0: any free)")
+    ] = CLASSROOM_PORT,
+) -> None:
+    """Serve the classroom: teach a timeline day by day, live, to students' browsers."""
+    from service.logs import configure_logging
+
+    _bounded("--port", port, 0, 65535)
+    if not _loopback(host):
+        sys.stderr.write(
+            f"excomm: note: --host {one_line(host)}: anyone who can reach it can watch the class; "
+            "only the teacher's key (in the printed link) controls it\n"
+        )
+    configure_logging(level="WARNING")
+
+    async def serve() -> None:
+        await api.classroom(host, port, _classroom_ready(show_ctrl_c=True), _until_stopped())
 
     _translated(serve())
     out.print("Stopped.")

@@ -54,6 +54,7 @@ from timelines.loader import (
 if TYPE_CHECKING:
     from temporalio.client import Client, WorkflowHandle
 
+    from service.classroom import Opened
     from service.embedded_server import RunningServer
     from service.exports import Format, Telling
     from service.runs import RunSummary
@@ -525,6 +526,15 @@ async def steer(timeline_id: str, action: Steering) -> str:
     return f"{action} sent to {timeline_id}"
 
 
+async def step_days(timeline_id: str, days: int) -> None:
+    """Step a run that was started paused by `days` days at once (each step_day adds a
+    day to the stretch it runs). Unlike `steer`, it does not wait for the run to be seen
+    holding: a run just started paused may not have reached its first hold yet."""
+    _, handle = await _handle(timeline_id)
+    for _ in range(days):
+        await handle.signal("step_day")
+
+
 async def send_move(timeline_id: str, kind: str, fields: dict[str, object]) -> tuple[str, datetime]:
     """Send a move to a running timeline; returns its kind and simulated instant, or
     Refused with the reason the timeline gave."""
@@ -558,11 +568,16 @@ async def branch(
     behaviour: str | None = None,
     seed: int = 0,
     branch_id: str | None = None,
-    pace: Pace = INSTANT,
+    pace: Pace | None = INSTANT,
     replace: bool = False,
+    paused: bool = False,
+    clock: datetime | None = None,
 ) -> tuple[str, int | None]:
     """Fork a run into a new one that takes other moves from a past point; returns the
-    branch's id and the seq it was forked after. The parent is never touched."""
+    branch's id and the seq it was forked after. The parent is never touched. With no
+    pace the branch runs at its parent's; `paused`, it starts held at its start. `clock`,
+    a running parent's simulated clock, lets the fork be at that instant, past its last
+    event (the classroom forks where the class stands)."""
     from service.branching import fork, parent_run
     from service.runs import start_timeline
     from service.session import connect_running
@@ -583,13 +598,14 @@ async def branch(
         plan=plan_definition,
         behaviour=drawing,
         seed=seed,
+        until=clock,
     )
     new_id = branch_id or f"{parent_id}.branch-{secrets.token_hex(3)}"
     if new_id == parent_id:
         raise Refused(f"a branch cannot take its parent's id {parent_id!r}")
     await _claim(client, new_id, replace)
     # The branch runs under its parent's engine rules, so it reproduces the parent exactly.
-    await start_timeline(client, definition, pace, new_id, rules=run.rules)
+    await start_timeline(client, definition, pace or run.pace, new_id, start_paused=paused, rules=run.rules)
     return new_id, definition.fork_seq
 
 
@@ -597,18 +613,55 @@ async def branch(
 
 
 async def serve(
-    ip: str, port: int, ui_port: int, on_ready: Callable[[RunningServer, str], None], until: asyncio.Event
+    ip: str,
+    port: int,
+    ui_port: int,
+    on_ready: Callable[[RunningServer, str], None],
+    until: asyncio.Event,
+    classroom_port: int | None = None,
+    on_classroom: Callable[[Opened], None] = lambda _: None,
 ) -> None:
-    """The home's embedded server and a worker, until `until` is set."""
+    """The home's embedded server and a worker, until `until` is set; and the classroom on
+    `classroom_port` (same address), unless None."""
     from service.embedded_server import embedded_server
     from service.workers import build_worker
 
     recorded = store()
     recorded.check()  # a store that cannot be used is said before anything starts
-    async with embedded_server(ip=ip, port=port, ui=True, ui_port=ui_port) as (client, running):
-        async with build_worker(client, recorded):
-            on_ready(running, recorded.location)
-            await until.wait()
+    listener = None
+    if classroom_port is not None:
+        from service.classroom import bind
+
+        listener = bind(ip, classroom_port)
+    try:
+        async with embedded_server(ip=ip, port=port, ui=True, ui_port=ui_port) as (client, running):
+            async with build_worker(client, recorded):
+                on_ready(running, recorded.location)
+                if listener is None:
+                    await until.wait()
+                else:
+                    from service.classroom import serve_classroom
+
+                    await serve_classroom(client, recorded, listener, on_classroom, until)
+    finally:
+        if listener is not None:
+            listener.close()
+
+
+async def classroom(
+    host: str, port: int, on_ready: Callable[[Opened], None], until: asyncio.Event, key: str | None = None
+) -> None:
+    """`excomm classroom`: the classroom, with the home's server started on demand (or the
+    configured cluster) and a worker, until `until` is set."""
+    from service.classroom import bind, serve_classroom
+    from service.session import session
+
+    listener = bind(host, port)  # a taken port is said before a server starts
+    try:
+        async with session(with_worker=True) as client:
+            await serve_classroom(client, store(), listener, on_ready, until, key)
+    finally:
+        listener.close()
 
 
 async def work(on_ready: Callable[[str, str], None], until: asyncio.Event) -> None:

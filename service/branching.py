@@ -54,10 +54,12 @@ def fork(
     plan: PlanDefinition | None = None,
     behaviour: Behaviour | None = None,
     seed: int = 0,
+    until: datetime | None = None,
 ) -> TimelineDefinition:
     """The branch's definition: the parent up to the fork, then the new moves, each taken by
     the same rules as a move sent to a running timeline (models.admission). With a
-    behaviour, the sides also make the moves it draws with `seed` from the fork on."""
+    behaviour, the sides also make the moves it draws with `seed` from the fork on. `until`
+    is a running parent's clock: a fork may be at any instant up to it."""
     if not parent_events:
         raise BranchError(f"{parent_id} has no events yet to fork from")
     last = parent_events[-1]
@@ -71,10 +73,11 @@ def fork(
             fork_at = in_washington_time(at)
         except ValueError as exc:
             raise BranchError(f"--at {at.isoformat()}: {exc}") from None
-        if at < parent.starts_at or at > last.at:
+        end = max(last.at, until) if until is not None else last.at
+        if at < parent.starts_at or at > end:
             raise BranchError(
                 f"fork point beyond the end: {parent_id} runs from {parent.starts_at.isoformat()} "
-                f"to {last.at.isoformat()}"
+                f"to {end.isoformat()}"
             )
     kept = [e for e in parent_events if e.at <= fork_at]
     taken: list[Move] = [parse_move(e.move) for e in kept if isinstance(e, MoveInterjected)]

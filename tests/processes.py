@@ -29,7 +29,7 @@ def _started_server(home: Path, port: int, ui_port: int) -> tuple[subprocess.Pop
     """`excomm server` started and up (its banner printed), or None and what it said."""
     with tempfile.TemporaryFile("w+") as errors:
         process = subprocess.Popen(
-            [EXCOMM, "server", "--port", str(port), "--ui-port", str(ui_port)],
+            [EXCOMM, "server", "--port", str(port), "--ui-port", str(ui_port), "--no-classroom"],
             env={**os.environ, "EXCOMM_HOME": str(home)},
             stdout=subprocess.PIPE,
             stderr=errors,

@@ -158,7 +158,7 @@ NEEDS_THE_STORE = [
     ("replay", FIXTURE),
     ("store", "migrate"),
     ("worker",),
-    ("server", "--port", "1", "--ui-port", "2"),
+    ("server", "--port", "1", "--ui-port", "2", "--no-classroom"),
 ]
 
 

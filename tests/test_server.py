@@ -41,7 +41,7 @@ def test_a_second_server_on_a_taken_port_is_refused_and_nothing_reaches_its_home
     with excomm_server(first) as (address, _):
         port = address.rsplit(":", 1)[1]
         refused = subprocess.run(
-            [EXCOMM, "server", "--port", port, "--ui-port", str(free_port())],
+            [EXCOMM, "server", "--port", port, "--ui-port", str(free_port()), "--no-classroom"],
             env={**os.environ, "EXCOMM_HOME": str(second)},
             capture_output=True,
             text=True,
@@ -183,7 +183,17 @@ def test_a_server_on_an_address_beyond_loopback_says_it_is_exposed_before_it_sta
         holder.listen()
         port = holder.getsockname()[1]
         refused = subprocess.run(
-            [EXCOMM, "server", "--ip", "0.0.0.0", "--port", str(port), "--ui-port", str(free_port())],
+            [
+                EXCOMM,
+                "server",
+                "--ip",
+                "0.0.0.0",
+                "--port",
+                str(port),
+                "--ui-port",
+                str(free_port()),
+                "--no-classroom",
+            ],
             env={**os.environ, "EXCOMM_HOME": str(home)},
             capture_output=True,
             text=True,

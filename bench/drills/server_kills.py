@@ -69,7 +69,15 @@ class Server:
         env = {**os.environ, "EXCOMM_HOME": str(self.home)}
         with self.log.open("a") as errors:
             self.process = subprocess.Popen(
-                [EXCOMM, "server", "--port", str(self.port), "--ui-port", str(self.ui_port)],
+                [
+                    EXCOMM,
+                    "server",
+                    "--port",
+                    str(self.port),
+                    "--ui-port",
+                    str(self.ui_port),
+                    "--no-classroom",
+                ],
                 env=env,
                 stdout=subprocess.PIPE,
                 stderr=errors,

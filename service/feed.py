@@ -1,0 +1,223 @@
+"""Live feeds of runs for the classroom: one follower per run, however many pages watch it.
+
+A run's follower asks the workflow for its progress and new events a few times a second
+while any page listens, and keeps the latest snapshot; each page's stream waits for the
+next change and renders what it needs from it. Fifty students cost the server the same
+queries as one. A run that has ended is read once from the event store, where its worker
+recorded every event, and is not asked again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from activities.event_store import EventStore
+from models.events import DomainEvent
+from models.run import TimelineResult
+from models.state import WorldState
+from models.timeline import InitialWorld
+
+if TYPE_CHECKING:
+    from temporalio.client import Client, WorkflowHandle
+
+    from workflows.timeline import TimelineWorkflow
+
+log = structlog.get_logger("excomm.classroom")
+
+POLL_S = 0.2  # how often a followed run is asked for news: well inside a class's second
+IDLE_S = 30.0  # a follower with no page left stops after this long
+QUERY_TIMEOUT = timedelta(seconds=5)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A run as the classroom last saw it."""
+
+    run_id: str
+    timeline: str
+    initial: WorldState
+    events: tuple[DomainEvent, ...]
+    clock: datetime | None
+    paused: bool
+    status: str  # running, completed, cancelled, failed, terminated, timed_out, unknown
+    parent: str | None = None
+    fork_seq: int | None = None
+    problem: str | None = None  # why the run cannot be followed
+
+    @property
+    def ended(self) -> bool:
+        return self.status not in ("running", "unknown")
+
+
+@dataclass
+class _Follower:
+    snapshot: Snapshot | None = None
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+    listeners: int = 0
+    idle_since: float = field(default_factory=time.monotonic)
+    task: asyncio.Task[None] | None = None
+
+
+class Feeds:
+    """Every followed run of one classroom process."""
+
+    def __init__(self, client: Client, store: EventStore) -> None:
+        self._client = client
+        self._store = store
+        self._followers: dict[str, _Follower] = {}
+
+    @contextlib.asynccontextmanager
+    async def listening(self, run_id: str) -> AsyncIterator[_Follower]:
+        follower = self._followers.setdefault(run_id, _Follower())
+        follower.listeners += 1
+        if follower.task is None or follower.task.done():
+            follower.task = asyncio.create_task(self._follow(run_id, follower), name=f"follow {run_id}")
+        try:
+            yield follower
+        finally:
+            follower.listeners -= 1
+            follower.idle_since = time.monotonic()
+
+    async def snapshot(self, run_id: str) -> Snapshot:
+        """The run now: its follower's latest, or read once if nobody follows it."""
+        follower = self._followers.get(run_id)
+        if follower is not None and follower.snapshot is not None:
+            return follower.snapshot
+        async with self.listening(run_id) as follower:
+            while follower.snapshot is None:
+                follower.changed.clear()
+                await follower.changed.wait()
+            return follower.snapshot
+
+    def nudge(self, run_id: str) -> None:
+        """A control was sent: ask at once rather than at the next tick."""
+        follower = self._followers.get(run_id)
+        if follower is not None and follower.task is not None and not follower.task.done():
+            follower.changed.set()
+
+    async def close(self) -> None:
+        tasks = [f.task for f in self._followers.values() if f.task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    # --- following ------------------------------------------------------------------------------
+
+    async def _follow(self, run_id: str, follower: _Follower) -> None:
+        handle = self._client.get_workflow_handle_for(_timeline_run(), run_id)
+        while True:
+            try:
+                current = await self._read(run_id, handle, follower.snapshot)
+            except Exception as exc:  # a page shows why; the follower keeps trying
+                log.warning("cannot follow run", run=run_id, error=str(exc))
+                current = _unknown(run_id, follower.snapshot, str(exc))
+            if current != follower.snapshot:
+                follower.snapshot = current
+                follower.changed.set()
+                follower.changed = asyncio.Event()
+            if current.ended and current.problem is None:
+                return  # what it recorded will not change
+            if follower.listeners == 0 and time.monotonic() - follower.idle_since > IDLE_S:
+                return
+            await asyncio.sleep(POLL_S)
+
+    async def _read(
+        self, run_id: str, handle: WorkflowHandle[TimelineWorkflow, TimelineResult], before: Snapshot | None
+    ) -> Snapshot:
+        from temporalio.service import RPCError, RPCStatusCode
+
+        from service.runs import run_status
+        from workflows.timeline import TimelineWorkflow
+
+        if before is not None and before.status == "running":
+            try:
+                progress = await handle.query(TimelineWorkflow.progress, rpc_timeout=QUERY_TIMEOUT)
+                if not progress.finished:
+                    after = before.events[-1].seq if before.events else 0
+                    new = (
+                        await handle.query(TimelineWorkflow.events, after, rpc_timeout=QUERY_TIMEOUT)
+                        if progress.last_seq > after
+                        else []
+                    )
+                    return replace(
+                        before,
+                        events=(*before.events, *new),
+                        clock=progress.clock,
+                        paused=progress.paused,
+                        problem=None,
+                    )
+            except RPCError as exc:
+                if exc.status != RPCStatusCode.NOT_FOUND:
+                    raise
+        try:
+            description = await handle.describe(rpc_timeout=QUERY_TIMEOUT)
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.NOT_FOUND:
+                raise
+            return self._recorded(run_id, "unknown")
+        status = run_status(description.status)
+        if status != "running":
+            return self._recorded(run_id, status)
+        initial = await handle.query(TimelineWorkflow.initial_state, rpc_timeout=QUERY_TIMEOUT)
+        progress = await handle.query(TimelineWorkflow.progress, rpc_timeout=QUERY_TIMEOUT)
+        events = await handle.query(TimelineWorkflow.events, rpc_timeout=QUERY_TIMEOUT)
+        stored = self._store.timeline(run_id)
+        return Snapshot(
+            run_id,
+            progress.timeline,
+            initial,
+            tuple(events),
+            progress.clock,
+            progress.paused,
+            status,
+            parent=stored.parent if stored is not None else None,
+            fork_seq=stored.fork_seq if stored is not None else None,
+        )
+
+    def _recorded(self, run_id: str, status: str) -> Snapshot:
+        stored = self._store.timeline(run_id)
+        if stored is None:
+            return Snapshot(
+                run_id,
+                run_id,
+                WorldState.initial(InitialWorld()),
+                (),
+                None,
+                False,
+                "unknown",
+                problem=f"no run {run_id!r} on the server or in the store",
+            )
+        events = tuple(self._store.events(run_id))
+        return Snapshot(
+            run_id,
+            stored.name,
+            WorldState.initial(stored.initial),
+            events,
+            events[-1].at if events else None,
+            False,
+            stored.status or ("completed" if status == "unknown" else status),
+            parent=stored.parent,
+            fork_seq=stored.fork_seq,
+        )
+
+
+def _timeline_run() -> Any:
+    from workflows.timeline import TimelineWorkflow
+
+    return TimelineWorkflow.run
+
+
+def _unknown(run_id: str, before: Snapshot | None, problem: str) -> Snapshot:
+    if before is not None:
+        return replace(before, problem=problem)
+    return Snapshot(
+        run_id, run_id, WorldState.initial(InitialWorld()), (), None, False, "unknown", problem=problem
+    )

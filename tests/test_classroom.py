@@ -1,0 +1,280 @@
+"""The classroom in a real browser: the distribution's Chromium, driven by Playwright.
+
+One `excomm classroom` process serves the module (it starts its home's Temporal server on
+demand, as a teacher's would); each test opens fresh browser contexts: the teacher's,
+with the key from the printed link, and students' without it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import urllib.error
+import urllib.request
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+
+from tests.processes import EXCOMM
+
+CHROMIUM = "/usr/bin/chromium"
+# Chromium on a machine with no network: no first-run, sync or component downloads.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = os.environ.get("EXCOMM_SCREENSHOTS")  # a folder: the README's pictures are taken there
+
+
+@dataclass(frozen=True)
+class Classroom:
+    teacher_url: str
+    student_url: str
+    home: Path
+
+    @property
+    def base(self) -> str:
+        return self.student_url.rstrip("/")
+
+
+@pytest.fixture(scope="module")
+def classroom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Classroom]:
+    home = tmp_path_factory.mktemp("classroom") / "home"
+    process = subprocess.Popen(
+        [EXCOMM, "classroom", "--port", "0"],
+        env={**os.environ, "EXCOMM_HOME": str(home)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    teacher_line = process.stdout.readline()  # blocks until the classroom is up
+    student_line = process.stdout.readline()
+    teacher = re.search(r"(http://\S+\?key=\S+)", teacher_line)
+    student = re.search(r"(http://\S+/)", student_line)
+    if teacher is None or student is None:
+        process.kill()
+        raise AssertionError(f"the classroom did not start: {teacher_line!r} {process.stderr.read()!r}")
+    try:
+        yield Classroom(teacher[1], student[1], home)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)"
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        await launched.close()
+
+
+@pytest.fixture
+async def contexts(browser: Browser) -> AsyncIterator[list[BrowserContext]]:
+    opened: list[BrowserContext] = []
+    yield opened
+    for context in opened:
+        await context.close()
+
+
+async def _open(browser: Browser, contexts: list[BrowserContext], url: str) -> Page:
+    context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    contexts.append(context)
+    page = await context.new_page()
+    await page.goto(url)
+    return page
+
+
+async def _start(teacher: Page, timeline: str = "october-1962") -> str:
+    await teacher.select_option("#timeline-choice", timeline)
+    await teacher.click("#start")
+    await teacher.wait_for_url(re.compile(r"/runs/"))
+    await expect(teacher.locator("#status")).to_contain_text("paused")
+    return teacher.url.rsplit("/", 1)[1]
+
+
+async def _step(teacher: Page, to_day: str) -> None:
+    """Step a day (the space bar) and wait for the clock to stand at midnight of `to_day`."""
+    await teacher.keyboard.press(" ")
+    await expect(teacher.locator("#clock")).to_contain_text(f"{to_day} 1962, 00:00")
+
+
+def _post(url: str, data: dict[str, Any], cookie: str | None = None) -> tuple[int, dict[str, Any]]:
+    request = urllib.request.Request(
+        url, data=json.dumps(data).encode(), method="POST", headers={"Content-Type": "application/json"}
+    )
+    if cookie is not None:
+        request.add_header("Cookie", cookie)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as refused:
+        return refused.code, json.loads(refused.read())
+
+
+async def test_a_teacher_steps_two_days_and_a_student_sees_them_arrive_without_reloading(
+    classroom: Classroom, browser: Browser, contexts: list[BrowserContext]
+) -> None:
+    teacher = await _open(browser, contexts, classroom.teacher_url)
+    run_id = await _start(teacher)
+    student = await _open(browser, contexts, classroom.student_url)
+    await student.wait_for_url(re.compile(f"/runs/{re.escape(run_id)}$"))  # the lesson, followed
+    await expect(student.locator("#clock")).to_contain_text("14 October 1962")
+    await student.evaluate("window.notReloaded = true")
+    assert await student.locator(".controls").is_hidden()
+
+    await _step(teacher, "Monday 15 October")
+    events = student.locator(f'ol[data-events="{run_id}"] li.event')
+    await expect(events.first).to_contain_text("928 photographs")
+    await _step(teacher, "Tuesday 16 October")
+    await expect(student.locator("#clock")).to_contain_text("Tuesday 16 October 1962, 00:00 EDT")
+    await expect(student.locator(f'ol[data-events="{run_id}"] li.day')).to_have_text(
+        ["Sunday 14 October 1962", "Monday 15 October 1962"]
+    )
+    await expect(events.filter(has_text="NPIC")).to_have_count(1)
+    assert await student.evaluate("window.notReloaded") is True
+    badges = await student.locator(f'ol[data-events="{run_id}"] .badge').all_inner_texts()
+    assert set(badges) == {"RECORD"}, badges  # the record, marked as such, nothing else
+    if SCREENSHOTS:
+        await student.screenshot(path=f"{SCREENSHOTS}/classroom-student.png")
+
+
+async def test_a_control_request_without_the_teachers_key_is_refused_and_changes_nothing(
+    classroom: Classroom, browser: Browser, contexts: list[BrowserContext]
+) -> None:
+    teacher = await _open(browser, contexts, classroom.teacher_url)
+    run_id = await _start(teacher)
+    student = await _open(browser, contexts, classroom.student_url)
+    await student.wait_for_url(re.compile(f"/runs/{re.escape(run_id)}$"))
+    refused = await student.evaluate(
+        """async (run) => {
+            const answers = [];
+            for (const action of ["step_day", "resume", "cancel"]) {
+                const response = await fetch(`/api/runs/${run}/control`, {
+                    method: "POST", headers: {"Content-Type": "application/json"},
+                    body: JSON.stringify({action})});
+                answers.push([response.status, (await response.json()).error]);
+            }
+            const fork = await fetch(`/api/runs/${run}/fork`, {method: "POST",
+                headers: {"Content-Type": "application/json"},
+                body: JSON.stringify({kind: "incident", fields: {incident: "ship_boarded", subject: "x"}})});
+            answers.push([fork.status, (await fork.json()).error]);
+            return answers;
+        }""",
+        run_id,
+    )
+    assert refused == [[403, "only the teacher controls the class"]] * 4
+    # A wrong key is no key; and a key without JSON is refused too (no cross-site form posts).
+    assert (
+        _post(f"{classroom.base}/api/runs/{run_id}/control", {"action": "step_day"}, "excomm_teacher=guess")[
+            0
+        ]
+        == 403
+    )
+    # Had any refused step been taken, the teacher's one step would land a day later.
+    await _step(teacher, "Monday 15 October")
+    await expect(student.locator("#clock")).to_contain_text("Monday 15 October 1962, 00:00")
+    await expect(student.locator("#status")).to_contain_text("paused")
+
+
+async def test_the_source_viewer_opens_the_full_text_of_khrushchevs_letter_of_26_october(
+    classroom: Classroom, browser: Browser, contexts: list[BrowserContext]
+) -> None:
+    teacher = await _open(browser, contexts, classroom.teacher_url)
+    run_id = await _start(teacher)
+    for day in ("Monday 15", "Tuesday 16", "Wednesday 17", "Thursday 18", "Friday 19", "Saturday 20"):
+        await _step(teacher, f"{day} October")
+    for day in ("Sunday 21", "Monday 22", "Tuesday 23"):
+        await _step(teacher, f"{day} October")
+    # What the day changed is highlighted: SAC went to DEFCON 3 on 22 October.
+    changed = teacher.locator(f'[data-state="{run_id}"] .item.changed[data-field="defcon"]')
+    await expect(changed).to_contain_text("SAC 3")
+    await expect(changed.locator(".was")).to_contain_text("SAC 5")
+    for day in ("Wednesday 24", "Thursday 25", "Friday 26", "Saturday 27"):
+        await _step(teacher, f"{day} October")
+    link = teacher.locator(f'ol[data-events="{run_id}"] a.source[data-citation="FRUS 1961-63 v06 d65"]').first
+    await link.click()
+    viewer = teacher.locator("#source-viewer")
+    await expect(viewer).to_be_visible()
+    await expect(viewer.locator("h2")).to_contain_text("FRUS 1961-63 v06 d65")
+    await expect(viewer.locator(".source-text")).to_contain_text("Dear Mr. President")
+    if SCREENSHOTS:
+        await teacher.screenshot(path=f"{SCREENSHOTS}/classroom-source.png")
+        await viewer.locator("button.close").click()
+        await teacher.screenshot(path=f"{SCREENSHOTS}/classroom-teacher.png")
+
+
+async def test_a_what_if_fork_is_followed_by_both_and_what_the_analyst_wrote_is_shown_escaped(
+    classroom: Classroom, browser: Browser, contexts: list[BrowserContext]
+) -> None:
+    teacher = await _open(browser, contexts, classroom.teacher_url)
+    run_id = await _start(teacher)
+    student = await _open(browser, contexts, classroom.student_url)
+    await student.wait_for_url(re.compile(f"/runs/{re.escape(run_id)}$"))
+    await _step(teacher, "Monday 15 October")
+    await _step(teacher, "Tuesday 16 October")
+
+    form = teacher.locator("#fork-form")
+    await form.locator("select[name=kind]").select_option("incident")
+    # A move the rules refuse is said on the page, and nothing is forked.
+    await form.locator("input[name=fields]").fill('{"incident": "ship_sunk", "subject": "x"}')
+    await teacher.click("#fork")
+    await expect(teacher.locator("#fork-error")).to_contain_text("incident")
+    assert teacher.url.endswith(f"/runs/{run_id}")
+
+    hostile = "<script>window.pwned = true</script><img src=x onerror='window.pwned = true'>"
+    await form.locator("input[name=fields]").fill(
+        json.dumps({"incident": "aircraft_shot_down", "subject": "U-2"})
+    )
+    await form.locator("input[name=summary]").fill(hostile)
+    await teacher.click("#fork")
+    await teacher.wait_for_url(re.compile(f"/pair/{re.escape(run_id)}/"))
+    branch_id = teacher.url.rsplit("/", 1)[1]
+    await student.wait_for_url(re.compile(f"/pair/{re.escape(run_id)}/{re.escape(branch_id)}$"))
+    for page in (teacher, student):
+        branch = page.locator(f'ol[data-events="{branch_id}"]')
+        await expect(branch.locator("li.departs")).to_have_count(1)
+        await expect(branch.locator("li.kind-counterfactual").first).to_contain_text(
+            "A counterfactual move is taken in"
+        )
+        shown = branch.locator("li.kind-counterfactual").filter(has_text="window.pwned")
+        await expect(shown).to_contain_text(hostile)  # as text, every character of it
+        await expect(shown.locator(".badge-counterfactual")).to_have_text("COUNTERFACTUAL")
+        assert await branch.locator("script, img").count() == 0
+        assert await page.evaluate("window.pwned === undefined")
+        # Both columns stand on the same day, and the parent never shows the branch's move.
+        await expect(page.locator(f'ol[data-events="{run_id}"] li.kind-counterfactual')).to_have_count(0)
+    # One step moves both runs on a day.
+    await _step(teacher, "Wednesday 17 October")
+    for run in (run_id, branch_id):
+        await expect(student.locator(f'ol[data-events="{run}"] li.day').last).to_have_text(
+            "Tuesday 16 October 1962"
+        )
+    if SCREENSHOTS:
+        await teacher.screenshot(path=f"{SCREENSHOTS}/classroom-what-if.png")
+
+
+def test_pages_and_feeds_for_students_are_read_only_and_exports_download(classroom: Classroom) -> None:
+    with urllib.request.urlopen(f"{classroom.base}/source?c=FRUS%201961-63%20v11%20d89", timeout=30) as page:
+        text = page.read().decode()
+    assert "Planning Subcommittee" in text and "teacher" not in text.split("<main>")[1].lower()
+    status, answer = _post(f"{classroom.base}/api/start", {"timeline": "october-1962"})
+    assert (status, answer) == (403, {"error": "only the teacher controls the class"})
+    with urllib.request.urlopen(f"{classroom.base}/qr.svg", timeout=30) as qr:
+        assert qr.headers["Content-Type"].startswith("image/svg+xml") and b"<svg" in qr.read()
+    with urllib.request.urlopen(f"{classroom.base}/runs/october-1962/export/ics", timeout=30) as calendar:
+        assert calendar.read().startswith(b"BEGIN:VCALENDAR")
