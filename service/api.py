@@ -655,11 +655,16 @@ async def classroom(
     configured cluster) and a worker, until `until` is set."""
     from service.classroom import bind, serve_classroom
     from service.session import session
+    from service.workers import worker_processes
 
     listener = bind(host, port)  # a taken port is said before a server starts
+    recorded = store()
+    recorded.check()
     try:
-        async with session(with_worker=True) as client:
-            await serve_classroom(client, store(), listener, on_ready, until, key)
+        # The worker runs in a process of its own: a workflow task must not wait on the
+        # interpreter lock while the web server renders pages for a whole class.
+        async with session(with_worker=False) as client, worker_processes(client, 1):
+            await serve_classroom(client, recorded, listener, on_ready, until, key)
     finally:
         listener.close()
 

@@ -85,6 +85,7 @@ class Classroom:
     student_url: str
     lesson: Lesson = field(default_factory=Lesson)
     charts: dict[tuple[str, ...], str] = field(default_factory=dict)
+    frames: Frames = field(default_factory=lambda: Frames())
 
     def is_teacher(self, request: Request) -> bool:
         given = request.cookies.get(COOKIE, "")
@@ -343,16 +344,65 @@ def _sse(name: str, data: dict[str, Any]) -> str:
     return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
+@dataclass(frozen=True)
+class Frame:
+    """What every page of one view of one run is sent for a snapshot: its events' messages
+    in order, and the state message. Rendered once and shared by all the pages that watch,
+    so fifty students cost one rendering, not fifty."""
+
+    events: tuple[tuple[int, str], ...]
+    state: str
+
+
+class Frames:
+    def __init__(self) -> None:
+        templates = environment()
+        self._event_template = templates.get_template("classroom/event.html")
+        self._state_template = templates.get_template("classroom/state.html")
+        self._latest: dict[tuple[str, View], tuple[Snapshot, Frame]] = {}
+        self._events: dict[tuple[str, View, int], str] = {}
+
+    def of(self, snapshot: Snapshot, view: View) -> Frame:
+        key = (snapshot.run_id, view)
+        cached = self._latest.get(key)
+        if cached is not None and cached[0] is snapshot:
+            return cached[1]
+        messages = []
+        for event in visible(snapshot, view):
+            text = self._events.get((snapshot.run_id, view, event.seq))
+            if text is None:
+                text = _sse("event", _event_message(self._event_template, snapshot, event, view))
+                self._events[(snapshot.run_id, view, event.seq)] = text
+            messages.append((event.seq, text))
+        changes = changes_today(snapshot, view)
+        day = lesson_day(snapshot)
+        state = _sse(
+            "state",
+            {
+                "run": snapshot.run_id,
+                "clock": clock_label(snapshot.clock),
+                "day": day_label(day) if day is not None else "",
+                "paused": snapshot.paused,
+                "status": snapshot.status,
+                "problem": snapshot.problem,
+                "last_seq": snapshot.events[-1].seq if snapshot.events else 0,
+                "html": self._state_template.render(
+                    world=world(snapshot, view), changes=changes, labels=LABELS
+                ),
+            },
+        )
+        frame = Frame(tuple(messages), state)
+        self._latest[key] = (snapshot, frame)
+        return frame
+
+
 async def _messages(room: Classroom, ids: list[str], view: View, here: str | None) -> AsyncIterator[str]:
     """A page's stream: every event it has not shown, the state when it changes, the clock,
     and where the lesson went when the teacher moved on."""
-    templates = environment()
-    event_template = templates.get_template("classroom/event.html")
-    state_template = templates.get_template("classroom/state.html")
     async with contextlib.AsyncExitStack() as stack:
         followers = [await stack.enter_async_context(room.feeds.listening(i)) for i in ids]
         sent: dict[str, set[int]] = {i: set() for i in ids}
-        shown: dict[str, tuple[Any, ...]] = {}
+        shown: dict[str, str] = {}
         yield ": the classroom's live feed\n\n"
         while True:
             waits = [f.changed for f in followers] + [room.lesson.changed]
@@ -362,38 +412,24 @@ async def _messages(room: Classroom, ids: list[str], view: View, here: str | Non
                 snapshot = follower.snapshot
                 if snapshot is None:
                     continue
-                for event in visible(snapshot, view):
-                    if event.seq in sent[run_id]:
-                        continue
-                    sent[run_id].add(event.seq)
-                    yield _sse("event", _event_message(event_template, snapshot, event, view))
-                changes = changes_today(snapshot, view)
-                state = world(snapshot, view)
-                status = (clock_label(snapshot.clock), snapshot.paused, snapshot.status, snapshot.problem)
-                if shown.get(run_id) != (status, state, changes.fields):
-                    shown[run_id] = (status, state, changes.fields)
-                    day = lesson_day(snapshot)
-                    yield _sse(
-                        "state",
-                        {
-                            "run": run_id,
-                            "clock": status[0],
-                            "day": day_label(day) if day is not None else "",
-                            "paused": snapshot.paused,
-                            "status": snapshot.status,
-                            "problem": snapshot.problem,
-                            "last_seq": snapshot.events[-1].seq if snapshot.events else 0,
-                            "html": state_template.render(world=state, changes=changes, labels=LABELS),
-                        },
-                    )
-            await _first_of(waits, KEEPALIVE_S)
-            yield ": keepalive\n\n"
+                frame = room.frames.of(snapshot, view)
+                fresh = [text for seq, text in frame.events if seq not in sent[run_id]]
+                sent[run_id].update(seq for seq, _ in frame.events)
+                if shown.get(run_id) != frame.state:
+                    shown[run_id] = frame.state
+                    fresh.append(frame.state)
+                if fresh:
+                    yield "".join(fresh)
+            if not await _first_of(waits, KEEPALIVE_S):
+                yield ": keepalive\n\n"
 
 
-async def _first_of(events: list[asyncio.Event], timeout: float) -> None:
+async def _first_of(events: list[asyncio.Event], timeout: float) -> bool:
+    """Wait for any of the events; False if the timeout came first."""
     waiters = [asyncio.create_task(e.wait()) for e in events]
     try:
-        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        return bool(done)
     finally:
         for waiter in waiters:
             waiter.cancel()

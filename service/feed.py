@@ -61,6 +61,7 @@ class Snapshot:
 class _Follower:
     snapshot: Snapshot | None = None
     changed: asyncio.Event = field(default_factory=asyncio.Event)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)  # ask now, not at the next tick
     listeners: int = 0
     idle_since: float = field(default_factory=time.monotonic)
     task: asyncio.Task[None] | None = None
@@ -93,15 +94,14 @@ class Feeds:
             return follower.snapshot
         async with self.listening(run_id) as follower:
             while follower.snapshot is None:
-                follower.changed.clear()
-                await follower.changed.wait()
+                await follower.changed.wait()  # replaced, never cleared: other pages wait on it too
             return follower.snapshot
 
     def nudge(self, run_id: str) -> None:
         """A control was sent: ask at once rather than at the next tick."""
         follower = self._followers.get(run_id)
-        if follower is not None and follower.task is not None and not follower.task.done():
-            follower.changed.set()
+        if follower is not None:
+            follower.wake.set()
 
     async def close(self) -> None:
         tasks = [f.task for f in self._followers.values() if f.task is not None]
@@ -127,7 +127,9 @@ class Feeds:
                 return  # what it recorded will not change
             if follower.listeners == 0 and time.monotonic() - follower.idle_since > IDLE_S:
                 return
-            await asyncio.sleep(POLL_S)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(follower.wake.wait(), POLL_S)
+            follower.wake.clear()
 
     async def _read(
         self, run_id: str, handle: WorkflowHandle[TimelineWorkflow, TimelineResult], before: Snapshot | None
