@@ -206,6 +206,13 @@ async def test_the_source_viewer_opens_the_full_text_of_khrushchevs_letter_of_26
     await expect(changed.locator(".was")).to_contain_text("SAC 5")
     for day in ("Wednesday 24", "Thursday 25", "Friday 26", "Saturday 27"):
         await _step(teacher, f"{day} October")
+    # As Washington knew it, the letter comes when its full text reached the White House.
+    letter = teacher.locator(f'ol[data-events="{run_id}"] li.event').filter(has_text="a long, private letter")
+    await expect(letter.locator(".hour")).to_have_text("09:43 EDT")
+    await teacher.click("button.view[data-view=washington]")
+    await expect(letter.locator(".hour")).to_have_text("21:15 EDT")
+    await expect(letter.locator(".meta").first).to_contain_text("It happened 26 Oct 09:43")
+    await teacher.click("button.view[data-view=happened]")
     link = teacher.locator(f'ol[data-events="{run_id}"] a.source[data-citation="FRUS 1961-63 v06 d65"]').first
     await link.click()
     viewer = teacher.locator("#source-viewer")

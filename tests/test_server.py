@@ -212,3 +212,40 @@ def test_a_port_chosen_for_a_server_is_free_and_below_the_ports_outgoing_connect
     assert all(ports.LOWEST_CHOICE <= port < ports._ephemeral_floor() for port in chosen)
     assert all(ports.port_is_free("127.0.0.1", port) for port in chosen)
     assert len(chosen) > 1
+
+
+def test_excomm_server_serves_the_classroom_too_and_prints_both_addresses(home: Path) -> None:
+    import re
+    import urllib.request
+
+    port, ui_port, classroom_port = free_port(), free_port(), free_port()
+    process = subprocess.Popen(
+        [
+            EXCOMM,
+            "server",
+            "--port",
+            str(port),
+            "--ui-port",
+            str(ui_port),
+            "--classroom-port",
+            str(classroom_port),
+        ],
+        env={**os.environ, "EXCOMM_HOME": str(home)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(5)]
+        said = "".join(lines)
+        assert f"Temporal server at 127.0.0.1:{port}" in said and f"http://127.0.0.1:{ui_port}" in said, said
+        teacher = re.search(rf"teacher at (http://127\.0\.0\.1:{classroom_port}/\?key=\S+)", said)
+        assert teacher is not None, said
+        assert f"students at http://127.0.0.1:{classroom_port}/" in said
+        with urllib.request.urlopen(f"http://127.0.0.1:{classroom_port}/", timeout=30) as page:
+            assert "Waiting for the teacher" in page.read().decode()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert process.returncode == 0
