@@ -1,7 +1,7 @@
 """One interpreter, two runtimes: Temporal and the in-process engine give the same event log.
 
 Every shipped timeline and plan, memo-uncertain over many seeds (EXCOMM_DIFFERENTIAL_SEEDS:
-40 in CI, more in a long run), and branches of
+25 in CI, more in a long run), and branches of
 the record and of the memo (with a rejection, and with drawn behaviour) run durably on the
 dev server and in-process; the logs must be identical, field for field, as JSON.
 """
@@ -27,7 +27,7 @@ from service.workers import build_worker
 from timelines.loader import catalogue_names, load_behaviour, load_timeline
 
 # The dev server is what bounds this test (about half a second a timeline on two cores).
-SEEDS = range(int(os.environ.get("EXCOMM_DIFFERENTIAL_SEEDS", "40")))
+SEEDS = range(int(os.environ.get("EXCOMM_DIFFERENTIAL_SEEDS", "25")))
 AT_ONCE = 25
 BEFORE_RFK = datetime.fromisoformat("1962-10-27T19:44-04:00")
 REJECT: dict[str, object] = {"kind": "soviet_reply", "track": "cuba", "answer": "reject"}

@@ -2,7 +2,7 @@
 
 They hold of every shipped timeline and variant; and a property-based test forks them at
 random points with random admissible moves and, at times, a drawn behaviour, thousands of
-times (EXCOMM_PROPERTY_EXAMPLES, 2,000 by default in CI; more in a long run), and finds no
+times (EXCOMM_PROPERTY_EXAMPLES, 1,000 by default in CI; more in a long run), and finds no
 timeline that breaks one, nor a branch that differs from its parent before the fork.
 """
 
@@ -29,7 +29,7 @@ from models.washington import to_washington
 from service.branching import BranchError, fork
 from timelines.loader import catalogue_names, load_behaviour, load_timeline
 
-EXAMPLES = int(os.environ.get("EXCOMM_PROPERTY_EXAMPLES", "2000"))
+EXAMPLES = int(os.environ.get("EXCOMM_PROPERTY_EXAMPLES", "1000"))
 AT = datetime.fromisoformat("1962-10-27T12:00-04:00")
 
 
@@ -153,7 +153,7 @@ def _branches(draw: st.DrawFn) -> tuple[TimelineDefinition, tuple[ev.DomainEvent
 @settings(
     max_examples=EXAMPLES,
     deadline=None,
-    derandomize=EXAMPLES <= 2000,  # the CI run is the same every time; a long run explores
+    derandomize=EXAMPLES <= 1000,  # the CI run is the same every time; a long run explores
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
