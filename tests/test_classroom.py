@@ -301,3 +301,26 @@ async def test_a_nudge_wakes_the_follower_and_never_leaves_pages_woken(tmp_path:
     feeds._followers["lesson"] = follower
     feeds.nudge("lesson")
     assert follower.wake.is_set() and not follower.changed.is_set()
+
+
+def test_a_taken_port_is_one_line_before_any_server_starts(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        home = tmp_path / "home"
+        refused = subprocess.run(
+            [EXCOMM, "classroom", "--port", str(port)],
+            env={**os.environ, "EXCOMM_HOME": str(home)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert refused.returncode == 1 and refused.stdout == ""
+    assert (
+        refused.stderr
+        == f"excomm: error: the classroom cannot listen on 127.0.0.1:{port}: address already in use\n"
+    )
+    assert not home.exists()  # refused before anything was written
