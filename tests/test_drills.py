@@ -61,7 +61,7 @@ def test_fuzzed_plans_timelines_moves_instants_paces_and_durations_get_an_answer
     None
 ):
     # A count of batches, not a time: a slower machine fuzzes as much, for longer.
-    tally = fuzz.fuzz(seconds=0, say=False, turns=14)
+    tally = fuzz.fuzz(seconds=0, say=False, turns=7)  # one batch of each kind: 280 cases
     assert set(tally.cases) == {
         "loader: mutated files",
         "loader: rebuilt documents",
@@ -71,5 +71,5 @@ def test_fuzzed_plans_timelines_moves_instants_paces_and_durations_get_an_answer
         "--pace",
         "durations",
     }
-    assert sum(tally.cases.values()) >= 500
+    assert sum(tally.cases.values()) >= 250
     assert not tally.crashes and not tally.hangs, tally.crashes + tally.hangs
