@@ -107,6 +107,17 @@ async def _start(teacher: Page, timeline: str = "october-1962") -> str:
     return teacher.url.rsplit("/", 1)[1]
 
 
+async def _lesson(
+    classroom: Classroom, browser: Browser, contexts: list[BrowserContext]
+) -> tuple[Page, Page, str]:
+    """A teacher who has started the record, and a student whose page followed the lesson."""
+    teacher = await _open(browser, contexts, classroom.teacher_url)
+    run_id = await _start(teacher)
+    student = await _open(browser, contexts, classroom.student_url)
+    await student.wait_for_url(re.compile(f"/runs/{re.escape(run_id)}$"))  # the lesson, followed
+    return teacher, student, run_id
+
+
 async def _step(teacher: Page, to_day: str) -> None:
     """Step a day (the space bar) and wait for the clock to stand at midnight of `to_day`."""
     await teacher.keyboard.press(" ")
@@ -129,10 +140,7 @@ def _post(url: str, data: dict[str, Any], cookie: str | None = None) -> tuple[in
 async def test_a_teacher_steps_two_days_and_a_student_sees_them_arrive_without_reloading(
     classroom: Classroom, browser: Browser, contexts: list[BrowserContext]
 ) -> None:
-    teacher = await _open(browser, contexts, classroom.teacher_url)
-    run_id = await _start(teacher)
-    student = await _open(browser, contexts, classroom.student_url)
-    await student.wait_for_url(re.compile(f"/runs/{re.escape(run_id)}$"))  # the lesson, followed
+    teacher, student, run_id = await _lesson(classroom, browser, contexts)
     await expect(student.locator("#clock")).to_contain_text("14 October 1962")
     await student.evaluate("window.notReloaded = true")
     assert await student.locator(".controls").is_hidden()
@@ -156,10 +164,7 @@ async def test_a_teacher_steps_two_days_and_a_student_sees_them_arrive_without_r
 async def test_a_control_request_without_the_teachers_key_is_refused_and_changes_nothing(
     classroom: Classroom, browser: Browser, contexts: list[BrowserContext]
 ) -> None:
-    teacher = await _open(browser, contexts, classroom.teacher_url)
-    run_id = await _start(teacher)
-    student = await _open(browser, contexts, classroom.student_url)
-    await student.wait_for_url(re.compile(f"/runs/{re.escape(run_id)}$"))
+    teacher, student, run_id = await _lesson(classroom, browser, contexts)
     refused = await student.evaluate(
         """async (run) => {
             const answers = [];
@@ -228,10 +233,7 @@ async def test_the_source_viewer_opens_the_full_text_of_khrushchevs_letter_of_26
 async def test_a_what_if_fork_is_followed_by_both_and_what_the_analyst_wrote_is_shown_escaped(
     classroom: Classroom, browser: Browser, contexts: list[BrowserContext]
 ) -> None:
-    teacher = await _open(browser, contexts, classroom.teacher_url)
-    run_id = await _start(teacher)
-    student = await _open(browser, contexts, classroom.student_url)
-    await student.wait_for_url(re.compile(f"/runs/{re.escape(run_id)}$"))
+    teacher, student, run_id = await _lesson(classroom, browser, contexts)
     await _step(teacher, "Monday 15 October")
     await _step(teacher, "Tuesday 16 October")
 
