@@ -222,15 +222,18 @@ async def telling(name: str) -> Telling:
     from service.exports import Telling
 
     initial, found = await timeline_events(name)
-    title, description = name, f"Run {name} of excomm."
+    title, description, fork_seq = name, f"Run {name} of excomm.", None
     if is_catalogue_name(name) or not _could_be_run_id(name):
         definition = load_timeline(name)
         title, description = definition.title, definition.description
-    elif (stored := store().timeline(name)) is not None and is_catalogue_name(stored.name):
-        definition = load_timeline(stored.name)
-        title = f"{definition.title} (run {name})"
-        description = definition.description
-    return Telling(name, title, description, initial, found)
+    elif (stored := store().timeline(name)) is not None:
+        fork_seq = stored.fork_seq
+        if is_catalogue_name(stored.name):
+            definition = load_timeline(stored.name)
+            branch = f", a branch of {stored.parent}" if stored.parent else ""
+            title = f"{definition.title} (run {name}{branch})"
+            description = definition.description
+    return Telling(name, title, description, initial, found, fork_seq)
 
 
 async def export(name: str, fmt: Format, anniversary: int | None = None) -> str:

@@ -20,7 +20,7 @@ from models.washington import EST, next_midnight, washington_date
 
 COMMAND_COLOURS = ("#b2182b", "#2166ac", "#1b7837", "#762a83", "#e08214")
 WIDTH, HEIGHT = 760, 330
-LEFT, RIGHT = 150, 20
+LEFT, RIGHT = 170, 20
 DEFCON_TOP, DEFCON_BOTTOM = 20, 170
 RUNG_TOP, RUNG_BOTTOM = 200, 290
 
@@ -53,7 +53,7 @@ def draw(series: Series, compared: Series | None, ladder: Sequence[str], until: 
     stepped = [(s, dash, _steps(s, until)) for s, dash in drawn]
     instants = [t for _, _, points in stepped for t, _ in points]
     if not instants:
-        return _document(['<text x="20" y="40">No events yet.</text>'])
+        return _document(['<text x="20" y="40" class="legend">No events yet.</text>'])
     start = min(instants)
     end = max([*instants, until] if until is not None else instants)
     first_day = washington_date(start)
@@ -149,7 +149,7 @@ def _document(parts: list[str]) -> str:
         f'width="{WIDTH}" height="{HEIGHT}" '
         'role="img" aria-label="DEFCON by command and the escalation rung over the days">\n'
         "<style>.grid{stroke:#ddd;stroke-width:1}.day{stroke:#eee;stroke-width:1}"
-        ".line{fill:none;stroke-width:2.5}.tick{font:11px sans-serif;fill:#444}"
-        ".legend{font:12px sans-serif;fill:#222}</style>\n"
+        ".line{fill:none;stroke-width:2.5}.tick{font:13px sans-serif;fill:#333}"
+        ".legend{font:14px sans-serif;fill:#222}</style>\n"
         f"{body}\n</svg>\n"
     )

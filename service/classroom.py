@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import json
+import re
 import secrets
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -35,6 +38,7 @@ from models.events import DomainEvent, EventSuppressed, MoveInterjected
 from models.pace import PaceError, parse_pace
 from models.washington import to_washington, washington_date
 from service import api
+from service.branching import BranchError
 from service.charts import Series, draw
 from service.errors import ExcommError
 from service.exports import FORMATS, LABELS, MEDIA_TYPES, SUFFIXES
@@ -62,6 +66,12 @@ KEEPALIVE_S = 15.0
 DEFAULT_PACE = "1d=20s"
 MOVE_KINDS = ("soviet_reply", "allied_answer", "incident")
 _ACTIONS = ("pause", "resume", "step_day", "cancel")
+_SAID = {
+    "pause": "Paused.",
+    "resume": "Running at the timeline's pace.",
+    "step_day": "Stepping a day.",
+    "cancel": "Cancelled.",
+}
 
 
 @dataclass
@@ -165,13 +175,11 @@ def build_app(feeds: Feeds, key: str, student_url: str) -> Starlette:
             return page("waiting.html", request)
         timelines = [(name, load_timeline(name)) for name in catalogue_names()]
         listed = await api.runs()
-        return page(
-            "index.html",
-            request,
-            timelines=timelines,
-            runs=list(reversed(listed.runs))[:30],
-            pace=DEFAULT_PACE,
-        )
+        runs = [
+            (run, f"/pair/{run.parent}/{run.id}" if run.parent else f"/runs/{run.id}", _clock_text(run.clock))
+            for run in reversed(listed.runs)
+        ][:30]
+        return page("index.html", request, timelines=timelines, runs=runs, pace=DEFAULT_PACE)
 
     async def run_page(request: Request) -> Response:
         run_id = request.path_params["run_id"]
@@ -230,8 +238,10 @@ def build_app(feeds: Feeds, key: str, student_url: str) -> Starlette:
     async def qr(request: Request) -> Response:
         import segno
 
-        svg = segno.make(room.student_url, error="m").svg_inline(scale=6, dark="#111", light="#fff")
-        return Response(svg, media_type="image/svg+xml")
+        # A whole SVG document (with its namespace): an <img> draws nothing less.
+        drawn = io.BytesIO()
+        segno.make(room.student_url, error="m").save(drawn, kind="svg", scale=6, dark="#111", light="#fff")
+        return Response(drawn.getvalue(), media_type="image/svg+xml")
 
     # --- live ----------------------------------------------------------------------------------
 
@@ -267,11 +277,10 @@ def build_app(feeds: Feeds, key: str, student_url: str) -> Starlette:
             raise Refusal(400, f"unknown action {action!r}: use {', '.join(_ACTIONS)}")
         if action == "cancel":
             await api.cancel(run_id)
-            said = f"{run_id} cancelled"
         else:
-            said = await api.steer(run_id, cast(api.Steering, action))
+            await api.steer(run_id, cast(api.Steering, action))
         room.feeds.nudge(run_id)
-        return JSONResponse({"said": said})
+        return JSONResponse({"said": _SAID[action]})
 
     async def fork(request: Request) -> Response:
         run_id = request.path_params["run_id"]
@@ -285,14 +294,18 @@ def build_app(feeds: Feeds, key: str, student_url: str) -> Starlette:
         snapshot = await room.feeds.snapshot(run_id)
         if snapshot.clock is None or not snapshot.events:
             raise Refusal(409, f"{run_id} has no events yet to fork from")
-        branch_id, _ = await api.branch(
-            run_id,
-            at=snapshot.clock,
-            moves=[{**fields, "kind": kind}],
-            paused=True,
-            pace=None,
-            clock=snapshot.clock,
-        )
+        try:
+            branch_id, _ = await api.branch(
+                run_id,
+                at=snapshot.clock,
+                moves=[{**fields, "kind": kind}],
+                paused=True,
+                pace=None,
+                clock=snapshot.clock,
+            )
+        except BranchError as exc:
+            # The command line's option name means nothing on a page.
+            raise Refusal(400, re.sub(r"^--move \d+: ", "", str(exc))) from None
         # The branch starts paused at the timeline's start: it is stepped to the day the class
         # is on, so both stand at the same day and are stepped together from there.
         days = (washington_date(snapshot.clock) - washington_date(snapshot.events[0].at)).days
@@ -316,6 +329,15 @@ def build_app(feeds: Feeds, key: str, student_url: str) -> Starlette:
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     return Starlette(routes=routes)
+
+
+def _clock_text(clock: str | None) -> str:
+    if not clock:
+        return ""
+    try:
+        return clock_label(datetime.fromisoformat(clock))
+    except ValueError:
+        return clock
 
 
 def _view(text: str | None) -> View:

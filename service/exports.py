@@ -57,6 +57,7 @@ class Telling:
     description: str
     initial: WorldState
     events: list[DomainEvent]
+    fork_seq: int | None = None  # a branch's last event taken from its parent
 
 
 def render(telling: Telling, fmt: Format, anniversary: int | None = None) -> str:

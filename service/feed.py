@@ -141,6 +141,11 @@ class Feeds:
 
         if before is not None and before.status == "running":
             try:
+                # Asked every time: a run cancelled, terminated or failed still answers
+                # queries (the worker replays it), and would go on looking paused.
+                description = await handle.describe(rpc_timeout=QUERY_TIMEOUT)
+                if run_status(description.status) != "running":
+                    return self._recorded(run_id, run_status(description.status))
                 progress = await handle.query(TimelineWorkflow.progress, rpc_timeout=QUERY_TIMEOUT)
                 if not progress.finished:
                     after = before.events[-1].seq if before.events else 0

@@ -60,7 +60,8 @@ def lesson_day(snapshot: Snapshot) -> date | None:
     step, the day that step ran."""
     if snapshot.clock is None:
         return None
-    return washington_date(snapshot.clock - _TICK)
+    stepped = bool(snapshot.events) and snapshot.events[0].at < snapshot.clock
+    return washington_date(snapshot.clock - _TICK) if stepped else washington_date(snapshot.clock)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ with the key from the printed link, and students' without it.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -143,6 +144,9 @@ async def test_a_teacher_steps_two_days_and_a_student_sees_them_arrive_without_r
     teacher, student, run_id = await _lesson(classroom, browser, contexts)
     await expect(student.locator("#clock")).to_contain_text("14 October 1962")
     await student.evaluate("window.notReloaded = true")
+    qr = teacher.locator("img.qr")
+    await expect(qr).to_be_visible()
+    assert await qr.evaluate("image => image.complete && image.naturalWidth > 0"), "the QR code is not drawn"
     assert await student.locator(".controls").is_hidden()
 
     await _step(teacher, "Monday 15 October")
@@ -194,6 +198,10 @@ async def test_a_control_request_without_the_teachers_key_is_refused_and_changes
     await _step(teacher, "Monday 15 October")
     await expect(student.locator("#clock")).to_contain_text("Monday 15 October 1962, 00:00")
     await expect(student.locator("#status")).to_contain_text("paused")
+    # Cancelled by the teacher (who confirms), the run says so to the class, not "paused".
+    teacher.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
+    await teacher.click("#cancel")
+    await expect(student.locator("#status")).to_contain_text("cancelled")
 
 
 async def test_the_source_viewer_opens_the_full_text_of_khrushchevs_letter_of_26_october(
@@ -285,7 +293,8 @@ def test_pages_and_feeds_for_students_are_read_only_and_exports_download(classro
     status, answer = _post(f"{classroom.base}/api/start", {"timeline": "october-1962"})
     assert (status, answer) == (403, {"error": "only the teacher controls the class"})
     with urllib.request.urlopen(f"{classroom.base}/qr.svg", timeout=30) as qr:
-        assert qr.headers["Content-Type"].startswith("image/svg+xml") and b"<svg" in qr.read()
+        assert qr.headers["Content-Type"].startswith("image/svg+xml")
+        assert b'<svg xmlns="http://www.w3.org/2000/svg"' in qr.read()  # an <img> draws nothing without it
     with urllib.request.urlopen(f"{classroom.base}/runs/october-1962/export/ics", timeout=30) as calendar:
         assert calendar.read().startswith(b"BEGIN:VCALENDAR")
 

@@ -63,7 +63,7 @@
         paused = data.paused;
         let status = data.status === "running" ? (data.paused ? "paused" : "running") : data.status;
         if (data.problem) { status += " (" + data.problem + ")"; }
-        document.getElementById("status").textContent = status + (data.day ? " · the class is on " + data.day : "");
+        document.getElementById("status").textContent = status + (data.day ? " · showing " + data.day : "");
       }
       const chart = document.querySelector('img[data-chart="' + CSS.escape(data.run) + '"]');
       const version = view + "|" + data.last_seq + "|" + data.clock;
@@ -105,6 +105,7 @@
     });
     document.querySelectorAll(".controls button[data-action]").forEach(function (button) {
       button.addEventListener("click", function () {
+        button.blur();  // the space bar steps a day; it must not click this button again
         if (button.dataset.action !== "cancel" || window.confirm("Cancel this run? What it recorded stays.")) {
           control(button.dataset.action);
         }
@@ -112,10 +113,11 @@
     });
     if (teacher) {
       document.addEventListener("keydown", function (event) {
-        const typing = event.target.closest("input, select, textarea, button, dialog");
-        if (typing || event.ctrlKey || event.metaKey || event.altKey) { return; }
+        // Keys work wherever the focus is, a button just clicked included, but not while typing.
+        const typing = event.target.closest("input, select, textarea, dialog");
+        if (typing || event.ctrlKey || event.metaKey || event.altKey || event.repeat) { return; }
         if (event.key === " ") { event.preventDefault(); control("step_day"); }
-        if (event.key === "p") { control(paused ? "resume" : "pause"); }
+        if (event.key === "p") { event.preventDefault(); control(paused ? "resume" : "pause"); }
       });
     }
     const fork = document.getElementById("fork-form");
