@@ -31,7 +31,7 @@ from models.run import TimelineResult
 from models.sides import SIDES, Side
 from models.simulation import initial_state, simulate
 from models.timeline import TimelineDefinition
-from models.washington import to_washington
+from models.washington import to_washington, written
 from service import api
 from service.chronicle import Chronicle
 from service.errors import BadUsage, exit_status
@@ -255,11 +255,6 @@ def _heading(definition: TimelineDefinition, side: Side | None) -> None:
     kind = "the record" if definition.is_record else "a counterfactual, not the record"
     view = f", as {side.capitalize()} knew it" if side else ""
     out.print(f"[bold]{literal(definition.title)}[/bold] ({kind}{view})")
-
-
-def _when(instant: datetime) -> str:
-    local = to_washington(instant)
-    return f"{local:%d %b %Y %H:%M} {local.tzname()}"
 
 
 # --- timelines and plans as data -----------------------------------------------------------
@@ -658,7 +653,7 @@ def send_move(
     """Send a move to a running timeline; say whether it was taken, and if not, why."""
     fields = _json_object(payload)
     kind_taken, at = run(api.send_move(timeline_id, kind, fields))
-    out.print(f"move accepted: {clean(kind_taken)} at {_when(at)}", markup=False)
+    out.print(f"move accepted: {clean(kind_taken)} at {written(at)}", markup=False)
 
 
 @app.command()
@@ -885,7 +880,7 @@ def diff(
         else:
             kind = f"{event.type} ({event.provenance})"
             out.print(
-                f"only in {names[difference.side]}: {_when(event.at)}  {kind}  {clean(event.summary)}",
+                f"only in {names[difference.side]}: {written(event.at)}  {kind}  {clean(event.summary)}",
                 markup=False,
             )
     summary = Table("", literal(first), literal(second), title="summary", title_justify="left", box=None)
@@ -893,7 +888,7 @@ def diff(
     assert a is not None and b is not None
     divergence = comparison.first_divergence
     if divergence is not None:
-        summary.add_row("first divergence", _when(divergence.event.at), "")
+        summary.add_row("first divergence", written(divergence.event.at), "")
     summary.add_row("outcome", a.outcome or "none", b.outcome or "none")
     summary.add_row("rungs reached", ", ".join(a.rungs) or "-", ", ".join(b.rungs) or "-")
     summary.add_row("events", str(a.events), str(b.events))

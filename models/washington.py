@@ -55,6 +55,12 @@ def washington_date(instant: datetime) -> date:
     return to_washington(instant).date()
 
 
+def written(instant: datetime) -> str:
+    """An instant as a reader is told it: `27 Oct 1962 16:00 EDT`, Washington time."""
+    local = to_washington(instant)
+    return f"{local:%d %b %Y %H:%M} {local.tzname()}"
+
+
 def next_midnight(instant: datetime) -> datetime:
     """The first Washington midnight strictly after an instant, as an aware datetime."""
     day = washington_date(instant) + timedelta(days=1)

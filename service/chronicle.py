@@ -17,7 +17,7 @@ from rich.table import Table
 from models.events import DomainEvent, known_at
 from models.sides import Side
 from models.state import WorldState, apply
-from models.washington import to_washington, washington_date
+from models.washington import to_washington, washington_date, written
 from service.text import literal
 
 # How each kind of statement is marked; the record goes unmarked, it is the default.
@@ -50,11 +50,6 @@ def state_changes(before: WorldState, after: WorldState) -> list[str]:
         if before.jupiters.get(country) != status:
             lines.append(f"Jupiters in {country}: {before.jupiters.get(country)} -> {status}")
     return lines
-
-
-def _when(instant: datetime) -> str:
-    local = to_washington(instant)
-    return f"{local:%d %b %Y %H:%M} {local.tzname()}"
 
 
 class Chronicle:
@@ -102,10 +97,10 @@ class Chronicle:
         mark = MARKS[event.provenance]
         lines = [f"{mark}{paragraph}[bold]{literal(event.actor)}[/bold]: {literal(event.summary)}"]
         if shown_at != event.at:
-            lines.append(f"[dim]it happened {_when(event.at)}[/dim]")
+            lines.append(f"[dim]it happened {written(event.at)}[/dim]")
         for side, learned in (("Washington", event.learned_at), ("Moscow", event.moscow_learned_at)):
             if learned is not None and side.lower() != self.side:
-                lines.append(f"[dim]known in {side} {_when(learned)}[/dim]")
+                lines.append(f"[dim]known in {side} {written(learned)}[/dim]")
         if event.uncertainty:
             lines.append(f"[dim]uncertain: {literal(event.uncertainty)}[/dim]")
         if self.with_sources:

@@ -26,7 +26,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
-import structlog
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
@@ -34,14 +33,14 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from activities.event_store import EventStore
-from models.events import DomainEvent, EventSuppressed, MoveInterjected
+from models.events import DomainEvent, EventSuppressed
 from models.pace import PaceError, parse_pace
 from models.washington import to_washington, washington_date
 from service import api
 from service.branching import BranchError
 from service.charts import Series, draw
 from service.errors import ExcommError
-from service.exports import FORMATS, LABELS, MEDIA_TYPES, SUFFIXES
+from service.exports import FORMATS, MEDIA_TYPES, SUFFIXES
 from service.feed import Feeds, Snapshot
 from service.lesson import (
     VIEWS,
@@ -58,20 +57,18 @@ from service.templating import environment
 from timelines.citations import resolve
 from timelines.loader import catalogue_names, load_timeline
 
-log = structlog.get_logger("excomm.classroom")
-
 STATIC = Path(__file__).resolve().parent / "static"
 COOKIE = "excomm_teacher"
 KEEPALIVE_S = 15.0
 DEFAULT_PACE = "1d=20s"
 MOVE_KINDS = ("soviet_reply", "allied_answer", "incident")
-_ACTIONS = ("pause", "resume", "step_day", "cancel")
 _SAID = {
     "pause": "Paused.",
     "resume": "Running at the timeline's pace.",
     "step_day": "Stepping a day.",
     "cancel": "Cancelled.",
 }
+_ACTIONS = tuple(_SAID)  # what a teacher's control may ask, and what the page then says
 
 
 @dataclass
@@ -408,9 +405,7 @@ class Frames:
                 "status": snapshot.status,
                 "problem": snapshot.problem,
                 "last_seq": snapshot.events[-1].seq if snapshot.events else 0,
-                "html": self._state_template.render(
-                    world=world(snapshot, view), changes=changes, labels=LABELS
-                ),
+                "html": self._state_template.render(world=world(snapshot, view), changes=changes),
             },
         )
         frame = Frame(tuple(messages), state)
@@ -464,12 +459,10 @@ def _event_message(template: Any, snapshot: Snapshot, event: DomainEvent, view: 
         event=event,
         at=at,
         view=view,
-        labels=LABELS,
         resolve=resolve,
         after_fork=after_fork,
         departs=snapshot.fork_seq is not None and event.seq == snapshot.fork_seq + 1,
         suppressed=isinstance(event, EventSuppressed),
-        interjected=isinstance(event, MoveInterjected),
     )
     return {"run": snapshot.run_id, "seq": event.seq, "day": day_label(washington_date(at)), "html": html}
 

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from models.events import DomainEvent, PhaseEnded, PhaseStarted, Provenance
 from models.state import WorldState, apply
-from models.washington import to_washington, washington_date
+from models.washington import to_washington, washington_date, written
 from timelines.citations import Source, resolve
 
 Format = Literal["timelinejs", "ics", "csv", "html"]
@@ -229,7 +229,7 @@ def ics(telling: Telling, anniversary: int | None = None) -> str:
         entry.add("summary", f"{_mark(event.provenance)}{event.actor}: {event.summary}")
         lines = [f"{LABELS[event.provenance]}.", event.summary]
         if anniversary is not None:
-            lines.append(f"It happened {_when(event.at)}.")
+            lines.append(f"It happened {written(event.at)}.")
         if event.uncertainty:
             lines.append(f"Uncertain: {event.uncertainty}")
         lines.append("Sources: " + "; ".join(event.sources))
@@ -239,17 +239,12 @@ def ics(telling: Telling, anniversary: int | None = None) -> str:
         if media is not None:
             entry.add("url", media["url"])
         calendar.add_component(entry)
-    written: bytes = calendar.to_ical()
-    return written.decode("utf-8")
+    document: bytes = calendar.to_ical()
+    return document.decode("utf-8")
 
 
 def _mark(provenance: Provenance) -> str:
     return "" if provenance == "historical" else f"[{LABELS[provenance].split(' (')[0].upper()}] "
-
-
-def _when(instant: datetime) -> str:
-    local = to_washington(instant)
-    return f"{local:%d %b %Y %H:%M} {local.tzname()}"
 
 
 # --- CSV ----------------------------------------------------------------------------------------

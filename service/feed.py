@@ -139,31 +139,8 @@ class Feeds:
         from service.runs import run_status
         from workflows.timeline import TimelineWorkflow
 
-        if before is not None and before.status == "running":
-            try:
-                # Asked every time: a run cancelled, terminated or failed still answers
-                # queries (the worker replays it), and would go on looking paused.
-                description = await handle.describe(rpc_timeout=QUERY_TIMEOUT)
-                if run_status(description.status) != "running":
-                    return self._recorded(run_id, run_status(description.status))
-                progress = await handle.query(TimelineWorkflow.progress, rpc_timeout=QUERY_TIMEOUT)
-                if not progress.finished:
-                    after = before.events[-1].seq if before.events else 0
-                    new = (
-                        await handle.query(TimelineWorkflow.events, after, rpc_timeout=QUERY_TIMEOUT)
-                        if progress.last_seq > after
-                        else []
-                    )
-                    return replace(
-                        before,
-                        events=(*before.events, *new),
-                        clock=progress.clock,
-                        paused=progress.paused,
-                        problem=None,
-                    )
-            except RPCError as exc:
-                if exc.status != RPCStatusCode.NOT_FOUND:
-                    raise
+        # The status is asked every time: a run cancelled, terminated or failed still answers
+        # queries (the worker replays it), and would go on looking paused.
         try:
             description = await handle.describe(rpc_timeout=QUERY_TIMEOUT)
         except RPCError as exc:
@@ -173,8 +150,22 @@ class Feeds:
         status = run_status(description.status)
         if status != "running":
             return self._recorded(run_id, status)
-        initial = await handle.query(TimelineWorkflow.initial_state, rpc_timeout=QUERY_TIMEOUT)
         progress = await handle.query(TimelineWorkflow.progress, rpc_timeout=QUERY_TIMEOUT)
+        if before is not None and before.status == "running":
+            after = before.events[-1].seq if before.events else 0
+            new = (
+                await handle.query(TimelineWorkflow.events, after, rpc_timeout=QUERY_TIMEOUT)
+                if progress.last_seq > after
+                else []
+            )
+            return replace(
+                before,
+                events=(*before.events, *new),
+                clock=progress.clock,
+                paused=progress.paused,
+                problem=None,
+            )
+        initial = await handle.query(TimelineWorkflow.initial_state, rpc_timeout=QUERY_TIMEOUT)
         events = await handle.query(TimelineWorkflow.events, rpc_timeout=QUERY_TIMEOUT)
         stored = self._store.timeline(run_id)
         return Snapshot(
