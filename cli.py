@@ -35,6 +35,7 @@ from models.washington import to_washington, written
 from service import api
 from service.chronicle import Chronicle
 from service.errors import BadUsage, exit_status
+from service.tables import FORMATS as TABLE_FORMATS
 from service.text import Unpadded, clean, literal, one_line
 from timelines.loader import load_timeline
 from timelines.safe_yaml import FileProblems
@@ -179,8 +180,23 @@ def _bounded(option: str, value: int, low: int, high: int, why: str = "") -> int
     return value
 
 
-def _seed(value: int) -> int:
-    return _bounded("--seed", value, 0, MAX_SEED, f"a seed is from 0 to {MAX_SEED}")
+def _seed(value: int, member: int | None = None, ensemble_seed: int | None = None) -> int:
+    """The seed to draw with: --seed, or the seed of member N of an ensemble (as `explore
+    --members` numbers them, from 0), which the same ensemble seed always gives."""
+    _bounded("--seed", value, 0, MAX_SEED, f"a seed is from 0 to {MAX_SEED}")
+    if member is None:
+        if ensemble_seed is not None:
+            raise BadUsage("--ensemble-seed S goes with --member N: the member of that ensemble to run")
+        return value
+    if ensemble_seed is None:
+        raise BadUsage("--member N needs --ensemble-seed S, the seed the ensemble was run with")
+    if value:
+        raise BadUsage("give --seed, or --member with --ensemble-seed, not both")
+    _bounded("--member", member, 0, MAX_RUNS - 1, "members are numbered from 0, as --members writes them")
+    _bounded("--ensemble-seed", ensemble_seed, 0, MAX_SEED, f"a seed is from 0 to {MAX_SEED}")
+    from models.ensemble import member_seeds
+
+    return member_seeds(ensemble_seed, member + 1)[member]
 
 
 def _json_object(text: str, option: str = "--json") -> dict[str, object]:
@@ -211,6 +227,13 @@ TimelineArgument = Annotated[
 RunArgument = Annotated[str, typer.Argument(metavar="ID", help="the run's id")]
 SeedOption = Annotated[
     int, typer.Option("--seed", metavar="N", help="seed for a plan's stochastic behaviour")
+]
+MemberOption = Annotated[
+    int | None,
+    typer.Option("--member", metavar="N", help="run member N (from 0) of an ensemble: with --ensemble-seed"),
+]
+EnsembleSeedOption = Annotated[
+    int | None, typer.Option("--ensemble-seed", metavar="S", help="the seed of the ensemble --member is of")
 ]
 SideOption = Annotated[
     str | None,
@@ -430,9 +453,12 @@ def dry_run(
         str, typer.Argument(metavar="TIMELINE", help="a plan, variant or timeline, by name or file")
     ],
     seed: SeedOption = 0,
+    member: MemberOption = None,
+    ensemble_seed: EnsembleSeedOption = None,
 ) -> None:
     """Run a plan in-process on a virtual clock (no server) and print its chronicle."""
-    result = api.dry_run(timeline, _seed(seed))
+    seed = _seed(seed, member, ensemble_seed)
+    result = api.dry_run(timeline, seed)
     _heading(result.definition, None)
     Chronicle(out, result.initial).feed(result.events)
     out.print()
@@ -466,10 +492,28 @@ def explore(
     plot_file: Annotated[
         Path | None, typer.Option("--plot", metavar="FILE", help="also draw FILE.png or FILE.svg")
     ] = None,
+    members_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--members",
+            metavar="FILE",
+            help="also write a row per member: what it drew, what came of it (.parquet, .csv, .jsonl)",
+        ),
+    ] = None,
 ) -> None:
     """Run N seeded members of a variant and tabulate their outcomes, days and rungs."""
     if plot_file is not None and plot_file.suffix.lower() not in (".png", ".svg"):
         raise BadUsage(f"invalid --plot {plot_file}: the file must end in .png or .svg")
+    if members_file is not None:
+        if runtime == "temporal":
+            raise BadUsage(
+                "--members is written by --runtime local: a member is the same whichever runtime "
+                "runs it, so the local rows are the Temporal run's members"
+            )
+        if members_file.suffix.lower() not in TABLE_FORMATS:
+            raise BadUsage(
+                f"invalid --members {members_file}: the file must end in {', '.join(TABLE_FORMATS)}"
+            )
     _bounded("--runs", runs, 1, MAX_RUNS, f"an ensemble has from 1 to {MAX_RUNS:,} members")
     _seed(seed)
     _choice("--runtime", runtime, ("local", "temporal"))
@@ -498,7 +542,7 @@ def explore(
         bar.start()
     try:
         if runtime == "local":
-            result = api.explore(variant, runs, seed, workers, progress, plot_file)
+            result = api.explore(variant, runs, seed, workers, progress, plot_file, members_file)
         else:
             result = run(api.explore_durably(variant, runs, seed, workers, batch, progress, plot_file))
     finally:
@@ -506,6 +550,7 @@ def explore(
             bar.stop()
     if format == "json":
         _stdout.write(result.model_dump_json(indent=2) + "\n")
+        _wrote(plot=plot_file, members=members_file)
         return
     out.print(
         f"[bold]{literal(result.variant)}[/bold] v{result.version}: "
@@ -520,6 +565,14 @@ def explore(
     if result.rungs:
         rungs = ", ".join(f"{rung} {n / result.runs:.1%}" for rung, n in result.rungs.items())
         out.print(f"  rungs touched: {rungs}", markup=False)
+    _wrote(plot=plot_file, members=members_file)
+
+
+def _wrote(**files: Path | None) -> None:
+    """Say where each file asked for was written (on stderr: stdout may be a JSON answer)."""
+    for what, path in files.items():
+        if path is not None:
+            sys.stderr.write(f"excomm: {what} written to {Path(path).resolve()}\n")
 
 
 @app.command()
@@ -581,6 +634,8 @@ def replay(
     pace: PaceOption = "instant",
     timeline_id: IdOption = None,
     seed: SeedOption = 0,
+    member: MemberOption = None,
+    ensemble_seed: EnsembleSeedOption = None,
     side_name: SideOption = None,
     replace: ReplaceOption = False,
     detach: Annotated[
@@ -590,7 +645,7 @@ def replay(
     """Run a timeline through Temporal and print its chronicle, day by day."""
     side = _side(side_name)
     chosen_pace = _pace(pace)
-    definition = load_timeline(timeline, _seed(seed))
+    definition = load_timeline(timeline, _seed(seed, member, ensemble_seed))
     chronicle = Chronicle(out, initial_state(definition), side=side)
     bar, on_progress = _progress_bar(definition)
 
@@ -664,11 +719,13 @@ def start(
     pace: PaceOption = "instant",
     paused: Annotated[bool, typer.Option("--paused", help="start with the clock paused")] = False,
     seed: SeedOption = 0,
+    member: MemberOption = None,
+    ensemble_seed: EnsembleSeedOption = None,
     replace: ReplaceOption = False,
 ) -> None:
     """Start a timeline on a running server and return at once."""
     chosen_pace = _pace(pace)
-    definition = load_timeline(timeline, _seed(seed))
+    definition = load_timeline(timeline, _seed(seed, member, ensemble_seed))
     out.print(clean(run(api.start(definition, chosen_pace, timeline_id, paused, replace))), markup=False)
 
 

@@ -12,11 +12,13 @@ from __future__ import annotations
 import math
 import random
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from models import events as ev
+from models.members import Row, member_row
+from models.moves import Move
 from models.plan import PlanDefinition
 from models.simulation import build
 from models.state import WorldState
@@ -39,9 +41,11 @@ def member_seeds(seed: int, runs: int) -> list[int]:
     return seeds
 
 
-def member(plan: PlanDefinition, seed: int) -> TimelineDefinition:
-    """One member of an ensemble: the plan as a timeline, its behaviour drawn with `seed`."""
-    drawn = plan.behaviour.draw(seed, plan.starts_at) if plan.behaviour is not None else ()
+def member(plan: PlanDefinition, seed: int, drawn: tuple[Move, ...] | None = None) -> TimelineDefinition:
+    """One member of an ensemble: the plan as a timeline, its behaviour drawn with `seed`
+    (or the moves already drawn with it)."""
+    if drawn is None:
+        drawn = plan.behaviour.draw(seed, plan.starts_at) if plan.behaviour is not None else ()
     # From a validated plan and its drawn moves, which fall after its start: see models.trusted.
     return construct(
         TimelineDefinition,
@@ -154,6 +158,24 @@ def run_batch(plan: PlanDefinition, seeds: Iterable[int]) -> Tally:
     """Simulate members in-process and count what came of them."""
     settled = _settled(plan)
     return _count(_what_came(build(member(plan, seed)).run_to_end(until=settled)) for seed in seeds)
+
+
+def run_recorded(
+    plan: PlanDefinition, seeds: Sequence[int], first: int = 0, varied: Row | None = None
+) -> tuple[Tally, list[Row]]:
+    """Simulate members in-process, each to the end of its log, and give the tally and a
+    row per member (models.members), numbered from `first`; `varied` are the values of the
+    parameters a sweep set, written into every row."""
+    rows: list[Row] = []
+    results = []
+    for index, seed in enumerate(seeds, start=first):
+        drawn = plan.behaviour.draw(seed, plan.starts_at) if plan.behaviour is not None else ()
+        # The whole log, not up to the outcome: the row's size and span of the log are the
+        # durable run's, as `excomm run VARIANT --seed S` shows them.
+        events = build(member(plan, seed, drawn)).run_to_end()
+        results.append(_what_came(events))
+        rows.append(member_row(plan, index, seed, drawn, events, varied))
+    return _count(results), rows
 
 
 class OutcomeShare(BaseModel):

@@ -35,7 +35,7 @@ from models.timeline import TimelineDefinition
 from models.washington import to_washington
 from service.comparison import Comparison, compare
 from service.errors import Invalid, Refused
-from service.explore import explore_locally
+from service.explore import explore_locally, explore_recorded
 from service.graph import mermaid, mermaid_timeline
 from service.plan_diff import plan_diff
 from service.settings import TASK_QUEUE, event_store_location
@@ -131,11 +131,20 @@ def explore(
     workers: int | None = None,
     on_progress: Callable[[int], None] | None = None,
     plot_to: Path | None = None,
+    members_to: Path | None = None,
 ) -> EnsembleTable:
-    """N seeded members of a variant, tabulated, in-process over worker processes."""
+    """N seeded members of a variant, tabulated, in-process over worker processes; with
+    `members_to`, a row per member written there too (Parquet, CSV or JSON Lines)."""
     definition = plan_of(variant)
     _can_write(plot_to)
-    result = explore_locally(definition, runs, seed, workers, on_progress)
+    if members_to is None:
+        result = explore_locally(definition, runs, seed, workers, on_progress)
+    else:
+        from service.tables import check_writable, frame, write_table
+
+        check_writable(members_to, "--members")
+        result, rows = explore_recorded(definition, runs, seed, workers, on_progress)
+        write_table(frame(rows), members_to, "--members")
     _plot(result, plot_to)
     return result
 

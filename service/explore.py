@@ -8,9 +8,10 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
-from models.ensemble import EnsembleTable, Tally, member_seeds, run_batch, table
+from models.ensemble import EnsembleTable, Tally, member_seeds, run_batch, run_recorded, table
+from models.members import Row
 from models.plan import PlanDefinition
 from models.run import EnsembleJob
 from service.settings import TASK_QUEUE
@@ -28,10 +29,54 @@ def _plan(plan_json: str) -> PlanDefinition:
     return PlanDefinition.model_validate_json(plan_json)
 
 
-def _batch(plan_json: str, seeds: list[int]) -> Tally:
+def _batch(plan_json: str, seeds: list[int], first: int, record: bool, varied: Row | None) -> Outcome:
     # Runs in a worker process: the plan travels as JSON (read once per process), the
-    # tally comes back.
-    return run_batch(_plan(plan_json), seeds)
+    # tally (and the members' rows) come back.
+    return _simulate(_plan(plan_json), seeds, first, record, varied)
+
+
+Outcome = tuple[Tally, list[Row]]
+
+
+def _simulate(
+    plan: PlanDefinition, seeds: list[int], first: int, record: bool, varied: Row | None
+) -> Outcome:
+    if record:
+        return run_recorded(plan, seeds, first, varied)
+    return run_batch(plan, seeds), []
+
+
+def simulate_members(
+    plan: PlanDefinition,
+    seeds: list[int],
+    workers: int,
+    on_progress: Callable[[int], None] | None = None,
+    record: bool = False,
+    varied: Row | None = None,
+) -> Outcome:
+    """Members with these seeds, simulated in-process over `workers` processes: their
+    tally, and with `record` a row per member (models.members), in member order."""
+    batches = [(first, seeds[first : first + BATCH]) for first in range(0, len(seeds), BATCH)]
+    total, rows = Tally(), []
+    if workers == 1 or len(batches) == 1:
+        for first, batch in batches:
+            tally, batch_rows = _simulate(plan, batch, first, record, varied)
+            total += tally
+            rows += batch_rows
+            if on_progress:
+                on_progress(total.runs)
+        return total, rows
+    plan_json = plan.model_dump_json()
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(_batch, plan_json, batch, first, record, varied) for first, batch in batches]
+        for future in as_completed(futures):
+            tally, batch_rows = future.result()
+            total += tally
+            rows += batch_rows
+            if on_progress:
+                on_progress(total.runs)
+    rows.sort(key=lambda row: cast(int, row["member"]))
+    return total, rows
 
 
 def explore_locally(
@@ -42,25 +87,22 @@ def explore_locally(
     on_progress: Callable[[int], None] | None = None,
 ) -> EnsembleTable:
     """N members seeded from `seed`, simulated in-process; the table of what came of them."""
+    return explore_recorded(plan, runs, seed, workers, on_progress, record=False)[0]
+
+
+def explore_recorded(
+    plan: PlanDefinition,
+    runs: int,
+    seed: int,
+    workers: int | None = None,
+    on_progress: Callable[[int], None] | None = None,
+    record: bool = True,
+) -> tuple[EnsembleTable, list[Row]]:
+    """`explore_locally`, and a row per member (every member on the record)."""
     workers = workers or os.cpu_count() or 1
-    seeds = member_seeds(seed, runs)
-    batches = [seeds[i : i + BATCH] for i in range(0, runs, BATCH)]
     started = time.perf_counter()
-    total = Tally()
-    if workers == 1:
-        for batch in batches:
-            total += run_batch(plan, batch)
-            if on_progress:
-                on_progress(total.runs)
-    else:
-        plan_json = plan.model_dump_json()
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(_batch, plan_json, batch) for batch in batches]
-            for future in as_completed(futures):
-                total += future.result()
-                if on_progress:
-                    on_progress(total.runs)
-    return table(plan, seed, total, "local", workers, time.perf_counter() - started)
+    total, rows = simulate_members(plan, member_seeds(seed, runs), workers, on_progress, record)
+    return table(plan, seed, total, "local", workers, time.perf_counter() - started), rows
 
 
 async def explore_on_temporal(

@@ -1,0 +1,179 @@
+"""A member of an ensemble on the record: one row of what it drew and what came of it.
+
+The row is what an analyst needs to ask "which members, and why?": the member's index and
+seed (so `excomm run VARIANT --seed S` runs it again, durably, with the same event log),
+each value its behaviour drew, the plan's parameters in force, and the outcome with its
+instant and Washington day, the rungs it reached, and the size and span of its event log.
+
+Every member of a plan has the same columns, in the same order, whatever it drew: an
+ally's rule gives `ally.<name>.answer` whether or not that ally answered (`none` if not),
+so the rows of many members make one table. Durations are in hours, in columns whose
+names end in `_h`; instants are ISO 8601 with Washington's offset of the day.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from models import events as ev
+from models.behaviour import Behaviour
+from models.moves import AlliedAnswer, Incident, Move, SovietReply
+from models.plan import PlanDefinition
+from models.washington import to_washington, washington_date
+
+Value = str | int | float | bool | None
+Row = dict[str, Value]
+
+NO_ANSWER = "none"
+M = TypeVar("M", SovietReply, AlliedAnswer, Incident)
+
+
+def slug(name: str) -> str:
+    """A name as a column's part: `North Atlantic Council` -> `north_atlantic_council`."""
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+def hours(duration: timedelta) -> float:
+    return round(duration.total_seconds() / 3600, 4)
+
+
+def drawn_columns(behaviour: Behaviour | None) -> list[str]:
+    """The columns of what a behaviour draws, in the order of its rules."""
+    if behaviour is None:
+        return []
+    columns: list[str] = []
+    for soviet in _soviet_keys(behaviour):
+        columns += [f"{soviet}.answer", f"{soviet}.terms", f"{soviet}.after_h"]
+    for ally in _ally_keys(behaviour):
+        columns += [f"{ally}.answer", f"{ally}.after_h"]
+    for incident in _incident_keys(behaviour):
+        columns += [f"{incident}.happened", f"{incident}.at", f"{incident}.after_h"]
+    return columns
+
+
+def _unique(keys: list[str]) -> list[str]:
+    # Two rules for the same track, ally or kind of incident get numbered columns.
+    return [key if keys.count(key) == 1 else f"{key}.{keys[:i].count(key) + 1}" for i, key in enumerate(keys)]
+
+
+def _soviet_keys(behaviour: Behaviour) -> list[str]:
+    return _unique([f"soviet.{slug(rule.track)}" for rule in behaviour.soviet])
+
+
+def _ally_keys(behaviour: Behaviour) -> list[str]:
+    return _unique([f"ally.{slug(rule.ally)}" for rule in behaviour.allies])
+
+
+def _incident_keys(behaviour: Behaviour) -> list[str]:
+    return _unique([f"incident.{slug(rule.incident)}" for rule in behaviour.incidents])
+
+
+def drawn_values(plan: PlanDefinition, drawn: Sequence[Move]) -> Row:
+    """What the behaviour drew for one member, read off the moves it made.
+
+    The moves are matched to the rules that made them in the order the rules draw: a
+    rule whose chance did not come up made no move, and its row says so."""
+    behaviour = plan.behaviour
+    if behaviour is None:
+        return {}
+    start = plan.starts_at
+    row: Row = {}
+    replies = [m for m in drawn if isinstance(m, SovietReply)]
+    for key, soviet_rule in zip(_soviet_keys(behaviour), behaviour.soviet, strict=True):
+        reply = _take(replies, [m.track == soviet_rule.track for m in replies])
+        row[f"{key}.answer"] = reply.answer if reply else NO_ANSWER
+        row[f"{key}.terms"] = ";".join(reply.terms) if reply else ""
+        row[f"{key}.after_h"] = _after(reply, start)
+    answers = [m for m in drawn if isinstance(m, AlliedAnswer)]
+    for key, ally_rule in zip(_ally_keys(behaviour), behaviour.allies, strict=True):
+        answer = _take(answers, [m.ally == ally_rule.ally for m in answers])
+        row[f"{key}.answer"] = answer.answer if answer else NO_ANSWER
+        row[f"{key}.after_h"] = _after(answer, start)
+    incidents = [m for m in drawn if isinstance(m, Incident)]
+    for key, incident_rule in zip(_incident_keys(behaviour), behaviour.incidents, strict=True):
+        incident = _take(
+            incidents,
+            [(m.incident, m.subject) == (incident_rule.incident, incident_rule.subject) for m in incidents],
+        )
+        row[f"{key}.happened"] = incident is not None
+        row[f"{key}.at"] = to_washington(incident.at).isoformat() if incident and incident.at else None
+        row[f"{key}.after_h"] = _after(incident, start)
+    return row
+
+
+def _take(moves: list[M], made_by_rule: list[bool]) -> M | None:
+    """The first move a rule made, taken off the list (so a second rule gets the next)."""
+    for index, made in enumerate(made_by_rule):
+        if made:
+            return moves.pop(index)
+    return None
+
+
+def _after(move: Move | None, start: datetime) -> float | None:
+    if move is None or move.at is None:
+        return None
+    return hours(move.at - start)
+
+
+def parameters(plan: PlanDefinition) -> Row:
+    """The plan's parameters a member ran under: its deadline, and each channel's transit
+    that one of its tracks uses."""
+    row: Row = {"deadline_h": hours(plan.deadline)}
+    for channel in dict.fromkeys(track.channel for track in plan.tracks):
+        row[f"transit.{channel}_h"] = hours(plan.transit[channel])
+    return row
+
+
+_RUNGS = (ev.EscalationRungReached, ev.MilitaryActionOrdered)
+
+
+def outcome_values(plan: PlanDefinition, events: Sequence[ev.DomainEvent]) -> Row:
+    """The outcome (military action, or the first settlement), its instant and day, the
+    highest rung of the ladder reached and every rung reached, and the log's size and span."""
+    outcome, at = NO_ANSWER, None
+    reached: list[str] = []
+    for event in events:
+        if (
+            isinstance(event, ev.EscalationRungReached | ev.MilitaryActionOrdered)
+            and event.rung not in reached
+        ):
+            reached.append(event.rung)
+        if outcome == NO_ANSWER:
+            if isinstance(event, ev.MilitaryActionOrdered):
+                outcome, at = "military_action", event.at
+            elif isinstance(event, ev.AgreementReached | ev.CrisisEnded) and event.outcome:
+                outcome, at = event.outcome, event.at
+    ladder = [rung.rung for rung in plan.ladder]
+    on_ladder = [rung for rung in reached if rung in ladder]
+    return {
+        "outcome": outcome,
+        "outcome_at": to_washington(at).isoformat() if at else None,
+        "outcome_day": washington_date(at).isoformat() if at else None,
+        "rung": max(on_ladder, key=ladder.index) if on_ladder else NO_ANSWER,
+        "rungs": ";".join(sorted(reached, key=lambda r: ladder.index(r) if r in ladder else len(ladder))),
+        "events": len(events),
+        "first_at": to_washington(events[0].at).isoformat() if events else None,
+        "last_at": to_washington(events[-1].at).isoformat() if events else None,
+    }
+
+
+def member_row(
+    plan: PlanDefinition,
+    index: int,
+    seed: int,
+    drawn: Sequence[Move],
+    events: Sequence[ev.DomainEvent],
+    varied: Row | None = None,
+) -> Row:
+    """One member's row: index, seed, what it drew, the parameters, what came of it."""
+    return {
+        "member": index,
+        "seed": seed,
+        **drawn_values(plan, drawn),
+        **parameters(plan),
+        **(varied or {}),
+        **outcome_values(plan, events),
+    }
