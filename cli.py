@@ -37,7 +37,6 @@ from service.chronicle import Chronicle
 from service.errors import BadUsage, exit_status
 from service.tables import FORMATS as TABLE_FORMATS
 from service.text import Unpadded, clean, literal, one_line
-from timelines.loader import load_timeline
 from timelines.safe_yaml import FileProblems
 
 # The Temporal SDK, what is built on it, and structlog take 0.4 s to import: service.api
@@ -228,6 +227,13 @@ RunArgument = Annotated[str, typer.Argument(metavar="ID", help="the run's id")]
 SeedOption = Annotated[
     int, typer.Option("--seed", metavar="N", help="seed for a plan's stochastic behaviour")
 ]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set", metavar="PATH=VALUE", help="set a plan parameter first, as deadline=48h (repeatable)"
+    ),
+]
+MAX_POINTS = 100_000
 MemberOption = Annotated[
     int | None,
     typer.Option("--member", metavar="N", help="run member N (from 0) of an ensemble: with --ensemble-seed"),
@@ -455,10 +461,11 @@ def dry_run(
     seed: SeedOption = 0,
     member: MemberOption = None,
     ensemble_seed: EnsembleSeedOption = None,
+    settings: SetOption = None,
 ) -> None:
     """Run a plan in-process on a virtual clock (no server) and print its chronicle."""
     seed = _seed(seed, member, ensemble_seed)
-    result = api.dry_run(timeline, seed)
+    result = api.dry_run(timeline, seed, settings)
     _heading(result.definition, None)
     Chronicle(out, result.initial).feed(result.events)
     out.print()
@@ -500,6 +507,7 @@ def explore(
             help="also write a row per member: what it drew, what came of it (.parquet, .csv, .jsonl)",
         ),
     ] = None,
+    settings: SetOption = None,
 ) -> None:
     """Run N seeded members of a variant and tabulate their outcomes, days and rungs."""
     if plot_file is not None and plot_file.suffix.lower() not in (".png", ".svg"):
@@ -521,30 +529,14 @@ def explore(
     if workers is not None:
         _bounded("--workers", workers, 1 if runtime == "local" else 0, MAX_WORKERS)
     _bounded("--batch", batch, 1, MAX_BATCH, f"from 1 to {MAX_BATCH:,} members per batch")
-    bar = (
-        Progress(
-            TextColumn("[cyan]{task.description}"),
-            BarColumn(),
-            TextColumn("{task.completed}/{task.total}"),
-            console=out,
-            transient=True,
-        )
-        if out.is_terminal and format == "table"
-        else None
-    )
-    task = bar.add_task(literal(variant), total=runs) if bar else None
-
-    def progress(done: int) -> None:
-        if bar is not None and task is not None:
-            bar.update(task, completed=done)
-
-    if bar:
-        bar.start()
+    bar, progress = _ensemble_bar(variant, runs, format)
     try:
         if runtime == "local":
-            result = api.explore(variant, runs, seed, workers, progress, plot_file, members_file)
+            result = api.explore(variant, runs, seed, workers, progress, plot_file, members_file, settings)
         else:
-            result = run(api.explore_durably(variant, runs, seed, workers, batch, progress, plot_file))
+            result = run(
+                api.explore_durably(variant, runs, seed, workers, batch, progress, plot_file, settings)
+            )
     finally:
         if bar:
             bar.stop()
@@ -570,9 +562,234 @@ def explore(
 
 def _wrote(**files: Path | None) -> None:
     """Say where each file asked for was written (on stderr: stdout may be a JSON answer)."""
+    sys.stdout.flush()
     for what, path in files.items():
         if path is not None:
             sys.stderr.write(f"excomm: {what} written to {Path(path).resolve()}\n")
+
+
+@app.command()
+@handled
+def sweep(
+    variant: Annotated[str, typer.Argument(metavar="VARIANT", help="a plan or variant, by name or file")],
+    vary: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--vary",
+            metavar="PATH=LOW..HIGH",
+            help="a parameter and its range, as deadline=24h..120h or behaviour.allies.turkey.agree=0.1..0.9",
+        ),
+    ] = None,
+    points: Annotated[int, typer.Option("--points", metavar="N", help="how many points to sample")] = 16,
+    runs: Annotated[int, typer.Option("--runs", metavar="N", help="members at each point")] = 500,
+    seed: SeedOption = 0,
+    sampler: Annotated[
+        str,
+        typer.Option(
+            "--sampler", metavar="SAMPLER", help="lhs, sobol, grid, or saltelli (for Sobol indices)"
+        ),
+    ] = "lhs",
+    runtime: Annotated[
+        str, typer.Option("--runtime", metavar="RUNTIME", help="local (in-process) or temporal")
+    ] = "local",
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers", metavar="N", help="local: processes; temporal: worker processes to start (0: none)"
+        ),
+    ] = None,
+    batch: Annotated[int, typer.Option("--batch", metavar="N", help="members per Temporal activity")] = 500,
+    format: Annotated[str, typer.Option("--format", metavar="FORMAT", help="table or json")] = "table",
+    table_file: Annotated[
+        Path | None,
+        typer.Option("--table", metavar="FILE", help="also write the table (.parquet, .csv, .jsonl)"),
+    ] = None,
+    plot_file: Annotated[
+        Path | None, typer.Option("--plot", metavar="FILE", help="also draw FILE.png or FILE.svg")
+    ] = None,
+    members_file: Annotated[
+        Path | None,
+        typer.Option("--members", metavar="FILE", help="also write a row per member of every point (local)"),
+    ] = None,
+) -> None:
+    """Sample a plan's parameters over ranges and run an ensemble at each point."""
+    from service.sweep import SAMPLERS
+
+    if plot_file is not None and plot_file.suffix.lower() not in (".png", ".svg"):
+        raise BadUsage(f"invalid --plot {plot_file}: the file must end in .png or .svg")
+    for option, path in (("--table", table_file), ("--members", members_file)):
+        if path is not None and path.suffix.lower() not in TABLE_FORMATS:
+            raise BadUsage(f"invalid {option} {path}: the file must end in {', '.join(TABLE_FORMATS)}")
+    if members_file is not None and runtime == "temporal":
+        raise BadUsage("--members is written by --runtime local: the members are the same on either runtime")
+    _bounded("--points", points, 1, MAX_POINTS)
+    _bounded("--runs", runs, 1, MAX_RUNS, f"an ensemble has from 1 to {MAX_RUNS:,} members")
+    if points * runs > MAX_RUNS:
+        raise BadUsage(f"--points {points} x --runs {runs}: a sweep runs at most {MAX_RUNS:,} members in all")
+    _seed(seed)
+    _choice("--sampler", sampler, SAMPLERS)
+    _choice("--runtime", runtime, ("local", "temporal"))
+    _choice("--format", format, ("table", "json"))
+    if workers is not None:
+        _bounded("--workers", workers, 1 if runtime == "local" else 0, MAX_WORKERS)
+    _bounded("--batch", batch, 1, MAX_BATCH, f"from 1 to {MAX_BATCH:,} members per batch")
+    bar, progress = _ensemble_bar(variant, points * runs, format)
+    try:
+        if runtime == "local":
+            result = api.sweep(
+                variant,
+                vary or [],
+                points,
+                runs,
+                seed,
+                sampler,
+                workers,
+                progress,
+                table_file,
+                plot_file,
+                members_file,
+            )
+        else:
+            result = run(
+                api.sweep_durably(
+                    variant,
+                    vary or [],
+                    points,
+                    runs,
+                    seed,
+                    sampler,
+                    workers,
+                    batch,
+                    progress,
+                    table_file,
+                    plot_file,
+                )
+            )
+    finally:
+        if bar:
+            bar.stop()
+    if format == "json":
+        _stdout.write(json.dumps({**_sweep_heading(result), "points": result.rows()}, indent=2) + "\n")
+    else:
+        _print_sweep(result)
+    _wrote(table=table_file, plot=plot_file, members=members_file)
+
+
+@app.command()
+@handled
+def discover(
+    table_file: Annotated[
+        Path,
+        typer.Argument(metavar="FILE", help="a members file (explore/sweep --members) or a sweep's --table"),
+    ],
+    outcome: Annotated[
+        str, typer.Option("--outcome", metavar="OUTCOME", help="the outcome to explain")
+    ] = "military_action",
+    rules: Annotated[int, typer.Option("--rules", metavar="N", help="at most N rules")] = 3,
+    depth: Annotated[int, typer.Option("--depth", metavar="N", help="at most N conditions a rule")] = 3,
+    format: Annotated[str, typer.Option("--format", metavar="FORMAT", help="table or json")] = "table",
+) -> None:
+    """Which inputs matter: rules under which an outcome happens (members), or Sobol
+    indices of its share (a sweep sampled with --sampler saltelli)."""
+    _bounded("--rules", rules, 1, 100)
+    _bounded("--depth", depth, 1, 10)
+    _choice("--format", format, ("table", "json"))
+    table = api.read_members(table_file)
+    if api.is_sweep_table(table):
+        indices = api.sobol(table, outcome)
+        if format == "json":
+            _stdout.write(indices.to_json(orient="records", indent=2) + "\n")
+            return
+        shown = literal(outcome)
+        out.print(f"Sobol indices of the share of [bold]{shown}[/bold] over {len(table)} points (95% CI):")
+        for row in indices.itertuples():
+            out.print(
+                f"  {row.parameter:<36} first order {row.S1:6.3f} ± {row.S1_conf:.3f}   "
+                f"total {row.ST:6.3f} ± {row.ST_conf:.3f}",
+                markup=False,
+            )
+        return
+    found = api.discover(table, outcome, rules, depth)
+    if format == "json":
+        payload = {
+            "outcome": found.outcome,
+            "members": found.members,
+            "hits": found.hits,
+            "rules": api.rules_table(found).to_dict(orient="records"),
+        }
+        _stdout.write(json.dumps(payload, indent=2) + "\n")
+        return
+    out.print(
+        f"[bold]{literal(outcome)}[/bold] in {found.hits:,} of {found.members:,} members ({found.share:.1%})"
+    )
+    if not found.rules:
+        out.print("  no rule picks out members where it is more common than that", markup=False)
+    for rule in found.rules:
+        out.print(f"  - {rule.text()}", markup=False)
+        out.print(
+            f"    density {rule.density:.1%}, coverage {rule.coverage:.1%}, {rule.members:,} members",
+            markup=False,
+        )
+
+
+def _sweep_heading(result: Any) -> dict[str, object]:
+    return {
+        "variant": result.variant,
+        "version": result.version,
+        "seed": result.seed,
+        "runs": result.runs,
+        "sampler": result.sampler,
+        "parameters": [{"path": r.parameter.path, "low": r.low, "high": r.high} for r in result.ranges],
+        "runtime": result.runtime,
+        "workers": result.workers,
+        "elapsed_s": result.elapsed_s,
+    }
+
+
+def _print_sweep(result: Any) -> None:
+    out.print(
+        f"[bold]{literal(result.variant)}[/bold] v{result.version}: {len(result.points)} points "
+        f"({result.sampler}) x {result.runs} members from seed {result.seed} "
+        f"({result.runtime}, {result.workers} workers, {result.elapsed_s:.2f} s)"
+    )
+    grid = Table(box=None, pad_edge=False)
+    grid.add_column("point", justify="right")
+    for span in result.ranges:
+        grid.add_column(literal(span.parameter.path), justify="right")
+    for outcome in result.outcomes:
+        grid.add_column(f"{literal(outcome)} (95% CI)", justify="right")
+    for point, row in zip(result.points, result.rows(), strict=True):
+        cells = [str(point.index)]
+        cells += [span.parameter.written(point.values[span.parameter]) for span in result.ranges]
+        cells += [
+            f"{row[f'share.{o}']:.1%} ({row[f'low.{o}']:.1%}-{row[f'high.{o}']:.1%})" for o in result.outcomes
+        ]
+        grid.add_row(*cells)
+    out.print(grid)
+
+
+def _ensemble_bar(label: str, total: int, format: str) -> tuple[Progress | None, Callable[[int], None]]:
+    """A progress bar on a terminal (gone once done), and what reports to it."""
+    bar = (
+        Progress(
+            TextColumn("[cyan]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            console=out,
+            transient=True,
+        )
+        if out.is_terminal and format == "table"
+        else None
+    )
+    task = bar.add_task(literal(label), total=total) if bar else None
+
+    def progress(done: int) -> None:
+        if bar is not None and task is not None:
+            bar.update(task, completed=done)
+
+    if bar:
+        bar.start()
+    return bar, progress
 
 
 @app.command()
@@ -636,6 +853,7 @@ def replay(
     seed: SeedOption = 0,
     member: MemberOption = None,
     ensemble_seed: EnsembleSeedOption = None,
+    settings: SetOption = None,
     side_name: SideOption = None,
     replace: ReplaceOption = False,
     detach: Annotated[
@@ -645,7 +863,7 @@ def replay(
     """Run a timeline through Temporal and print its chronicle, day by day."""
     side = _side(side_name)
     chosen_pace = _pace(pace)
-    definition = load_timeline(timeline, _seed(seed, member, ensemble_seed))
+    definition = api.timeline_with(timeline, _seed(seed, member, ensemble_seed), settings)
     chronicle = Chronicle(out, initial_state(definition), side=side)
     bar, on_progress = _progress_bar(definition)
 
@@ -721,11 +939,12 @@ def start(
     seed: SeedOption = 0,
     member: MemberOption = None,
     ensemble_seed: EnsembleSeedOption = None,
+    settings: SetOption = None,
     replace: ReplaceOption = False,
 ) -> None:
     """Start a timeline on a running server and return at once."""
     chosen_pace = _pace(pace)
-    definition = load_timeline(timeline, _seed(seed, member, ensemble_seed))
+    definition = api.timeline_with(timeline, _seed(seed, member, ensemble_seed), settings)
     out.print(clean(run(api.start(definition, chosen_pace, timeline_id, paused, replace))), markup=False)
 
 

@@ -194,6 +194,7 @@ class EnsembleTable(BaseModel):
     days: dict[str, dict[str, int]]
     rungs: dict[str, int]
     rung_days: dict[str, dict[str, int]]
+    ladder: list[str] = Field(default_factory=list, description="the plan's rungs, lowest first")
     runtime: str
     workers: int
     elapsed_s: float
@@ -224,6 +225,7 @@ def table(
         days=tally.days,
         rungs=tally.rungs,
         rung_days=tally.rung_days,
+        ladder=[rung.rung for rung in plan.ladder],
         runtime=runtime,
         workers=workers,
         elapsed_s=round(elapsed_s, 3),

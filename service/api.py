@@ -24,8 +24,10 @@ from typing import TYPE_CHECKING, Literal
 from activities.event_store import EventStore, StoredTimeline, open_store
 from models.ensemble import EnsembleTable
 from models.events import DomainEvent, EventSuppressed
+from models.members import Row
 from models.outline import outline
 from models.pace import INSTANT, Pace
+from models.parameters import Range
 from models.plan import PlanDefinition
 from models.run import Progress, TimelineResult
 from models.sides import Side
@@ -39,6 +41,7 @@ from service.explore import explore_locally, explore_recorded
 from service.graph import mermaid, mermaid_timeline
 from service.plan_diff import plan_diff
 from service.settings import TASK_QUEUE, event_store_location
+from service.sweep import Sweep
 from timelines.citations import Source
 from timelines.citations import resolve as resolve_citation
 from timelines.loader import (
@@ -52,9 +55,11 @@ from timelines.loader import (
 )
 
 if TYPE_CHECKING:
+    import pandas as pd
     from temporalio.client import Client, WorkflowHandle
 
     from service.classroom import Opened
+    from service.discovery import Discovery
     from service.embedded_server import RunningServer
     from service.exports import Format, Telling
     from service.runs import RunSummary
@@ -104,9 +109,9 @@ class DryRun:
     elapsed_s: float
 
 
-def dry_run(name: str, seed: int) -> DryRun:
+def dry_run(name: str, seed: int, settings: list[str] | None = None) -> DryRun:
     """Run a plan or timeline in-process on a virtual clock: no server."""
-    definition = load_timeline(name, seed)
+    definition = timeline_with(name, seed, settings)
     started = time.perf_counter()
     events = simulate(definition)
     elapsed = time.perf_counter() - started
@@ -124,6 +129,26 @@ def source(citation: str) -> Source:
     return found
 
 
+def plan_with(variant: str, settings: list[str] | None = None) -> PlanDefinition:
+    """A plan by name or file, with each `PATH=VALUE` of `settings` set (models.parameters)."""
+    from models.parameters import with_settings
+
+    return with_settings(plan_of(variant), settings or [])
+
+
+def timeline_with(name: str, seed: int = 0, settings: list[str] | None = None) -> TimelineDefinition:
+    """A timeline by name or file; or a plan's, its parameters set and its behaviour drawn
+    with `seed`: the member an ensemble of that plan runs with that seed."""
+    if not settings:
+        return load_timeline(name, seed)
+    from models.ensemble import member
+
+    loaded = load_any(name)
+    if not isinstance(loaded, PlanDefinition):
+        raise Invalid(f"--set changes a plan's parameters, and {name} is a timeline: set them in its plan")
+    return member(plan_with(name, settings), seed)
+
+
 def explore(
     variant: str,
     runs: int,
@@ -132,10 +157,12 @@ def explore(
     on_progress: Callable[[int], None] | None = None,
     plot_to: Path | None = None,
     members_to: Path | None = None,
+    settings: list[str] | None = None,
 ) -> EnsembleTable:
     """N seeded members of a variant, tabulated, in-process over worker processes; with
-    `members_to`, a row per member written there too (Parquet, CSV or JSON Lines)."""
-    definition = plan_of(variant)
+    `members_to`, a row per member written there too (Parquet, CSV or JSON Lines);
+    `settings` set the plan's parameters first (`deadline=48h`)."""
+    definition = plan_with(variant, settings)
     _can_write(plot_to)
     if members_to is None:
         result = explore_locally(definition, runs, seed, workers, on_progress)
@@ -157,17 +184,31 @@ async def explore_durably(
     batch: int = 500,
     on_progress: Callable[[int], None] | None = None,
     plot_to: Path | None = None,
+    settings: list[str] | None = None,
 ) -> EnsembleTable:
     """The same ensemble as a durable workflow, its batches on whatever workers poll
     (`workers` worker processes started here; by default one per core)."""
+    from service.explore import explore_on_temporal
+
+    definition = plan_with(variant, settings)
+    _can_write(plot_to)
+    async with _ensemble_workers(workers) as (client, count):
+        result = await explore_on_temporal(
+            client, definition, runs, seed, count, batch, on_progress=on_progress
+        )
+    _plot(result, plot_to)
+    return result
+
+
+@contextlib.asynccontextmanager
+async def _ensemble_workers(workers: int | None) -> AsyncIterator[tuple[Client, int]]:
+    """A client, and `workers` worker processes started for an ensemble (one per core by
+    default); with none, the workers already polling, refused at once if there are none."""
     import os
 
-    from service.explore import explore_on_temporal
     from service.session import session
     from service.workers import polling_workers, worker_processes
 
-    definition = plan_of(variant)
-    _can_write(plot_to)
     count = (os.cpu_count() or 1) if workers is None else workers
     async with session(with_worker=False) as client, worker_processes(client, count):
         if count == 0 and not await polling_workers(client, activities=True):
@@ -175,11 +216,140 @@ async def explore_durably(
                 f"no worker polls task queue {TASK_QUEUE!r} on {client.service_client.config.target_host}: "
                 "run `excomm worker` (or `excomm server`), or give --workers N"
             )
-        result = await explore_on_temporal(
-            client, definition, runs, seed, count, batch, on_progress=on_progress
+        yield client, count
+
+
+def _ranges(plan: PlanDefinition, varies: list[str]) -> list[Range]:
+    from models.parameters import BadParameter, parse_range
+
+    if not varies:
+        raise Invalid(
+            "a sweep varies at least one parameter: --vary PATH=LOW..HIGH, as --vary deadline=24h..120h"
         )
-    _plot(result, plot_to)
+    ranges = []
+    for text in varies:
+        try:
+            ranges.append(parse_range(plan, text))
+        except BadParameter as exc:
+            raise Invalid(f"invalid --vary {text}: {exc}") from None
+    paths = [r.parameter.path for r in ranges]
+    if len(set(paths)) != len(paths):
+        raise Invalid(f"--vary names {max(paths, key=paths.count)} twice: vary a parameter once")
+    return ranges
+
+
+def sweep(
+    variant: str,
+    varies: list[str],
+    points: int,
+    runs: int,
+    seed: int,
+    sampler: str = "lhs",
+    workers: int | None = None,
+    on_progress: Callable[[int], None] | None = None,
+    table_to: Path | None = None,
+    plot_to: Path | None = None,
+    members_to: Path | None = None,
+) -> Sweep:
+    """Sample the plan's parameters over their ranges, run an ensemble at each point
+    in-process, and tabulate the outcome shares by point (service.sweep)."""
+    from service.sweep import sweep_locally
+
+    plan = plan_of(variant)
+    ranges = _ranges(plan, varies)
+    _can_write_tables(table_to=table_to, members_to=members_to)
+    _can_write(plot_to)
+    result, rows = sweep_locally(
+        plan, ranges, points, runs, seed, sampler, workers, on_progress, members_to is not None
+    )
+    _sweep_files(result, rows, table_to, plot_to, members_to)
     return result
+
+
+async def sweep_durably(
+    variant: str,
+    varies: list[str],
+    points: int,
+    runs: int,
+    seed: int,
+    sampler: str = "lhs",
+    workers: int | None = None,
+    batch: int = 500,
+    on_progress: Callable[[int], None] | None = None,
+    table_to: Path | None = None,
+    plot_to: Path | None = None,
+) -> Sweep:
+    """The same sweep, each point's ensemble a durable workflow on Temporal."""
+    from service.sweep import point_plans, sweep_on_temporal
+
+    plan = plan_of(variant)
+    ranges = _ranges(plan, varies)
+    point_plans(plan, ranges, points, sampler, seed)  # a bad design is refused before any server starts
+    _can_write_tables(table_to=table_to)
+    _can_write(plot_to)
+    async with _ensemble_workers(workers) as (client, count):
+        result = await sweep_on_temporal(
+            client, plan, ranges, points, runs, seed, sampler, count, batch, on_progress=on_progress
+        )
+    _sweep_files(result, [], table_to, plot_to, None)
+    return result
+
+
+def read_members(path: Path) -> pd.DataFrame:
+    """A members file or a sweep's table, as a DataFrame."""
+    from service.tables import read_table
+
+    return read_table(path)
+
+
+def is_sweep_table(table: pd.DataFrame) -> bool:
+    return "point" in table and any(str(c).startswith("share.") for c in table.columns)
+
+
+def discover(table: pd.DataFrame, outcome: str, rules: int = 3, depth: int = 3) -> Discovery:
+    """Rules under which an outcome happens among members (service.discovery)."""
+    from service.discovery import discover as discovering
+
+    return discovering(table, outcome, rules, depth)
+
+
+def rules_table(found: Discovery) -> pd.DataFrame:
+    from service.discovery import rules_frame
+
+    return rules_frame(found)
+
+
+def sobol(sweep_table: pd.DataFrame, outcome: str) -> pd.DataFrame:
+    """Sobol indices of an outcome's share over a sweep sampled with Saltelli's scheme."""
+    from service.sweep import sobol_indices
+
+    return sobol_indices(sweep_table, outcome)
+
+
+def _can_write_tables(**files: Path | None) -> None:
+    from service.tables import check_writable
+
+    for option, path in files.items():
+        if path is not None:
+            check_writable(path, "--" + option.removesuffix("_to"))
+
+
+def _sweep_files(
+    result: Sweep, rows: list[Row], table_to: Path | None, plot_to: Path | None, members_to: Path | None
+) -> None:
+    from service.tables import frame, write_table
+
+    if table_to is not None:
+        write_table(result.frame(), table_to, "--table")
+    if members_to is not None:
+        write_table(frame(rows), members_to, "--members")
+    if plot_to is not None:
+        from service.plot import plot_sweep
+
+        try:
+            plot_sweep(result, plot_to)
+        except OSError as exc:
+            raise Invalid(f"cannot write --plot {plot_to}: {(exc.strerror or str(exc)).lower()}") from None
 
 
 def _can_write(plot_to: Path | None) -> None:

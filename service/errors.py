@@ -45,6 +45,7 @@ class Unreachable(ExcommError):
 # (reporting a bad file must not import the Temporal SDK).
 _STATUS_OF = (
     ("models.pace", "PaceError", 2),
+    ("models.parameters", "BadParameter", 2),
     ("service.embedded_server", "ServerRefused", 1),  # before its base class
     ("service.embedded_server", "ServerUnavailable", 3),
     ("timelines.safe_yaml", "FileProblems", 1),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from functools import lru_cache
 from typing import TYPE_CHECKING, cast
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 BATCH = 100
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=64)  # a sweep's points, each a plan
 def _plan(plan_json: str) -> PlanDefinition:
     return PlanDefinition.model_validate_json(plan_json)
 
@@ -52,31 +52,53 @@ def simulate_members(
     workers: int,
     on_progress: Callable[[int], None] | None = None,
     record: bool = False,
-    varied: Row | None = None,
 ) -> Outcome:
     """Members with these seeds, simulated in-process over `workers` processes: their
     tally, and with `record` a row per member (models.members), in member order."""
-    batches = [(first, seeds[first : first + BATCH]) for first in range(0, len(seeds), BATCH)]
-    total, rows = Tally(), []
+    return simulate_points([(plan, None)], seeds, workers, on_progress, record)[0]
+
+
+def simulate_points(
+    points: Sequence[tuple[PlanDefinition, Row | None]],
+    seeds: list[int],
+    workers: int,
+    on_progress: Callable[[int], None] | None = None,
+    record: bool = False,
+) -> list[Outcome]:
+    """The members of these seeds under each plan (a sweep's points, each with the values
+    its rows record), over one pool of `workers` processes: a tally, and rows, per point."""
+    batches = [
+        (point, first, seeds[first : first + BATCH])
+        for point in range(len(points))
+        for first in range(0, len(seeds), BATCH)
+    ]
+    totals, rows = [Tally() for _ in points], [list[Row]() for _ in points]
+    done = 0
+
+    def take(point: int, outcome: Outcome) -> None:
+        nonlocal done
+        totals[point] += outcome[0]
+        rows[point] += outcome[1]
+        done += outcome[0].runs
+        if on_progress:
+            on_progress(done)
+
     if workers == 1 or len(batches) == 1:
-        for first, batch in batches:
-            tally, batch_rows = _simulate(plan, batch, first, record, varied)
-            total += tally
-            rows += batch_rows
-            if on_progress:
-                on_progress(total.runs)
-        return total, rows
-    plan_json = plan.model_dump_json()
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(_batch, plan_json, batch, first, record, varied) for first, batch in batches]
-        for future in as_completed(futures):
-            tally, batch_rows = future.result()
-            total += tally
-            rows += batch_rows
-            if on_progress:
-                on_progress(total.runs)
-    rows.sort(key=lambda row: cast(int, row["member"]))
-    return total, rows
+        for point, first, batch in batches:
+            plan, varied = points[point]
+            take(point, _simulate(plan, batch, first, record, varied))
+    else:
+        plans = [plan.model_dump_json() for plan, _ in points]
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = {
+                pool.submit(_batch, plans[point], batch, first, record, points[point][1]): point
+                for point, first, batch in batches
+            }
+            for future in as_completed(futures):
+                take(futures[future], future.result())
+        for point_rows in rows:
+            point_rows.sort(key=lambda row: cast(int, row["member"]))
+    return list(zip(totals, rows, strict=True))
 
 
 def explore_locally(
