@@ -21,37 +21,41 @@ from pydantic import BaseModel
 M = TypeVar("M", bound=BaseModel)
 
 _set = object.__setattr__
-# Per model class: every field in declaration order, each with its default (a default
-# factory's value is made afresh per instance) or a marker for a required field.
+# A pydantic model class's own `__new__` is looked up through its metaclass on every
+# call, which costs as much as making the instance: models define no `__new__` of their
+# own, so object's is called directly.
+_new = object.__new__
+# Per model class: the defaults of the fields that have a plain default (a default
+# factory's value is made afresh per instance), the fields with a default factory, and
+# the required fields.
 _Template = tuple[dict[str, Any], tuple[tuple[str, Any], ...], frozenset[str]]
 _templates: dict[type[BaseModel], _Template] = {}
 
 
 def _template(cls: type[BaseModel]) -> _Template:
-    found = _templates.get(cls)
-    if found is None:
-        defaults: dict[str, Any] = {}
-        factories: list[tuple[str, Any]] = []
-        for name, field in cls.model_fields.items():
-            defaults[name] = field.default
-            if field.default_factory is not None:
-                factories.append((name, field.default_factory))
-        required = frozenset(n for n, f in cls.model_fields.items() if f.is_required())
-        found = _templates[cls] = (defaults, tuple(factories), required)
+    defaults: dict[str, Any] = {}
+    factories: list[tuple[str, Any]] = []
+    for name, field in cls.model_fields.items():
+        defaults[name] = field.default
+        if field.default_factory is not None:
+            factories.append((name, field.default_factory))
+    required = frozenset(n for n, f in cls.model_fields.items() if f.is_required())
+    found = _templates[cls] = (defaults, tuple(factories), required)
     return found
 
 
 def construct(cls: type[M], **values: Any) -> M:
     """An instance of `cls` with these field values and the defaults of the others."""
-    defaults, factories, required = _template(cls)
-    if not required.issubset(values):
+    template = _templates.get(cls) or _template(cls)
+    defaults, factories, required = template
+    if not values.keys() >= required:
         raise TypeError(f"{cls.__name__}: missing {', '.join(sorted(required - values.keys()))}")
-    fields = defaults.copy()
+    # The defaults first, so the fields keep their declaration order, as validation gives.
+    fields = {**defaults, **values}
     for name, factory in factories:
         if name not in values:
             fields[name] = factory()
-    fields.update(values)
-    model = cls.__new__(cls)
+    model = _new(cls)
     _set(model, "__dict__", fields)
     _set(model, "__pydantic_fields_set__", set(values))
     _set(model, "__pydantic_extra__", None)
@@ -61,11 +65,15 @@ def construct(cls: type[M], **values: Any) -> M:
 
 def replace(model: M, **changes: Any) -> M:
     """A copy of `model` with some fields changed."""
-    copied = model.__class__.__new__(model.__class__)
-    values = model.__dict__.copy()
-    values.update(changes)
-    _set(copied, "__dict__", values)
-    _set(copied, "__pydantic_fields_set__", _fields_set(model, changes))
+    copied = _new(model.__class__)
+    _set(copied, "__dict__", {**model.__dict__, **changes})
+    fields_set = model.__pydantic_fields_set__
+    # Shared between copies while unchanged, so never updated in place: a new set if needed.
+    _set(
+        copied,
+        "__pydantic_fields_set__",
+        fields_set if fields_set.issuperset(changes) else fields_set | changes.keys(),
+    )
     _set(copied, "__pydantic_extra__", None)
     _set(copied, "__pydantic_private__", None)
     return copied
@@ -75,10 +83,6 @@ def update_own(model: BaseModel, changes: dict[str, Any]) -> None:
     """Change fields of a frozen model in place. Only for a model no one else holds yet
     (a copy just made by `replace`): see `Scheduler.state`."""
     model.__dict__.update(changes)
-    _set(model, "__pydantic_fields_set__", _fields_set(model, changes))
-
-
-def _fields_set(model: BaseModel, changes: dict[str, Any]) -> set[str]:
-    # Shared between copies while unchanged, so never updated in place: a new set if needed.
     fields_set = model.__pydantic_fields_set__
-    return fields_set if fields_set.issuperset(changes) else fields_set.union(changes)
+    if not fields_set.issuperset(changes):
+        _set(model, "__pydantic_fields_set__", fields_set | changes.keys())
