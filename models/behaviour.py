@@ -21,6 +21,8 @@ from models.moves import AlliedAnswer, Incident, Move, SovietReply
 from models.trusted import construct
 from models.washington import to_washington
 
+_MINUTE = timedelta(minutes=1)  # made once: a timedelta is slow to make, a product quick
+
 
 class TimedRule(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -30,7 +32,7 @@ class TimedRule(BaseModel):
     def when(self, rng: random.Random, start: datetime) -> datetime:
         low, high = self.after
         minutes = round(rng.uniform(low.total_seconds(), high.total_seconds()) / 60)
-        return to_washington(start + timedelta(minutes=minutes))
+        return to_washington(start + _MINUTE * minutes)
 
 
 class ReplyOption(TimedRule):

@@ -54,6 +54,7 @@ from models.trusted import construct, replace
 from models.washington import to_washington
 
 _EPOCH = datetime(1900, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)  # made once: a timedelta is slow to make
 RULES = 2  # the engine's rules today: see the module's docstring
 
 
@@ -108,7 +109,7 @@ def interjection(move: Move, seq: int) -> MoveInterjected:
 
 @lru_cache(maxsize=8192)
 def _key(instant: datetime) -> int:
-    return (instant - _EPOCH) // timedelta(microseconds=1)
+    return (instant - _EPOCH) // _MICROSECOND
 
 
 @dataclass(slots=True)

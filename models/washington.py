@@ -32,14 +32,26 @@ def _dst_bounds_utc(year: int) -> tuple[datetime, datetime]:
     return start, end
 
 
-@lru_cache(maxsize=8192)
+@cache
+def _dst_bounds_in(zone: timezone, year: int) -> tuple[datetime, datetime]:
+    # The bounds written in a fixed zone, so that comparing an instant of that zone with
+    # them compares its clock fields alone: an ensemble asks this of thousands of instants.
+    start, end = _dst_bounds_utc(year)
+    return start.astimezone(zone), end.astimezone(zone)
+
+
 def zone_at(instant: datetime) -> timezone:
     """The zone (EDT or EST) Washington kept at an aware instant."""
-    if instant.tzinfo is None:
+    zone = instant.tzinfo
+    if zone is None:
         raise ValueError("instant must be timezone-aware")
-    utc = instant.astimezone(UTC)
-    start, end = _dst_bounds_utc(utc.year)
-    return EDT if start <= utc < end else EST
+    if isinstance(zone, timezone):
+        # The year as written there is UTC's, or its neighbour within a day of New Year,
+        # when no year keeps daylight time: either year's bounds give the same zone.
+        start, end = _dst_bounds_in(zone, instant.year)
+    else:
+        start, end = _dst_bounds_utc(instant.astimezone(UTC).year)
+    return EDT if start <= instant < end else EST
 
 
 # Cached by instant: equal instants written with different offsets share an entry, which
