@@ -39,6 +39,8 @@ class PlanInterpreter:
         self.world = world
         self.deadline = plan.starts_at + plan.deadline
         self.ended = False  # an `end` step ends every branch of the plan
+        # Read once: a plan's private attribute is read through pydantic's __getattr__.
+        self._performed = plan.performed_actions
 
     @property
     def now(self) -> datetime:
@@ -107,7 +109,7 @@ class PlanInterpreter:
         first time a step is performed; later the event is stamped with its instant and
         place (an ensemble performs the same steps thousands of times)."""
         seq, now = self.world.seq + 1, self.now
-        performed = self.plan.performed_actions
+        performed = self._performed
         done = performed.get(step.id)
         if done is not None:
             return replace(done, seq=seq, at=now)

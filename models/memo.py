@@ -47,12 +47,13 @@ class MemoPlan(PlanInterpreter):
     def __init__(self, plan: PlanDefinition, world: Scheduler) -> None:
         super().__init__(plan, world)
         self._messages = 0
+        self._tracks = {track.id: track for track in plan.tracks}  # by id, as steps name them
 
     def perform_own(self, step: Step) -> Process:
         if isinstance(step, ConsultStep):
             yield from self.consult(step)
         elif isinstance(step, NegotiateStep):
-            yield from self.negotiate(self.plan.track(step.track))
+            yield from self.negotiate(self._tracks[step.track])
         elif isinstance(step, LevelsStep):
             yield from self.keep_level(self.deadline)
         elif isinstance(step, EscalateStep):
