@@ -36,7 +36,7 @@ from models.state import WorldState, fold, state_at
 from models.timeline import TimelineDefinition
 from models.washington import to_washington
 from service.comparison import Comparison, compare
-from service.errors import Invalid, Refused
+from service.errors import BadUsage, Invalid, Refused
 from service.explore import explore_locally, explore_recorded
 from service.graph import mermaid, mermaid_timeline
 from service.plan_diff import plan_diff
@@ -223,7 +223,7 @@ def _ranges(plan: PlanDefinition, varies: list[str]) -> list[Range]:
     from models.parameters import BadParameter, parse_range
 
     if not varies:
-        raise Invalid(
+        raise BadUsage(
             "a sweep varies at least one parameter: --vary PATH=LOW..HIGH, as --vary deadline=24h..120h"
         )
     ranges = []
@@ -231,10 +231,10 @@ def _ranges(plan: PlanDefinition, varies: list[str]) -> list[Range]:
         try:
             ranges.append(parse_range(plan, text))
         except BadParameter as exc:
-            raise Invalid(f"invalid --vary {text}: {exc}") from None
+            raise BadUsage(f"invalid --vary {text}: {exc}") from None
     paths = [r.parameter.path for r in ranges]
     if len(set(paths)) != len(paths):
-        raise Invalid(f"--vary names {max(paths, key=paths.count)} twice: vary a parameter once")
+        raise BadUsage(f"--vary names {max(paths, key=paths.count)} twice: vary a parameter once")
     return ranges
 
 

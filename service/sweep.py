@@ -19,6 +19,7 @@ from models.ensemble import EnsembleTable, member_seeds, table
 from models.members import Row
 from models.parameters import BadParameter, Parameter, Range, with_values
 from models.plan import PlanDefinition
+from service.settings import TASK_QUEUE
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -200,6 +201,7 @@ async def sweep_on_temporal(
     batch: int = 500,
     on_progress: Callable[[int], None] | None = None,
     at_once: int = 8,
+    task_queue: str = TASK_QUEUE,
 ) -> Sweep:
     """Every point's ensemble as a durable Ensemble workflow (service.explore), a few at
     once, their batches on whatever workers poll: the table the local runtime gives."""
@@ -219,8 +221,16 @@ async def sweep_on_temporal(
                 on_progress(sum(done.values()))
 
         async with gate:
+            # Progress is asked of the workflows (queries) only for a caller that shows it.
             result = await explore_on_temporal(
-                client, point_plan, runs, seed, workers, batch, on_progress=progress
+                client,
+                point_plan,
+                runs,
+                seed,
+                workers,
+                batch,
+                task_queue,
+                on_progress=progress if on_progress else None,
             )
         progress(runs)
         return result
