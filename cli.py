@@ -24,7 +24,14 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
-from models.events import EARLIEST_YEAR, LATEST_YEAR, EventSuppressed, MoveInterjected, event_to_json
+from models.events import (
+    EARLIEST_YEAR,
+    LATEST_YEAR,
+    DomainEvent,
+    EventSuppressed,
+    MoveInterjected,
+    event_to_json,
+)
 from models.pace import INSTANT, Pace, parse_pace
 from models.run import Progress as TimelineProgress
 from models.run import TimelineResult
@@ -471,9 +478,17 @@ def dry_run(
     out.print()
     seeded = f", seed {seed}" if result.definition.seed is not None else ""
     out.print(
-        f"[bold]{len(result.events)} events[/bold], outcome: [bold]{result.world.outcome or 'none'}[/bold] "
-        f"(simulated in-process in {result.elapsed_s * 1000:.1f} ms{seeded})"
+        f"[bold]{len(result.events)} events[/bold], outcome: [bold]{result.world.outcome or 'none'}[/bold]"
+        f"{_reached_on(result.events)} (simulated in-process in {result.elapsed_s * 1000:.1f} ms{seeded})"
     )
+
+
+def _reached_on(events: list[DomainEvent]) -> str:
+    """When the outcome was reached, as a members file's `outcome_day` gives it."""
+    from models.members import outcome_of
+
+    _, at = outcome_of(events)
+    return f" on {to_washington(at):%a %d %b %Y}" if at is not None else ""
 
 
 @app.command()
@@ -875,7 +890,13 @@ def replay(
         if bar is not None:
             bar.start()
 
-    report = api.Replay(started, chronicle.feed, on_progress, _report_trouble)
+    seen: list[DomainEvent] = []
+
+    def feed(events: list[DomainEvent]) -> None:
+        seen.extend(events)
+        chronicle.feed(events)
+
+    report = api.Replay(started, feed, on_progress, _report_trouble)
 
     async def replaying() -> tuple[str, TimelineResult]:
         # A closed terminal (SIGHUP) or a process manager (SIGTERM) stops a replay as
@@ -907,7 +928,7 @@ def replay(
     out.print()
     out.print(
         f"[bold]{result.events} events[/bold] on timeline [bold]{literal(run_id)}[/bold]; "
-        f"outcome: [bold]{result.state.outcome or 'none'}[/bold]"
+        f"outcome: [bold]{result.state.outcome or 'none'}[/bold]{_reached_on(seen)}"
     )
 
 

@@ -130,22 +130,24 @@ def parameters(plan: PlanDefinition) -> Row:
 _RUNGS = (ev.EscalationRungReached, ev.MilitaryActionOrdered)
 
 
+def outcome_of(events: Sequence[ev.DomainEvent]) -> tuple[str, datetime | None]:
+    """The outcome a log reached first (military action, or a settlement), and when."""
+    for event in events:
+        if isinstance(event, ev.MilitaryActionOrdered):
+            return "military_action", event.at
+        if isinstance(event, ev.AgreementReached | ev.CrisisEnded) and event.outcome:
+            return event.outcome, event.at
+    return NO_ANSWER, None
+
+
 def outcome_values(plan: PlanDefinition, events: Sequence[ev.DomainEvent]) -> Row:
     """The outcome (military action, or the first settlement), its instant and day, the
     highest rung of the ladder reached and every rung reached, and the log's size and span."""
-    outcome, at = NO_ANSWER, None
+    outcome, at = outcome_of(events)
     reached: list[str] = []
     for event in events:
-        if (
-            isinstance(event, ev.EscalationRungReached | ev.MilitaryActionOrdered)
-            and event.rung not in reached
-        ):
+        if isinstance(event, _RUNGS) and event.rung not in reached:
             reached.append(event.rung)
-        if outcome == NO_ANSWER:
-            if isinstance(event, ev.MilitaryActionOrdered):
-                outcome, at = "military_action", event.at
-            elif isinstance(event, ev.AgreementReached | ev.CrisisEnded) and event.outcome:
-                outcome, at = event.outcome, event.at
     ladder = [rung.rung for rung in plan.ladder]
     on_ladder = [rung for rung in reached if rung in ladder]
     return {

@@ -219,23 +219,24 @@ async def _ensemble_workers(workers: int | None) -> AsyncIterator[tuple[Client, 
         yield client, count
 
 
-def _ranges(plan: PlanDefinition, varies: list[str]) -> list[Range]:
+def ranges(plan: PlanDefinition, varies: list[str]) -> list[Range]:
+    """Each `PATH=LOW..HIGH` of a sweep, checked against the plan: one located error if not."""
     from models.parameters import BadParameter, parse_range
 
     if not varies:
         raise BadUsage(
             "a sweep varies at least one parameter: --vary PATH=LOW..HIGH, as --vary deadline=24h..120h"
         )
-    ranges = []
+    found: list[Range] = []
     for text in varies:
         try:
-            ranges.append(parse_range(plan, text))
+            found.append(parse_range(plan, text))
         except BadParameter as exc:
             raise BadUsage(f"invalid --vary {text}: {exc}") from None
-    paths = [r.parameter.path for r in ranges]
+    paths = [r.parameter.path for r in found]
     if len(set(paths)) != len(paths):
         raise BadUsage(f"--vary names {max(paths, key=paths.count)} twice: vary a parameter once")
-    return ranges
+    return found
 
 
 def sweep(
@@ -256,11 +257,11 @@ def sweep(
     from service.sweep import sweep_locally
 
     plan = plan_of(variant)
-    ranges = _ranges(plan, varies)
+    spans = ranges(plan, varies)
     _can_write_tables(table_to=table_to, members_to=members_to)
     _can_write(plot_to)
     result, rows = sweep_locally(
-        plan, ranges, points, runs, seed, sampler, workers, on_progress, members_to is not None
+        plan, spans, points, runs, seed, sampler, workers, on_progress, members_to is not None
     )
     _sweep_files(result, rows, table_to, plot_to, members_to)
     return result
@@ -283,13 +284,13 @@ async def sweep_durably(
     from service.sweep import point_plans, sweep_on_temporal
 
     plan = plan_of(variant)
-    ranges = _ranges(plan, varies)
-    point_plans(plan, ranges, points, sampler, seed)  # a bad design is refused before any server starts
+    spans = ranges(plan, varies)
+    point_plans(plan, spans, points, sampler, seed)  # a bad design is refused before any server starts
     _can_write_tables(table_to=table_to)
     _can_write(plot_to)
     async with _ensemble_workers(workers) as (client, count):
         result = await sweep_on_temporal(
-            client, plan, ranges, points, runs, seed, sampler, count, batch, on_progress=on_progress
+            client, plan, spans, points, runs, seed, sampler, count, batch, on_progress=on_progress
         )
     _sweep_files(result, [], table_to, plot_to, None)
     return result
