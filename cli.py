@@ -754,7 +754,17 @@ def _sweep_heading(result: Any) -> dict[str, object]:
         "seed": result.seed,
         "runs": result.runs,
         "sampler": result.sampler,
-        "parameters": [{"path": r.parameter.path, "low": r.low, "high": r.high} for r in result.ranges],
+        "parameters": [
+            {
+                "path": r.parameter.path,
+                "column": r.parameter.column,
+                "kind": r.parameter.kind,
+                "low": r.low,
+                "high": r.high,
+                "unit": "hours" if r.parameter.kind == "duration" else None,
+            }
+            for r in result.ranges
+        ],
         "runtime": result.runtime,
         "workers": result.workers,
         "elapsed_s": result.elapsed_s,
