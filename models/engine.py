@@ -35,6 +35,7 @@ from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
 from models.condition_language import Condition, Requirement, describe, failing, holds
 from models.events import (
@@ -150,26 +151,31 @@ Received = Move | str | None
 Process = Generator[Command, Received, None]
 
 
-@dataclass
 class _Task:
-    process: Process
-    parent: _Task | None = None
-    waiting_children: int = 0
-    wait_id: int = 0  # bumps on every wake, so a stale deadline entry is ignored
-    waiting_on: tuple[str, ...] = ()
+    """A running process. A plain class with slots: one is made per process started."""
+
+    __slots__ = ("parent", "process", "wait_id", "waiting_children", "waiting_on")
+
+    def __init__(self, process: Process, parent: _Task | None = None) -> None:
+        self.process = process
+        self.parent = parent
+        self.waiting_children = 0
+        self.wait_id = 0  # bumps on every wake, so a stale deadline entry is ignored
+        self.waiting_on: tuple[str, ...] = ()
 
 
-@dataclass(slots=True)
-class _Entry:
-    instant: datetime
-    task: _Task | None = None
-    wait_id: int = 0
-    value: Received = None
-    move: Move | None = None
-    event: DomainEvent | None = None
-    sent: MessageSent | None = None  # its delivery is due: built then, numbered in place
-    interjected: bool = False
-    learned: bool = False  # the plan's side learns of the move now: to its mailbox
+# What a heap entry is due to do. An entry is a plain tuple, made and compared in C:
+# (key of its instant, late, scheduling order, instant, kind, subject, wait_id, value).
+# `late` puts an interjected move after everything else already due at its instant; the
+# subject is a task (woken with `value` unless its wait_id has moved on since), a scripted
+# event, a message sent (its delivery is due: built then, numbered in place) or a move.
+_WAKE = 0
+_EVENT = 1
+_SENT = 2
+_MOVE = 3
+_INTERJECTED = 4
+_LEARNED = 5  # the plan's side learns of the move now: to its mailbox
+_Item = tuple[int, int, int, datetime, int, Any, int, Received]
 
 
 class Scheduler:
@@ -194,31 +200,39 @@ class Scheduler:
         self._unknown: dict[Side, list[tuple[int, DomainEvent]]] = {"washington": [], "moscow": []}
         self._views: dict[Side, tuple[int, int, WorldState]] = {}  # (now, seq, view) last made
         self.seq = 0
-        self._heap: list[tuple[int, int, int, _Entry]] = []
+        self._heap: list[_Item] = []
         self.record_interjections = True
         self._order = 0
         self._mailboxes: dict[str, deque[Move | str]] = {}
         self._waiting: dict[str, _Task] = {}
-        self._out: list[DomainEvent] = []
 
     # --- scheduling -------------------------------------------------------------------
 
-    def _push(self, entry: _Entry) -> None:
+    def _push(
+        self, instant: datetime, kind: int, subject: Any, wait_id: int = 0, value: Received = None
+    ) -> None:
         self._order += 1
         # Tuples compare in C: the heap is ordered by instant, then by scheduling order;
         # an interjected move comes after everything else already due at its instant.
-        late = 1 if entry.interjected else 0
-        heapq.heappush(self._heap, (_key(entry.instant), late, self._order, entry))
+        late = 1 if kind == _INTERJECTED else 0
+        heapq.heappush(self._heap, (_key(instant), late, self._order, instant, kind, subject, wait_id, value))
+
+    def _wake_at(self, instant: datetime, task: _Task, value: Received = None) -> None:
+        """Wake a task at an instant, or now if that has passed; with its current wait_id."""
+        key = _key(instant)
+        if key < self._now_key:
+            instant, key = self.now, self._now_key
+        self._order += 1
+        heapq.heappush(self._heap, (key, 0, self._order, instant, _WAKE, task, task.wait_id, value))
 
     def start(self, process: Process, at: datetime | None = None) -> None:
         """Start a top-level process at an instant (now by default)."""
-        task = _Task(process)
-        self._push(_Entry(at or self.now, task))
+        self._push(at or self.now, _WAKE, _Task(process))
 
     def schedule_move(self, move: Move) -> None:
         """A move that arrives at its own instant (which must be set)."""
         assert move.at is not None
-        self._push(_Entry(move.at, move=move))
+        self._push(move.at, _MOVE, move)
 
     def schedule_moves(self, moves: Iterable[Move]) -> None:
         for move in moves:
@@ -227,53 +241,60 @@ class Scheduler:
     def interject(self, move: Move) -> None:
         """An analyst's move at its instant, taken after all else due then, as it was live."""
         assert move.at is not None
-        self._push(_Entry(move.at, move=move, interjected=True))
+        self._push(move.at, _INTERJECTED, move)
 
     def schedule_event(self, event: DomainEvent) -> None:
         """A scripted event, emitted at its own instant."""
-        self._push(_Entry(event.at, event=event))
+        self._push(event.at, _EVENT, event)
 
     def next_instant(self) -> datetime | None:
         due = self._first()
-        return due[3].instant if due is not None else None
+        return due[3] if due is not None else None
 
-    def _first(self) -> tuple[int, int, int, _Entry] | None:
+    def _first(self) -> _Item | None:
         """The first live entry of the heap, once overtaken wake-ups are dropped."""
         heap = self._heap
-        while heap and self._stale(heap[0][3]):
-            heapq.heappop(heap)
-        return heap[0] if heap else None
-
-    @staticmethod
-    def _stale(entry: _Entry) -> bool:
-        # A task's wake-up that another (a move, a deadline) has overtaken.
-        return entry.task is not None and entry.wait_id != entry.task.wait_id
+        while heap:
+            first = heap[0]
+            # A task's wake-up that another (a move, a deadline) has overtaken is stale.
+            if first[4] == _WAKE and first[6] != first[5].wait_id:
+                heapq.heappop(heap)
+                continue
+            return first
+        return None
 
     def run_until(self, instant: datetime) -> list[DomainEvent]:
         """Run everything scheduled up to and including `instant`; return the new events."""
         # Instants are compared by their integer keys: aware datetimes compare slowly.
         limit = _key(instant)
-        while (due := self._first()) is not None and due[0] <= limit:
-            key, _, _, entry = heapq.heappop(self._heap)
+        heap = self._heap
+        pop = heapq.heappop
+        reported = len(self._log)
+        while heap:
+            key, _, _, at, kind, subject, wait_id, value = heap[0]
+            if kind == _WAKE and wait_id != subject.wait_id:
+                pop(heap)  # overtaken
+                continue
+            if key > limit:
+                break
+            pop(heap)
             if key > self._now_key:
-                self.now, self._now_key = entry.instant, key
-            if entry.event is not None:
-                self._happen(entry.event)
-            elif entry.sent is not None:
-                self.emit(delivery(entry.sent, self.seq + 1))
-            elif entry.move is not None:
-                if entry.learned:
-                    self._deliver(mailbox(entry.move), entry.move)
-                    continue
-                if entry.interjected and self.record_interjections:
-                    self.emit(interjection(entry.move, self.seq + 1))
-                self._arrive(entry.move)
-            elif entry.task is not None:
-                self._step(entry.task, entry.value)
+                self.now, self._now_key = at, key
+            if kind == _WAKE:
+                self._step(subject, value)
+            elif kind == _EVENT:
+                self._happen(subject)
+            elif kind == _SENT:
+                self.emit(delivery(subject, self.seq + 1))
+            elif kind == _LEARNED:
+                self._deliver(mailbox(subject), subject)
+            else:
+                if kind == _INTERJECTED and self.record_interjections:
+                    self.emit(interjection(subject, self.seq + 1))
+                self._arrive(subject)
         if limit > self._now_key:
             self.now, self._now_key = to_washington(instant), limit
-        out, self._out = self._out, []
-        return out
+        return self._log[reported:]
 
     def run_to_end(self, until: Callable[[WorldState], bool] | None = None) -> list[DomainEvent]:
         """Run everything; or stop at the first instant after which `until(state)` holds."""
@@ -330,25 +351,28 @@ class Scheduler:
             self.emit(suppression(event, event.type, unmet, event.requires.side, self.seq + 1))
 
     def emit(self, event: DomainEvent) -> None:
-        self.seq += 1
-        if self.rules < 2:
-            placed = replace(event, seq=self.seq, provenance=v1_provenance(event.__dict__))
-        else:
-            placed = event if event.seq == self.seq else replace(event, seq=self.seq)
+        seq = self.seq = self.seq + 1
+        rules = self.rules
+        if rules < 2:
+            placed = replace(event, seq=seq, provenance=v1_provenance(event.__dict__))
+        elif event.seq != seq:
+            placed = replace(event, seq=seq)
+        else:  # numbered already by whoever built it, as most are: no copy
+            placed = event
         if self._state_shared:
             self._state = replace(self._state)
             self._state_shared = False
         apply_to_own(self._state, placed)
-        self._out.append(placed)
         self._log.append(placed)
-        if self.rules >= 2 and (placed.learned_at or placed.moscow_learned_at):
+        fields = placed.__dict__  # read directly: this runs for every event
+        if rules >= 2 and (fields["learned_at"] or fields["moscow_learned_at"]):
             for side, unknown in self._unknown.items():
                 learned = _key(known_at(placed, side))
                 if learned > self._now_key:
                     bisect.insort(unknown, (learned, placed), key=lambda item: item[0])
-        if isinstance(placed, MessageSent):
+        if type(placed) is MessageSent:  # event classes are never subclassed
             # A message is delivered by itself when it arrives: the channel's transit.
-            self._push(_Entry(placed.arrives_at, sent=placed))
+            self._push(placed.arrives_at, _SENT, placed)
 
     def _arrive(self, move: Move) -> None:
         unmet = self._unmet(move.requires)
@@ -359,7 +383,7 @@ class Scheduler:
         self.emit(arrival_event(move, self.seq + 1))
         if self.rules >= 2 and _key(learned := known_at(move, self.side)) > self._now_key:
             # On the record now; in the plan's hands only once its side knows of it.
-            self._push(_Entry(learned, move=move, learned=True))
+            self._push(learned, _LEARNED, move)
         else:
             self._deliver(mailbox(move), move)
 
@@ -373,7 +397,7 @@ class Scheduler:
     def _wake(self, task: _Task, value: Received) -> None:
         self._stop_waiting(task)
         task.wait_id += 1
-        self._push(_Entry(self.now, task, task.wait_id, value))
+        self._push(self.now, _WAKE, task, task.wait_id, value)
 
     def _stop_waiting(self, task: _Task) -> None:
         for box in task.waiting_on:
@@ -400,7 +424,7 @@ class Scheduler:
             elif isinstance(command, Post):
                 self._deliver(command.mailbox, command.token)
             elif isinstance(command, Sleep):
-                self._push(_Entry(max(command.until, self.now), task, task.wait_id))
+                self._wake_at(command.until, task)
                 return
             elif isinstance(command, Receive):
                 boxes = command.mailboxes
@@ -414,14 +438,14 @@ class Scheduler:
                 task.waiting_on = boxes
                 for box in boxes:
                     self._waiting[box] = task
-                self._push(_Entry(max(command.deadline, self.now), task, task.wait_id))
+                self._wake_at(command.deadline, task)
                 return
             elif isinstance(command, Parallel):
                 if not command.processes:
                     continue
                 task.waiting_children = len(command.processes)
                 for process in command.processes:
-                    self._push(_Entry(self.now, _Task(process, parent=task)))
+                    self._push(self.now, _WAKE, _Task(process, task))
                 return
 
     def _finished(self, task: _Task) -> None:
@@ -430,4 +454,4 @@ class Scheduler:
             return
         parent.waiting_children -= 1
         if parent.waiting_children == 0:
-            self._push(_Entry(self.now, parent, parent.wait_id))
+            self._push(self.now, _WAKE, parent, parent.wait_id)
