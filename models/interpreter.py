@@ -78,31 +78,46 @@ class PlanInterpreter:
         for step in steps:
             if self.ended:
                 return
-            yield from self.perform(step)
+            if type(step) is ActionStep:  # the commonest kind: emitted here, no process of its own
+                yield Emit(self.action(step))
+            else:
+                yield from self.perform(step)
 
     def perform(self, step: Step) -> Process:
+        """The process that carries out a step, from now. Not itself a generator but the
+        process of the kind of step: each level of `yield from` between the scheduler and
+        the process that yields is resumed on every command, for every member."""
         if isinstance(step, ActionStep):
-            yield Emit(self.action(step))
-        elif isinstance(step, ParallelStep):
-            yield Parallel(tuple(self.sequence(branch) for branch in step.branches))
-        elif isinstance(step, PhaseStep):
-            yield from self.phase(step)
-        elif isinstance(step, WaitStep):
-            yield from self.wait(step)
-        elif isinstance(step, ChoiceStep):
-            chosen = next(
-                (case.then for case in step.when if holds(case.if_, self.world.known_state())), step.else_
-            )
-            yield from self.sequence(chosen)
-        elif isinstance(step, EndStep):
-            yield from self.end(step)
-        else:
-            yield from self.perform_own(step)
+            return self._act(step)
+        if isinstance(step, ParallelStep):
+            return self._parallel(step)
+        if isinstance(step, PhaseStep):
+            return self.phase(step)
+        if isinstance(step, WaitStep):
+            return self.wait(step)
+        if isinstance(step, ChoiceStep):
+            return self._choose(step)
+        if isinstance(step, EndStep):
+            return self.end(step)
+        return self.perform_own(step)
+
+    def _act(self, step: ActionStep) -> Process:
+        yield Emit(self.action(step))
+
+    def _parallel(self, step: ParallelStep) -> Process:
+        yield Parallel(tuple(self.sequence(branch) for branch in step.branches))
+
+    def _choose(self, step: ChoiceStep) -> Process:
+        # Chosen as the step is reached (`perform` is called then, and this runs at once).
+        chosen = next(
+            (case.then for case in step.when if holds(case.if_, self.world.known_state())), step.else_
+        )
+        return self.sequence(chosen)
 
     def perform_own(self, step: Step) -> Process:
-        """A step of the plan language's own kinds: none in the generic interpreter."""
+        """The process of a step of the plan language's own kinds: none in the generic
+        interpreter."""
         raise TypeError(f"no interpreter for step kind {step.kind!r}")
-        yield  # a generator, like every process
 
     def action(self, step: ActionStep) -> ev.DomainEvent:
         """The event an action step records, now. The designer's fields are validated the

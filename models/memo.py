@@ -51,13 +51,19 @@ class MemoPlan(PlanInterpreter):
 
     def perform_own(self, step: Step) -> Process:
         if isinstance(step, ConsultStep):
-            yield from self.consult(step)
-        elif isinstance(step, NegotiateStep):
-            yield from self.negotiate(self._tracks[step.track])
-        elif isinstance(step, LevelsStep):
-            yield from self.keep_level(self.deadline)
-        elif isinstance(step, EscalateStep):
-            yield from self.escalate_if_needed(self.deadline)
+            return self.consult(step)
+        if isinstance(step, NegotiateStep):
+            return self.negotiate(self._tracks[step.track])
+        if isinstance(step, LevelsStep):
+            return self.keep_level(self.deadline)
+        if isinstance(step, EscalateStep):
+            return self.escalate_if_needed(self.deadline)
+        return self._nothing()  # as it always did for a kind it does not know
+
+    @staticmethod
+    def _nothing() -> Process:
+        return
+        yield  # a generator, like every process
 
     def closing(self) -> Process:
         """The plan has ended in force: every negotiation track still open is abandoned."""
