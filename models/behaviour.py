@@ -10,7 +10,9 @@ the same seed meet exactly the same moves.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from itertools import accumulate
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -72,18 +74,56 @@ class Behaviour(BaseModel):
     incidents: tuple[IncidentRule, ...] = ()
 
     def draw(self, seed: int, start: datetime) -> tuple[Move, ...]:
-        """The moves this behaviour makes for a seed: the same seed, the same moves.
+        """The moves this behaviour makes for a seed: the same seed, the same moves."""
+        return self.drawer(start)(seed)
 
-        Built from the rules' validated values (see models.trusted): an ensemble draws
-        thousands of these."""
-        rng = random.Random(seed)
-        moves: list[Move] = []
-        for rule in self.soviet:
-            option = rng.choices(rule.options, weights=[o.p for o in rule.options])[0]
-            moves.append(
-                construct(
+    def drawer(self, start: datetime) -> Callable[[int], tuple[Move, ...]]:
+        """`draw` for a plan's start, with what every seed has in common worked out once:
+        an ensemble draws thousands of members' moves from the same rules.
+
+        The numbers drawn, and the order they are drawn in, are `draw`'s always: `rng.uniform(a,
+        b)` is `a + (b - a) * rng.random()`, and `rng.choices` with weights sums them up into
+        the cumulative weights given here. The moves are built from the rules' validated
+        values (see models.trusted)."""
+
+        def span(rule: TimedRule) -> tuple[float, float]:
+            low, high = rule.after
+            return low.total_seconds(), high.total_seconds() - low.total_seconds()
+
+        soviet = [
+            (
+                rule,
+                rule.options,
+                list(accumulate(o.p for o in rule.options)),
+                [span(o) for o in rule.options],
+            )
+            for rule in self.soviet
+        ]
+        allies = [(ally, *span(ally)) for ally in self.allies]
+        incidents = [(incident, *span(incident)) for incident in self.incidents]
+        instants: dict[int, datetime] = {}  # minutes after the start -> the instant, in Washington
+
+        def minutes(rng: random.Random, low: float, width: float) -> int:
+            return round((low + width * rng.random()) / 60)
+
+        def instant(after: int) -> datetime:
+            found = instants.get(after)
+            if found is None:
+                found = instants[after] = to_washington(start + _MINUTE * after)
+            return found
+
+        def draw(seed: int) -> tuple[Move, ...]:
+            rng = random.Random(seed)
+            # (minutes after the start, kind, order drawn, move): sorted as by (instant, kind),
+            # stably, and never down to the moves themselves.
+            moves: list[tuple[int, str, int, Move]] = []
+            for rule, options, cum_weights, spans in soviet:
+                chosen = rng.choices(range(len(options)), cum_weights=cum_weights)[0]
+                option = options[chosen]
+                after = minutes(rng, *spans[chosen])
+                reply = construct(
                     SovietReply,
-                    at=option.when(rng, start),
+                    at=instant(after),
                     track=rule.track,
                     answer=option.answer,
                     terms=option.terms,
@@ -92,29 +132,30 @@ class Behaviour(BaseModel):
                     summary=f"(seed {seed}) The Soviet side answers on the {rule.track} track: "
                     f"{option.answer}.",
                 )
-            )
-        for ally in self.allies:
-            answers, agrees, at = rng.random(), rng.random(), ally.when(rng, start)
-            if answers < ally.p_answer:
-                moves.append(
-                    construct(
+                moves.append((after, "soviet_reply", len(moves), reply))
+            for ally, low, width in allies:
+                answers, agrees, after = rng.random(), rng.random(), minutes(rng, low, width)
+                if answers < ally.p_answer:
+                    answer = construct(
                         AlliedAnswer,
-                        at=at,
+                        at=instant(after),
                         ally=ally.ally,
                         answer="agree" if agrees < ally.agree else "refuse",
                         sources=ally.sources,
                     )
-                )
-        for incident in self.incidents:
-            happens, at = rng.random(), incident.when(rng, start)
-            if happens < incident.p:
-                moves.append(
-                    construct(
+                    moves.append((after, "allied_answer", len(moves), answer))
+            for chance, low, width in incidents:
+                happens, after = rng.random(), minutes(rng, low, width)
+                if happens < chance.p:
+                    incident = construct(
                         Incident,
-                        at=at,
-                        incident=incident.incident,
-                        subject=incident.subject,
-                        sources=incident.sources,
+                        at=instant(after),
+                        incident=chance.incident,
+                        subject=chance.subject,
+                        sources=chance.sources,
                     )
-                )
-        return tuple(sorted(moves, key=lambda m: (m.at.timestamp() if m.at else 0.0, m.kind)))
+                    moves.append((after, "incident", len(moves), incident))
+            moves.sort()
+            return tuple(move for *_, move in moves)
+
+        return draw

@@ -297,11 +297,14 @@ class Scheduler:
         return self._log[reported:]
 
     def run_to_end(self, until: Callable[[WorldState], bool] | None = None) -> list[DomainEvent]:
-        """Run everything; or stop at the first instant after which `until(state)` holds."""
+        """Run everything; or stop at the first instant after which `until(state)` holds.
+
+        `until` is shown the state as it is, not handed it: it must not keep it, as the
+        state goes on changing in place (so no copy is made per instant to ask it)."""
         events: list[DomainEvent] = []
         while (upcoming := self.next_instant()) is not None:
             events += self.run_until(upcoming)
-            if until is not None and until(self.state):
+            if until is not None and until(self._state):
                 break
         return events
 

@@ -17,12 +17,14 @@ from collections.abc import Callable, Iterable, Sequence
 from pydantic import BaseModel, ConfigDict, Field
 
 from models import events as ev
+from models.engine import RULES, Scheduler
 from models.members import Row, member_row
+from models.memo import MemoPlan
 from models.moves import Move
 from models.plan import PlanDefinition
 from models.simulation import build
 from models.state import WorldState
-from models.timeline import TimelineDefinition
+from models.timeline import InitialWorld, TimelineDefinition
 from models.trusted import construct
 from models.washington import washington_date
 
@@ -157,7 +159,34 @@ def _settled(plan: PlanDefinition) -> Callable[[WorldState], bool]:
 def run_batch(plan: PlanDefinition, seeds: Iterable[int]) -> Tally:
     """Simulate members in-process and count what came of them."""
     settled = _settled(plan)
-    return _count(_what_came(build(member(plan, seed)).run_to_end(until=settled)) for seed in seeds)
+    course = _Courses(plan)
+    return _count(_what_came(course.of(seed).run_to_end(until=settled)) for seed in seeds)
+
+
+class _Courses:
+    """The members of a plan ready to run, as `build(member(plan, seed))` gives them, with
+    what they have in common made once: an ensemble runs thousands.
+
+    A member's timeline is the plan's, with the plan's moves and its drawn ones, and no
+    scripted events or analysts' moves; so its scheduler is set up here straight from the
+    plan, without a TimelineDefinition in between. Its initial state is the same for every
+    member and shared: a scheduler never changes the state it was given (see
+    `Scheduler.state`)."""
+
+    def __init__(self, plan: PlanDefinition) -> None:
+        self.plan = plan
+        self.initial = WorldState.initial(InitialWorld())  # a member's timeline's default
+        self.side = plan.side
+        self.draw = plan.behaviour.drawer(plan.starts_at) if plan.behaviour is not None else None
+
+    def of(self, seed: int) -> Scheduler:
+        plan = self.plan
+        world = Scheduler(self.initial, plan.starts_at, RULES, self.side)
+        world.schedule_moves(plan.moves)
+        if self.draw is not None:
+            world.schedule_moves(self.draw(seed))
+        world.start(MemoPlan(plan, world).run())
+        return world
 
 
 def run_recorded(
