@@ -35,7 +35,7 @@ from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast, get_args
 
 from models.condition_language import Condition, Requirement, describe, failing, holds
 from models.events import (
@@ -146,7 +146,9 @@ class Post:
     token: str
 
 
-Command = Emit | Sleep | Receive | Parallel | Post
+# A process may yield an event itself, to emit it: the commonest command, not wrapped in
+# an Emit (made and unwrapped for every event of every member).
+Command = DomainEvent | Emit | Sleep | Receive | Parallel | Post
 Received = Move | str | None
 Process = Generator[Command, Received, None]
 
@@ -169,6 +171,7 @@ class _Task:
 # `late` puts an interjected move after everything else already due at its instant; the
 # subject is a task (woken with `value` unless its wait_id has moved on since), a scripted
 # event, a message sent (its delivery is due: built then, numbered in place) or a move.
+_EVENT_CLASSES = frozenset(get_args(get_args(DomainEvent)[0]))  # by exact class: never subclassed
 _WAKE = 0
 _EVENT = 1
 _SENT = 2
@@ -422,7 +425,9 @@ class Scheduler:
                 self._finished(task)
                 return
             value = None
-            if isinstance(command, Emit):
+            if type(command) in _EVENT_CLASSES:
+                self.emit(cast(DomainEvent, command))
+            elif isinstance(command, Emit):
                 self.emit(command.event)
             elif isinstance(command, Post):
                 self._deliver(command.mailbox, command.token)

@@ -100,6 +100,7 @@ def tally_outcome(events: Iterable[ev.DomainEvent]) -> Tally:
 
 _RUNGS = (ev.EscalationRungReached, ev.MilitaryActionOrdered)
 _ENDINGS = (ev.AgreementReached, ev.CrisisEnded)
+_COUNTED = frozenset((*_RUNGS, *_ENDINGS))  # the only events a tally reads
 
 
 def _what_came(events: Iterable[ev.DomainEvent]) -> tuple[str, str, dict[str, str]]:
@@ -107,6 +108,8 @@ def _what_came(events: Iterable[ev.DomainEvent]) -> tuple[str, str, dict[str, st
     outcome, day = "none", "none"
     reached: dict[str, str] = {}
     for event in events:
+        if type(event) not in _COUNTED:  # most events: one look-up (classes are never subclassed)
+            continue
         if isinstance(event, _RUNGS):
             reached.setdefault(event.rung, washington_date(event.at).isoformat())
         if outcome == "none":

@@ -10,11 +10,12 @@ action (`provenance: plan`). The memo's own kinds of step are carried out by mod
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import TypeVar
 
 from models import events as ev
 from models.condition_language import holds
-from models.engine import Emit, Parallel, Process, Receive, Scheduler, Sleep
+from models.engine import Parallel, Process, Receive, Scheduler, Sleep
 from models.events import EVENT_ADAPTER
 from models.move_patterns import matches, pattern_mailbox
 from models.plan import PlanDefinition
@@ -25,6 +26,14 @@ from models.washington import to_washington
 E = TypeVar("E", bound=ev.EventBase)
 US = "United States"
 CLOSE = "close"  # the token that tells whoever still waits that the plan has ended
+
+
+@lru_cache(maxsize=8192)
+def _after(now: datetime, duration: timedelta) -> datetime:
+    # Cached: the members of an ensemble ask for the same deadlines from the same instants,
+    # and finding Washington's zone for an instant is dear. `now` is in Washington's fixed
+    # offset already, so adding to it adds to the instant, whichever offset it is written in.
+    return to_washington(now + duration)
 
 
 class PlanInterpreter:
@@ -48,24 +57,25 @@ class PlanInterpreter:
 
     def after(self, duration: timedelta) -> datetime:
         """An instant `duration` from now, in Washington time (EDT or EST as it then was)."""
-        return to_washington(self.world.now + duration)
+        return _after(self.world.now, duration)
 
-    def _event(self, factory: type[E], step: str | None, summary: str, **fields: object) -> Emit:
+    def _event(self, factory: type[E], step: str | None, summary: str, **fields: object) -> ev.DomainEvent:
         fields.setdefault("actor", US)
         # Numbered here, as the engine will number it: it is emitted at once, so no copy.
         # Built from the plan's validated values and the engine's clock: see models.trusted.
-        seq = self.world.seq + 1
+        world = self.world
         event = construct(
             factory,
-            seq=seq,
-            at=self.now,
+            seq=world.seq + 1,
+            at=world.now,
             provenance="plan",
             step=step,
             summary=summary,
             sources=self.sources,
             **fields,
         )
-        return Emit(event)  # type: ignore[arg-type]  # E is one of the DomainEvent classes
+        # Yielded as it is, to be emitted (see models.engine.Command).
+        return event  # type: ignore[return-value]  # E is one of the DomainEvent classes
 
     # --- the interpreter ------------------------------------------------------------------
 
@@ -79,7 +89,7 @@ class PlanInterpreter:
             if self.ended:
                 return
             if type(step) is ActionStep:  # the commonest kind: emitted here, no process of its own
-                yield Emit(self.action(step))
+                yield self.action(step)
             else:
                 yield from self.perform(step)
 
@@ -102,7 +112,7 @@ class PlanInterpreter:
         return self.perform_own(step)
 
     def _act(self, step: ActionStep) -> Process:
-        yield Emit(self.action(step))
+        yield self.action(step)
 
     def _parallel(self, step: ParallelStep) -> Process:
         yield Parallel(tuple(self.sequence(branch) for branch in step.branches))

@@ -21,7 +21,7 @@ from collections.abc import Generator
 from datetime import datetime
 
 from models import events as ev
-from models.engine import Command, Emit, Post, Process, Receive, Received, Scheduler, Sleep
+from models.engine import Command, Post, Process, Receive, Received, Scheduler, Sleep
 from models.interpreter import CLOSE, US, PlanInterpreter
 from models.moves import AlliedAnswer, SovietReply
 from models.plan import PlanDefinition, Track
@@ -93,25 +93,24 @@ class MemoPlan(PlanInterpreter):
 
     # --- 6: negotiation tracks ---------------------------------------------------------------
 
-    def send(self, track: Track, terms: tuple[str, ...], what: str) -> Emit:
+    def send(self, track: Track, terms: tuple[str, ...], what: str) -> ev.MessageSent:
         self._messages += 1
-        return Emit(
-            construct(
-                ev.MessageSent,
-                seq=self.world.seq + 1,  # emitted at once, like _event's
-                at=self.now,
-                provenance="plan",
-                step=track.step,
-                actor=US,
-                summary=f"{what} on the {track.title} track: {', '.join(terms) or 'no terms'}.",
-                sources=MEMO,
-                message_id=f"plan-{track.id}-{self._messages}",
-                channel=track.channel,
-                sender="President Kennedy",
-                recipient="Chairman Khrushchev",
-                arrives_at=self.after(self.plan.transit[track.channel]),
-                terms=terms,
-            )
+        # Yielded as it is, to be emitted (see models.engine.Command).
+        return construct(
+            ev.MessageSent,
+            seq=self.world.seq + 1,  # emitted at once, like _event's
+            at=self.now,
+            provenance="plan",
+            step=track.step,
+            actor=US,
+            summary=f"{what} on the {track.title} track: {', '.join(terms) or 'no terms'}.",
+            sources=MEMO,
+            message_id=f"plan-{track.id}-{self._messages}",
+            channel=track.channel,
+            sender="President Kennedy",
+            recipient="Chairman Khrushchev",
+            arrives_at=self.after(self.plan.transit[track.channel]),
+            terms=terms,
         )
 
     def negotiate(self, track: Track) -> Process:
