@@ -51,7 +51,7 @@ from models.events import (
 from models.moves import Move, arrival_event, mailbox
 from models.sides import Side
 from models.state import WorldState, apply_to_own, fold
-from models.trusted import construct, replace
+from models.trusted import construct, construct_from, replace
 from models.washington import to_washington
 
 _EPOCH = datetime(1900, 1, 1, tzinfo=UTC)
@@ -60,18 +60,21 @@ RULES = 2  # the engine's rules today: see the module's docstring
 
 
 def delivery(message: MessageSent, seq: int) -> MessageDelivered:
-    return construct(
+    return construct_from(
         MessageDelivered,
-        seq=seq,
-        at=message.arrives_at,
-        provenance="derived",
-        actor=message.recipient,
-        summary=f"{message.recipient} received the message sent by {message.sender} over {message.channel}.",
-        sources=message.sources,
-        uncertainty=message.uncertainty,
-        step=message.step,
-        message_id=message.message_id,
-        channel=message.channel,
+        {
+            "seq": seq,
+            "at": message.arrives_at,
+            "provenance": "derived",
+            "actor": message.recipient,
+            "summary": f"{message.recipient} received the message sent by {message.sender} over "
+            f"{message.channel}.",
+            "sources": message.sources,
+            "uncertainty": message.uncertainty,
+            "step": message.step,
+            "message_id": message.message_id,
+            "channel": message.channel,
+        },
     )
 
 

@@ -20,7 +20,7 @@ from models.events import EVENT_ADAPTER
 from models.move_patterns import matches, pattern_mailbox
 from models.plan import PlanDefinition
 from models.steps import ActionStep, ChoiceStep, EndStep, ParallelStep, PhaseStep, Step, WaitStep
-from models.trusted import construct, replace
+from models.trusted import construct_from, replace
 from models.washington import to_washington
 
 E = TypeVar("E", bound=ev.EventBase)
@@ -64,15 +64,17 @@ class PlanInterpreter:
         # Numbered here, as the engine will number it: it is emitted at once, so no copy.
         # Built from the plan's validated values and the engine's clock: see models.trusted.
         world = self.world
-        event = construct(
+        event = construct_from(
             factory,
-            seq=world.seq + 1,
-            at=world.now,
-            provenance="plan",
-            step=step,
-            summary=summary,
-            sources=self.sources,
-            **fields,
+            {
+                "seq": world.seq + 1,
+                "at": world.now,
+                "provenance": "plan",
+                "step": step,
+                "summary": summary,
+                "sources": self.sources,
+                **fields,
+            },
         )
         # Yielded as it is, to be emitted (see models.engine.Command).
         return event  # type: ignore[return-value]  # E is one of the DomainEvent classes

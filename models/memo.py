@@ -26,7 +26,7 @@ from models.interpreter import CLOSE, US, PlanInterpreter
 from models.moves import AlliedAnswer, SovietReply
 from models.plan import PlanDefinition, Track
 from models.steps import ConsultStep, EscalateStep, LevelsStep, NegotiateStep, Step
-from models.trusted import construct
+from models.trusted import construct_from
 
 MEMO = ("FRUS 1961-63 v11 d89",)
 
@@ -96,21 +96,23 @@ class MemoPlan(PlanInterpreter):
     def send(self, track: Track, terms: tuple[str, ...], what: str) -> ev.MessageSent:
         self._messages += 1
         # Yielded as it is, to be emitted (see models.engine.Command).
-        return construct(
+        return construct_from(
             ev.MessageSent,
-            seq=self.world.seq + 1,  # emitted at once, like _event's
-            at=self.now,
-            provenance="plan",
-            step=track.step,
-            actor=US,
-            summary=f"{what} on the {track.title} track: {', '.join(terms) or 'no terms'}.",
-            sources=MEMO,
-            message_id=f"plan-{track.id}-{self._messages}",
-            channel=track.channel,
-            sender="President Kennedy",
-            recipient="Chairman Khrushchev",
-            arrives_at=self.after(self.plan.transit[track.channel]),
-            terms=terms,
+            {
+                "seq": self.world.seq + 1,  # emitted at once, like _event's
+                "at": self.now,
+                "provenance": "plan",
+                "step": track.step,
+                "actor": US,
+                "summary": f"{what} on the {track.title} track: {', '.join(terms) or 'no terms'}.",
+                "sources": MEMO,
+                "message_id": f"plan-{track.id}-{self._messages}",
+                "channel": track.channel,
+                "sender": "President Kennedy",
+                "recipient": "Chairman Khrushchev",
+                "arrives_at": self.after(self.plan.transit[track.channel]),
+                "terms": terms,
+            },
         )
 
     def negotiate(self, track: Track) -> Process:

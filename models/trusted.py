@@ -63,6 +63,32 @@ def construct(cls: type[M], **values: Any) -> M:
     return model
 
 
+# Per model class and the names of the fields given, in order: the defaults, and the set
+# of the fields given, shared by every instance so made (as `replace` shares it).
+_shapes: dict[tuple[type[BaseModel], tuple[str, ...]], tuple[dict[str, Any], set[str]]] = {}
+
+
+def construct_from(cls: type[M], values: dict[str, Any]) -> M:
+    """`construct`, from a dict of the values the caller gives up: for the engine's and the
+    plan's events, built thousands of times with the same fields given. The check of the
+    required fields and the set of the fields given are made once per class and fields."""
+    shape = (cls, tuple(values))
+    found = _shapes.get(shape)
+    if found is None:
+        model = construct(cls, **values)
+        if _templates[cls][1]:  # a default factory's value is made afresh: no shortcut
+            return model
+        _shapes[shape] = (_templates[cls][0], model.__pydantic_fields_set__)
+        return model
+    defaults, fields_set = found
+    model = _new(cls)
+    _set(model, "__dict__", {**defaults, **values})
+    _set(model, "__pydantic_fields_set__", fields_set)
+    _set(model, "__pydantic_extra__", None)
+    _set(model, "__pydantic_private__", None)
+    return model
+
+
 def replace(model: M, **changes: Any) -> M:
     """A copy of `model` with some fields changed."""
     copied = _new(model.__class__)
