@@ -787,7 +787,9 @@ def _print_sweep(result: Any) -> None:
         cells = [str(point.index)]
         cells += [span.parameter.written(point.values[span.parameter]) for span in result.ranges]
         cells += [
-            f"{row[f'share.{o}']:.1%} ({row[f'low.{o}']:.1%}-{row[f'high.{o}']:.1%})" for o in result.outcomes
+            # Short enough that a row fits a terminal: the interval to the percent.
+            f"{row[f'share.{o}']:.1%} ({row[f'low.{o}']:.0%}-{row[f'high.{o}']:.0%})"
+            for o in result.outcomes
         ]
         grid.add_row(*cells)
     out.print(grid)
