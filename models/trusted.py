@@ -21,6 +21,13 @@ from pydantic import BaseModel
 M = TypeVar("M", bound=BaseModel)
 
 _set = object.__setattr__
+# The slots every pydantic model instance has, set through their descriptors: what
+# `object.__setattr__` does with their names, without looking each name up per call.
+_slots = BaseModel.__dict__
+_set_dict = _slots["__dict__"].__set__
+_set_fields_set = _slots["__pydantic_fields_set__"].__set__
+_set_extra = _slots["__pydantic_extra__"].__set__
+_set_private = _slots["__pydantic_private__"].__set__
 # A pydantic model class's own `__new__` is looked up through its metaclass on every
 # call, which costs as much as making the instance: models define no `__new__` of their
 # own, so object's is called directly.
@@ -56,10 +63,10 @@ def construct(cls: type[M], **values: Any) -> M:
         if name not in values:
             fields[name] = factory()
     model = _new(cls)
-    _set(model, "__dict__", fields)
-    _set(model, "__pydantic_fields_set__", set(values))
-    _set(model, "__pydantic_extra__", None)
-    _set(model, "__pydantic_private__", None)
+    _set_dict(model, fields)
+    _set_fields_set(model, set(values))
+    _set_extra(model, None)
+    _set_private(model, None)
     return model
 
 
@@ -82,26 +89,25 @@ def construct_from(cls: type[M], values: dict[str, Any]) -> M:
         return model
     defaults, fields_set = found
     model = _new(cls)
-    _set(model, "__dict__", {**defaults, **values})
-    _set(model, "__pydantic_fields_set__", fields_set)
-    _set(model, "__pydantic_extra__", None)
-    _set(model, "__pydantic_private__", None)
+    _set_dict(model, {**defaults, **values})
+    _set_fields_set(model, fields_set)
+    _set_extra(model, None)
+    _set_private(model, None)
     return model
 
 
 def replace(model: M, **changes: Any) -> M:
     """A copy of `model` with some fields changed."""
     copied = _new(model.__class__)
-    _set(copied, "__dict__", {**model.__dict__, **changes})
+    _set_dict(copied, {**model.__dict__, **changes})
     fields_set = model.__pydantic_fields_set__
     # Shared between copies while unchanged, so never updated in place: a new set if needed.
-    _set(
+    _set_fields_set(
         copied,
-        "__pydantic_fields_set__",
         fields_set if fields_set.issuperset(changes) else fields_set | changes.keys(),
     )
-    _set(copied, "__pydantic_extra__", None)
-    _set(copied, "__pydantic_private__", None)
+    _set_extra(copied, None)
+    _set_private(copied, None)
     return copied
 
 
@@ -111,4 +117,4 @@ def update_own(model: BaseModel, changes: dict[str, Any]) -> None:
     model.__dict__.update(changes)
     fields_set = model.__pydantic_fields_set__
     if not fields_set.issuperset(changes):
-        _set(model, "__pydantic_fields_set__", fields_set | changes.keys())
+        _set_fields_set(model, fields_set | changes.keys())
