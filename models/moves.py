@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 from models import events as ev
 from models.condition_language import Requirement
 from models.events import LIVE_SOURCE, IncidentKind, WashingtonTime
-from models.trusted import construct
+from models.trusted import construct_from
 
 MoveProvenance = Literal["historical", "counterfactual"]
 
@@ -116,7 +116,8 @@ def mailbox(move: Move) -> str:
 
 def arrival_event(move: Move, seq: int = 0) -> ev.DomainEvent:
     """The event that records a move's arrival (the `seq`-th event of its timeline, if
-    known). `move.at` must be set by then."""
+    known). `move.at` must be set by then. Built from the dict of its values, as the
+    engine's events are (`trusted.construct_from`): a member's drawn moves all arrive."""
     assert move.at is not None
     common = {
         "seq": seq,
@@ -128,31 +129,38 @@ def arrival_event(move: Move, seq: int = 0) -> ev.DomainEvent:
         "uncertainty": move.uncertainty,
     }
     if isinstance(move, SovietReply):
-        return construct(
+        return construct_from(
             ev.SovietReplyReceived,
-            **common,
-            actor=move.actor or "Chairman Khrushchev",
-            summary=move.summary or f"The Soviet side answers on the {move.track} track: {move.answer}.",
-            track=move.track,
-            answer=move.answer,
-            terms=move.terms,
-            channel=move.channel,
+            {
+                **common,
+                "actor": move.actor or "Chairman Khrushchev",
+                "summary": move.summary
+                or f"The Soviet side answers on the {move.track} track: {move.answer}.",
+                "track": move.track,
+                "answer": move.answer,
+                "terms": move.terms,
+                "channel": move.channel,
+            },
         )
     if isinstance(move, AlliedAnswer):
-        return construct(
+        return construct_from(
             ev.AlliedAnswerReceived,
-            **common,
-            actor=move.actor or move.ally,
-            summary=move.summary or f"{move.ally} answers the consultation: {move.answer}.",
-            ally=move.ally,
-            answer=move.answer,
-            terms=move.terms,
+            {
+                **common,
+                "actor": move.actor or move.ally,
+                "summary": move.summary or f"{move.ally} answers the consultation: {move.answer}.",
+                "ally": move.ally,
+                "answer": move.answer,
+                "terms": move.terms,
+            },
         )
-    return construct(
+    return construct_from(
         ev.IncidentOccurred,
-        **common,
-        actor=move.actor or "unknown",
-        summary=move.summary or f"Incident: {move.incident.replace('_', ' ')} ({move.subject}).",
-        kind=move.incident,
-        subject=move.subject,
+        {
+            **common,
+            "actor": move.actor or "unknown",
+            "summary": move.summary or f"Incident: {move.incident.replace('_', ' ')} ({move.subject}).",
+            "kind": move.incident,
+            "subject": move.subject,
+        },
     )
