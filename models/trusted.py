@@ -109,12 +109,3 @@ def replace(model: M, **changes: Any) -> M:
     _set_extra(copied, None)
     _set_private(copied, None)
     return copied
-
-
-def update_own(model: BaseModel, changes: dict[str, Any]) -> None:
-    """Change fields of a frozen model in place. Only for a model no one else holds yet
-    (a copy just made by `replace`): see `Scheduler.state`."""
-    model.__dict__.update(changes)
-    fields_set = model.__pydantic_fields_set__
-    if not fields_set.issuperset(changes):
-        _set_fields_set(model, fields_set | changes.keys())
