@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from models import events as ev
 from models.engine import RULES, Scheduler
-from models.members import Row, member_row
+from models.members import ENDINGS, NO_ANSWER, RUNGS, Row, member_row, reached_outcome
 from models.memo import MemoPlan
 from models.moves import Move
 from models.plan import PlanDefinition
@@ -98,27 +98,20 @@ def tally_outcome(events: Iterable[ev.DomainEvent]) -> Tally:
     return _count([_what_came(events)])
 
 
-_RUNGS = (ev.EscalationRungReached, ev.MilitaryActionOrdered)
-_ENDINGS = (ev.AgreementReached, ev.CrisisEnded)
-_COUNTED = frozenset((*_RUNGS, *_ENDINGS))  # the only events a tally reads
+_COUNTED = frozenset((*RUNGS, *ENDINGS))  # the only events a tally reads
 
 
 def _what_came(events: Iterable[ev.DomainEvent]) -> tuple[str, str, dict[str, str]]:
     """(outcome, the Washington day it was reached, rung -> the day first reached)."""
-    outcome, day = "none", "none"
+    outcome, day = NO_ANSWER, NO_ANSWER
     reached: dict[str, str] = {}
     for event in events:
         if type(event) not in _COUNTED:  # most events: one look-up (classes are never subclassed)
             continue
-        if isinstance(event, _RUNGS):
+        if isinstance(event, RUNGS):
             reached.setdefault(event.rung, washington_date(event.at).isoformat())
-        if outcome == "none":
-            if isinstance(event, ev.MilitaryActionOrdered):
-                outcome = "military_action"
-            elif isinstance(event, _ENDINGS) and event.outcome:
-                outcome = event.outcome
-            if outcome != "none":
-                day = washington_date(event.at).isoformat()
+        if outcome == NO_ANSWER and (first := reached_outcome(event)) is not None:
+            outcome, day = first, washington_date(event.at).isoformat()
     return outcome, day, reached
 
 

@@ -127,16 +127,25 @@ def parameters(plan: PlanDefinition) -> Row:
     return row
 
 
-_RUNGS = (ev.EscalationRungReached, ev.MilitaryActionOrdered)
+RUNGS = (ev.EscalationRungReached, ev.MilitaryActionOrdered)  # the events that reach a rung
+ENDINGS = (ev.AgreementReached, ev.CrisisEnded)
+
+
+def reached_outcome(event: ev.DomainEvent) -> str | None:
+    """The outcome this event reaches, if it reaches one: military action, or a settlement."""
+    if isinstance(event, ev.MilitaryActionOrdered):
+        return "military_action"
+    if isinstance(event, ENDINGS):
+        return event.outcome or None
+    return None
 
 
 def outcome_of(events: Sequence[ev.DomainEvent]) -> tuple[str, datetime | None]:
-    """The outcome a log reached first (military action, or a settlement), and when."""
+    """The outcome a log reached first, and when."""
     for event in events:
-        if isinstance(event, ev.MilitaryActionOrdered):
-            return "military_action", event.at
-        if isinstance(event, ev.AgreementReached | ev.CrisisEnded) and event.outcome:
-            return event.outcome, event.at
+        outcome = reached_outcome(event)
+        if outcome is not None:
+            return outcome, event.at
     return NO_ANSWER, None
 
 
@@ -146,7 +155,7 @@ def outcome_values(plan: PlanDefinition, events: Sequence[ev.DomainEvent]) -> Ro
     outcome, at = outcome_of(events)
     reached: list[str] = []
     for event in events:
-        if isinstance(event, _RUNGS) and event.rung not in reached:
+        if isinstance(event, RUNGS) and event.rung not in reached:
             reached.append(event.rung)
     ladder = [rung.rung for rung in plan.ladder]
     on_ladder = [rung for rung in reached if rung in ladder]
