@@ -241,6 +241,19 @@ SetOption = Annotated[
     ),
 ]
 MAX_POINTS = 100_000
+RuntimeOption = Annotated[
+    str, typer.Option("--runtime", metavar="RUNTIME", help="local (in-process) or temporal")
+]
+EnsembleWorkersOption = Annotated[
+    int | None,
+    typer.Option(
+        "--workers", metavar="N", help="local: processes; temporal: worker processes to start (0: none)"
+    ),
+]
+BatchOption = Annotated[int, typer.Option("--batch", metavar="N", help="members per Temporal activity")]
+PlotOption = Annotated[
+    Path | None, typer.Option("--plot", metavar="FILE", help="also draw FILE.png or FILE.svg")
+]
 MemberOption = Annotated[
     int | None,
     typer.Option("--member", metavar="N", help="run member N (from 0) of an ensemble: with --ensemble-seed"),
@@ -500,20 +513,11 @@ def explore(
     ],
     runs: Annotated[int, typer.Option("--runs", metavar="N", help="how many members")] = 1000,
     seed: SeedOption = 0,
-    runtime: Annotated[
-        str, typer.Option("--runtime", metavar="RUNTIME", help="local (in-process) or temporal")
-    ] = "local",
-    workers: Annotated[
-        int | None,
-        typer.Option(
-            "--workers", metavar="N", help="local: processes; temporal: worker processes to start (0: none)"
-        ),
-    ] = None,
-    batch: Annotated[int, typer.Option("--batch", metavar="N", help="members per Temporal activity")] = 500,
+    runtime: RuntimeOption = "local",
+    workers: EnsembleWorkersOption = None,
+    batch: BatchOption = 500,
     format: Annotated[str, typer.Option("--format", metavar="FORMAT", help="table or json")] = "table",
-    plot_file: Annotated[
-        Path | None, typer.Option("--plot", metavar="FILE", help="also draw FILE.png or FILE.svg")
-    ] = None,
+    plot_file: PlotOption = None,
     members_file: Annotated[
         Path | None,
         typer.Option(
@@ -525,25 +529,7 @@ def explore(
     settings: SetOption = None,
 ) -> None:
     """Run N seeded members of a variant and tabulate their outcomes, days and rungs."""
-    if plot_file is not None and plot_file.suffix.lower() not in (".png", ".svg"):
-        raise BadUsage(f"invalid --plot {plot_file}: the file must end in .png or .svg")
-    if members_file is not None:
-        if runtime == "temporal":
-            raise BadUsage(
-                "--members is written by --runtime local: a member is the same whichever runtime "
-                "runs it, so the local rows are the Temporal run's members"
-            )
-        if members_file.suffix.lower() not in TABLE_FORMATS:
-            raise BadUsage(
-                f"invalid --members {members_file}: the file must end in {', '.join(TABLE_FORMATS)}"
-            )
-    _bounded("--runs", runs, 1, MAX_RUNS, f"an ensemble has from 1 to {MAX_RUNS:,} members")
-    _seed(seed)
-    _choice("--runtime", runtime, ("local", "temporal"))
-    _choice("--format", format, ("table", "json"))
-    if workers is not None:
-        _bounded("--workers", workers, 1 if runtime == "local" else 0, MAX_WORKERS)
-    _bounded("--batch", batch, 1, MAX_BATCH, f"from 1 to {MAX_BATCH:,} members per batch")
+    _ensemble_options(runs, seed, runtime, workers, batch, format, plot_file, members=members_file)
     bar, progress = _ensemble_bar(variant, runs, format)
     try:
         if runtime == "local":
@@ -575,6 +561,37 @@ def explore(
     _wrote(plot=plot_file, members=members_file)
 
 
+def _ensemble_options(
+    runs: int,
+    seed: int,
+    runtime: str,
+    workers: int | None,
+    batch: int,
+    format: str,
+    plot_file: Path | None,
+    **tables: Path | None,
+) -> None:
+    """The options `explore` and `sweep` share, checked before anything runs; `tables` are
+    the table files asked for, by option (`members`, `table`)."""
+    if plot_file is not None and plot_file.suffix.lower() not in (".png", ".svg"):
+        raise BadUsage(f"invalid --plot {plot_file}: the file must end in .png or .svg")
+    if tables.get("members") is not None and runtime == "temporal":
+        raise BadUsage(
+            "--members is written by --runtime local: a member is the same whichever runtime "
+            "runs it, so the local rows are the Temporal run's members"
+        )
+    for option, path in tables.items():
+        if path is not None and path.suffix.lower() not in TABLE_FORMATS:
+            raise BadUsage(f"invalid --{option} {path}: the file must end in {', '.join(TABLE_FORMATS)}")
+    _bounded("--runs", runs, 1, MAX_RUNS, f"an ensemble has from 1 to {MAX_RUNS:,} members")
+    _seed(seed)
+    _choice("--runtime", runtime, ("local", "temporal"))
+    _choice("--format", format, ("table", "json"))
+    if workers is not None:
+        _bounded("--workers", workers, 1 if runtime == "local" else 0, MAX_WORKERS)
+    _bounded("--batch", batch, 1, MAX_BATCH, f"from 1 to {MAX_BATCH:,} members per batch")
+
+
 def _wrote(**files: Path | None) -> None:
     """Say where each file asked for was written (on stderr: stdout may be a JSON answer)."""
     sys.stdout.flush()
@@ -604,24 +621,15 @@ def sweep(
             "--sampler", metavar="SAMPLER", help="lhs, sobol, grid, or saltelli (for Sobol indices)"
         ),
     ] = "lhs",
-    runtime: Annotated[
-        str, typer.Option("--runtime", metavar="RUNTIME", help="local (in-process) or temporal")
-    ] = "local",
-    workers: Annotated[
-        int | None,
-        typer.Option(
-            "--workers", metavar="N", help="local: processes; temporal: worker processes to start (0: none)"
-        ),
-    ] = None,
-    batch: Annotated[int, typer.Option("--batch", metavar="N", help="members per Temporal activity")] = 500,
+    runtime: RuntimeOption = "local",
+    workers: EnsembleWorkersOption = None,
+    batch: BatchOption = 500,
     format: Annotated[str, typer.Option("--format", metavar="FORMAT", help="table or json")] = "table",
     table_file: Annotated[
         Path | None,
         typer.Option("--table", metavar="FILE", help="also write the table (.parquet, .csv, .jsonl)"),
     ] = None,
-    plot_file: Annotated[
-        Path | None, typer.Option("--plot", metavar="FILE", help="also draw FILE.png or FILE.svg")
-    ] = None,
+    plot_file: PlotOption = None,
     members_file: Annotated[
         Path | None,
         typer.Option("--members", metavar="FILE", help="also write a row per member of every point (local)"),
@@ -630,24 +638,13 @@ def sweep(
     """Sample a plan's parameters over ranges and run an ensemble at each point."""
     from service.sweep import SAMPLERS
 
-    if plot_file is not None and plot_file.suffix.lower() not in (".png", ".svg"):
-        raise BadUsage(f"invalid --plot {plot_file}: the file must end in .png or .svg")
-    for option, path in (("--table", table_file), ("--members", members_file)):
-        if path is not None and path.suffix.lower() not in TABLE_FORMATS:
-            raise BadUsage(f"invalid {option} {path}: the file must end in {', '.join(TABLE_FORMATS)}")
-    if members_file is not None and runtime == "temporal":
-        raise BadUsage("--members is written by --runtime local: the members are the same on either runtime")
     _bounded("--points", points, 1, MAX_POINTS)
-    _bounded("--runs", runs, 1, MAX_RUNS, f"an ensemble has from 1 to {MAX_RUNS:,} members")
+    _choice("--sampler", sampler, SAMPLERS)
+    _ensemble_options(
+        runs, seed, runtime, workers, batch, format, plot_file, table=table_file, members=members_file
+    )
     if points * runs > MAX_RUNS:
         raise BadUsage(f"--points {points} x --runs {runs}: a sweep runs at most {MAX_RUNS:,} members in all")
-    _seed(seed)
-    _choice("--sampler", sampler, SAMPLERS)
-    _choice("--runtime", runtime, ("local", "temporal"))
-    _choice("--format", format, ("table", "json"))
-    if workers is not None:
-        _bounded("--workers", workers, 1 if runtime == "local" else 0, MAX_WORKERS)
-    _bounded("--batch", batch, 1, MAX_BATCH, f"from 1 to {MAX_BATCH:,} members per batch")
     bar, progress = _ensemble_bar(variant, points * runs, format)
     try:
         if runtime == "local":

@@ -285,12 +285,22 @@ async def sweep_durably(
 
     plan = plan_of(variant)
     spans = ranges(plan, varies)
-    point_plans(plan, spans, points, sampler, seed)  # a bad design is refused before any server starts
+    planned = point_plans(plan, spans, points, sampler, seed)  # a bad design: refused before a server starts
     _can_write_tables(table_to=table_to)
     _can_write(plot_to)
     async with _ensemble_workers(workers) as (client, count):
         result = await sweep_on_temporal(
-            client, plan, spans, points, runs, seed, sampler, count, batch, on_progress=on_progress
+            client,
+            plan,
+            spans,
+            points,
+            runs,
+            seed,
+            sampler,
+            count,
+            batch,
+            on_progress=on_progress,
+            planned=planned,
         )
     _sweep_files(result, [], table_to, plot_to, None)
     return result

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from models.ensemble import EnsembleTable, member_seeds, table
+from models.ensemble import EnsembleTable, member_seeds, table, wilson
 from models.members import Row
 from models.parameters import BadParameter, Parameter, Range, with_values
 from models.plan import PlanDefinition
@@ -82,8 +82,6 @@ class Sweep:
 
 
 def _upper_when_none(runs: int) -> float:
-    from models.ensemble import wilson
-
     return wilson(0, runs)[1]
 
 
@@ -202,6 +200,7 @@ async def sweep_on_temporal(
     on_progress: Callable[[int], None] | None = None,
     at_once: int = 8,
     task_queue: str = TASK_QUEUE,
+    planned: list[tuple[dict[Parameter, float], PlanDefinition]] | None = None,
 ) -> Sweep:
     """Every point's ensemble as a durable Ensemble workflow (service.explore), a few at
     once, their batches on whatever workers poll: the table the local runtime gives."""
@@ -209,7 +208,8 @@ async def sweep_on_temporal(
 
     from service.explore import explore_on_temporal
 
-    planned = point_plans(plan, ranges, points, sampler, seed)
+    if planned is None:  # else the caller has drawn the design already (and checked it)
+        planned = point_plans(plan, ranges, points, sampler, seed)
     started = time.perf_counter()
     gate = asyncio.Semaphore(at_once)
     done: dict[int, int] = {}
