@@ -35,7 +35,7 @@ from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Any, cast, get_args
+from typing import Any, get_args
 
 from models.condition_language import Condition, Requirement, describe, failing, holds
 from models.events import (
@@ -362,26 +362,27 @@ class Scheduler:
     def emit(self, event: DomainEvent) -> None:
         seq = self.seq = self.seq + 1
         rules = self.rules
+        fields = event.__dict__  # read directly: this runs for every event
         if rules < 2:
-            placed = replace(event, seq=seq, provenance=v1_provenance(event.__dict__))
-        elif event.seq != seq:
-            placed = replace(event, seq=seq)
-        else:  # numbered already by whoever built it, as most are: no copy
-            placed = event
+            event = replace(event, seq=seq, provenance=v1_provenance(fields))
+            fields = event.__dict__
+        elif fields["seq"] != seq:
+            event = replace(event, seq=seq)
+            fields = event.__dict__
+        # else numbered already by whoever built it, as most are: no copy
         if self._state_shared:
             self._state = replace(self._state)
             self._state_shared = False
-        apply_to_own(self._state, placed)
-        self._log.append(placed)
-        fields = placed.__dict__  # read directly: this runs for every event
+        apply_to_own(self._state, event)
+        self._log.append(event)
         if rules >= 2 and (fields["learned_at"] or fields["moscow_learned_at"]):
             for side, unknown in self._unknown.items():
-                learned = _key(known_at(placed, side))
+                learned = _key(known_at(event, side))
                 if learned > self._now_key:
-                    bisect.insort(unknown, (learned, placed), key=lambda item: item[0])
-        if type(placed) is MessageSent:  # event classes are never subclassed
+                    bisect.insort(unknown, (learned, event), key=lambda item: item[0])
+        if type(event) is MessageSent:  # event classes are never subclassed
             # A message is delivered by itself when it arrives: the channel's transit.
-            self._push(placed.arrives_at, _SENT, placed)
+            self._push(fields["arrives_at"], _SENT, event)
 
     def _arrive(self, move: Move) -> None:
         unmet = self._unmet(move.requires)
@@ -429,15 +430,8 @@ class Scheduler:
                 return
             value = None
             if type(command) in _EVENT_CLASSES:
-                self.emit(cast(DomainEvent, command))
-            elif isinstance(command, Emit):
-                self.emit(command.event)
-            elif isinstance(command, Post):
-                self._deliver(command.mailbox, command.token)
-            elif isinstance(command, Sleep):
-                self._wake_at(command.until, task)
-                return
-            elif isinstance(command, Receive):
+                self.emit(command)  # type: ignore[arg-type]  # one of DomainEvent's classes
+            elif type(command) is Receive:  # the other commands by exact class, commonest first
                 boxes = command.mailboxes
                 queued = None
                 for box in boxes:
@@ -451,7 +445,14 @@ class Scheduler:
                     self._waiting[box] = task
                 self._wake_at(command.deadline, task)
                 return
-            elif isinstance(command, Parallel):
+            elif type(command) is Post:
+                self._deliver(command.mailbox, command.token)
+            elif type(command) is Sleep:
+                self._wake_at(command.until, task)
+                return
+            elif type(command) is Emit:
+                self.emit(command.event)
+            elif type(command) is Parallel:
                 if not command.processes:
                     continue
                 task.waiting_children = len(command.processes)

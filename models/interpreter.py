@@ -60,7 +60,6 @@ class PlanInterpreter:
         return _after(self.world.now, duration)
 
     def _event(self, factory: type[E], step: str | None, summary: str, **fields: object) -> ev.DomainEvent:
-        fields.setdefault("actor", US)
         # Numbered here, as the engine will number it: it is emitted at once, so no copy.
         # Built from the plan's validated values and the engine's clock: see models.trusted.
         world = self.world
@@ -71,6 +70,7 @@ class PlanInterpreter:
                 "at": world.now,
                 "provenance": "plan",
                 "step": step,
+                "actor": US,  # unless the fields name another
                 "summary": summary,
                 "sources": self.sources,
                 **fields,
@@ -99,17 +99,20 @@ class PlanInterpreter:
         """The process that carries out a step, from now. Not itself a generator but the
         process of the kind of step: each level of `yield from` between the scheduler and
         the process that yields is resumed on every command, for every member."""
-        if isinstance(step, ActionStep):
+        # By the step's exact class (steps are read into these classes, never subclasses):
+        # an isinstance check that fails goes through pydantic's metaclass, and the kinds
+        # were tried one after another for every step of every member.
+        if type(step) is ActionStep:
             return self._act(step)
-        if isinstance(step, ParallelStep):
+        if type(step) is ParallelStep:
             return self._parallel(step)
-        if isinstance(step, PhaseStep):
+        if type(step) is PhaseStep:
             return self.phase(step)
-        if isinstance(step, WaitStep):
+        if type(step) is WaitStep:
             return self.wait(step)
-        if isinstance(step, ChoiceStep):
+        if type(step) is ChoiceStep:
             return self._choose(step)
-        if isinstance(step, EndStep):
+        if type(step) is EndStep:
             return self.end(step)
         return self.perform_own(step)
 

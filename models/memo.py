@@ -50,13 +50,14 @@ class MemoPlan(PlanInterpreter):
         self._tracks = {track.id: track for track in plan.tracks}  # by id, as steps name them
 
     def perform_own(self, step: Step) -> Process:
-        if isinstance(step, ConsultStep):
+        # By exact class, as PlanInterpreter.perform.
+        if type(step) is ConsultStep:
             return self.consult(step)
-        if isinstance(step, NegotiateStep):
+        if type(step) is NegotiateStep:
             return self.negotiate(self._tracks[step.track])
-        if isinstance(step, LevelsStep):
+        if type(step) is LevelsStep:
             return self.keep_level(self.deadline)
-        if isinstance(step, EscalateStep):
+        if type(step) is EscalateStep:
             return self.escalate_if_needed(self.deadline)
         return self._nothing()  # as it always did for a kind it does not know
 
@@ -83,7 +84,7 @@ class MemoPlan(PlanInterpreter):
             deadline=deadline,
         )
         answer = yield Receive(mailbox_of_ally(ally), deadline)
-        result = answer.answer if isinstance(answer, AlliedAnswer) else "no_answer"
+        result = answer.answer if type(answer) is AlliedAnswer else "no_answer"
         summary = (
             f"No answer from {ally} by the consultation deadline; the plan moves on."
             if result == "no_answer"
@@ -138,7 +139,7 @@ class MemoPlan(PlanInterpreter):
                 )
                 yield self._event(ev.TrackClosed, track.step, summary, track=track.id, reason=reason)
                 return
-            if not isinstance(reply, SovietReply):
+            if type(reply) is not SovietReply:  # moves are never subclassed
                 continue
             if reply.answer == "reject":
                 yield self._event(

@@ -107,9 +107,11 @@ def parse_move(payload: object) -> Move:
 
 
 def mailbox(move: Move) -> str:
-    if isinstance(move, SovietReply):
+    # By exact class: moves are never subclassed, and an isinstance check that fails goes
+    # through pydantic's metaclass (this runs for every move of every member).
+    if type(move) is SovietReply:
         return f"track:{move.track}"
-    if isinstance(move, AlliedAnswer):
+    if type(move) is AlliedAnswer:
         return f"ally:{move.ally}"
     return "incidents"
 
@@ -128,7 +130,8 @@ def arrival_event(move: Move, seq: int = 0) -> ev.DomainEvent:
         "sources": move.sources or (LIVE_SOURCE,),
         "uncertainty": move.uncertainty,
     }
-    if isinstance(move, SovietReply):
+    # By exact class, as `mailbox`.
+    if type(move) is SovietReply:
         return construct_from(
             ev.SovietReplyReceived,
             {
@@ -142,7 +145,7 @@ def arrival_event(move: Move, seq: int = 0) -> ev.DomainEvent:
                 "channel": move.channel,
             },
         )
-    if isinstance(move, AlliedAnswer):
+    if type(move) is AlliedAnswer:
         return construct_from(
             ev.AlliedAnswerReceived,
             {
@@ -154,6 +157,7 @@ def arrival_event(move: Move, seq: int = 0) -> ev.DomainEvent:
                 "terms": move.terms,
             },
         )
+    assert isinstance(move, Incident)  # of its exact class: quick
     return construct_from(
         ev.IncidentOccurred,
         {

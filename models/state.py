@@ -72,8 +72,11 @@ class WorldState(BaseModel):
 
     @classmethod
     def initial(cls, world: InitialWorld) -> WorldState:
-        # From a validated InitialWorld: see models.trusted.
-        return construct(cls, defcon=dict(world.defcon), jupiters=dict(world.jupiters))
+        # From a validated InitialWorld: see models.trusted. Every field counts as set, as
+        # in a state read back from its JSON: a state is the whole world at an instant.
+        state = construct(cls, defcon=dict(world.defcon), jupiters=dict(world.jupiters))
+        object.__setattr__(state, "__pydantic_fields_set__", set(cls.model_fields))
+        return state
 
 
 def fold(initial: WorldState, events: Iterable[ev.DomainEvent]) -> WorldState:
@@ -102,26 +105,16 @@ def apply(state: WorldState, event: ev.DomainEvent) -> WorldState:
 def apply_to_own(state: WorldState, event: ev.DomainEvent) -> None:
     """`apply`, in place, to a state that no one else holds: see `Scheduler.state`.
 
-    The same fields and the same fields-set as `apply` gives, written straight into the
-    state rather than gathered in a dict with the instant and merged: this runs for every
-    event of every simulated run."""
-    fields = state.__dict__
-    fields_set = state.__pydantic_fields_set__
+    The same fields as `apply` gives, written straight into the state rather than gathered
+    in a dict with the instant and merged: this runs for every event of every simulated
+    run. Every field of a state is set from the start (`WorldState.initial`), so there is
+    no set of fields to keep up."""
     handler = _HANDLERS.get(type(event))
-    if handler is not None and (changes := handler(event, state)):
-        fields.update(changes)
-        if not fields_set.issuperset(changes):
-            fields_set = fields_set | changes.keys()
-            _set(state, "__pydantic_fields_set__", fields_set)
+    fields = state.__dict__
+    if handler is not None:
+        fields.update(handler(event, state))
     fields["at"] = event.at
     fields["last_seq"] = event.seq
-    if not fields_set.issuperset(_STAMPED):
-        # A new set, never this one updated: it may be shared with copies (trusted.replace).
-        _set(state, "__pydantic_fields_set__", fields_set | _STAMPED)
-
-
-_STAMPED = frozenset({"at", "last_seq"})  # the fields every event sets
-_set = object.__setattr__  # a frozen model's attribute, set as pydantic itself does
 
 
 def _changes(event: ev.DomainEvent, state: WorldState) -> dict[str, object]:
