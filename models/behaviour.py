@@ -10,6 +10,7 @@ the same seed meet exactly the same moves.
 from __future__ import annotations
 
 import random
+from bisect import bisect_right
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from itertools import accumulate
@@ -83,8 +84,8 @@ class Behaviour(BaseModel):
 
         The numbers drawn, and the order they are drawn in, are `draw`'s always: `rng.uniform(a,
         b)` is `a + (b - a) * rng.random()`, and `rng.choices` with weights sums them up into
-        the cumulative weights given here. The moves are built from the rules' validated
-        values (see models.trusted)."""
+        cumulative weights, draws one number and bisects them, as done here. The moves are
+        built from the rules' validated values (see models.trusted)."""
 
         def span(rule: TimedRule) -> tuple[float, float]:
             low, high = rule.after
@@ -94,7 +95,9 @@ class Behaviour(BaseModel):
             (
                 rule,
                 rule.options,
-                list(accumulate(o.p for o in rule.options)),
+                cumulative := list(accumulate(o.p for o in rule.options)),
+                cumulative[-1] + 0.0,
+                len(cumulative) - 1,
                 [span(o) for o in rule.options],
             )
             for rule in self.soviet
@@ -117,8 +120,10 @@ class Behaviour(BaseModel):
             # (minutes after the start, kind, order drawn, move): sorted as by (instant, kind),
             # stably, and never down to the moves themselves.
             moves: list[tuple[int, str, int, Move]] = []
-            for rule, options, cum_weights, spans in soviet:
-                chosen = rng.choices(range(len(options)), cum_weights=cum_weights)[0]
+            for rule, options, cum_weights, total, last, spans in soviet:
+                # What rng.choices(options, cum_weights=cum_weights) picks, from the same
+                # one number drawn, without its checks of the weights made per call.
+                chosen = bisect_right(cum_weights, rng.random() * total, 0, last)
                 option = options[chosen]
                 after = minutes(rng, *spans[chosen])
                 reply = construct(

@@ -273,9 +273,28 @@ class Scheduler:
         """Run everything scheduled up to and including `instant`; return the new events."""
         # Instants are compared by their integer keys: aware datetimes compare slowly.
         limit = _key(instant)
+        reported = len(self._log)
+        self._run(limit)
+        if limit > self._now_key:
+            self.now, self._now_key = to_washington(instant), limit
+        return self._log[reported:]
+
+    def run_to_end(self, until: Callable[[WorldState], bool] | None = None) -> list[DomainEvent]:
+        """Run everything; or stop at the first instant after which `until(state)` holds.
+
+        `until` is shown the state as it is, not handed it: it must not keep it, as the
+        state goes on changing in place (so no copy is made per instant to ask it)."""
+        reported = len(self._log)
+        while (due := self._first()) is not None:
+            self._run(due[0])  # the instant due, and all that comes due at it
+            if until is not None and until(self._state):
+                break
+        return self._log[reported:]
+
+    def _run(self, limit: int) -> None:
+        """Run everything scheduled up to and including the instant of key `limit`."""
         heap = self._heap
         pop = heapq.heappop
-        reported = len(self._log)
         while heap:
             key, _, _, at, kind, subject, wait_id, value = heap[0]
             if kind == _WAKE and wait_id != subject.wait_id:
@@ -298,21 +317,6 @@ class Scheduler:
                 if kind == _INTERJECTED and self.record_interjections:
                     self.emit(interjection(subject, self.seq + 1))
                 self._arrive(subject)
-        if limit > self._now_key:
-            self.now, self._now_key = to_washington(instant), limit
-        return self._log[reported:]
-
-    def run_to_end(self, until: Callable[[WorldState], bool] | None = None) -> list[DomainEvent]:
-        """Run everything; or stop at the first instant after which `until(state)` holds.
-
-        `until` is shown the state as it is, not handed it: it must not keep it, as the
-        state goes on changing in place (so no copy is made per instant to ask it)."""
-        events: list[DomainEvent] = []
-        while (upcoming := self.next_instant()) is not None:
-            events += self.run_until(upcoming)
-            if until is not None and until(self._state):
-                break
-        return events
 
     # --- the world ----------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from models import events as ev
 from models.sides import Side
 from models.timeline import InitialWorld
-from models.trusted import construct, replace
+from models.trusted import construct, construct_from, replace
 
 _E = TypeVar("_E", bound=ev.EventBase)
 
@@ -173,23 +173,31 @@ def _(event: ev.IncidentOccurred, state: WorldState) -> dict[str, object]:
 
 @_on
 def _(event: ev.MessageSent, state: WorldState) -> dict[str, object]:
-    # From a validated event's values: see models.trusted.
-    channel = state.channels.get(event.channel) or construct(Channel, opened_at=event.at)
-    in_transit = construct(
+    # From a validated event's values: see models.trusted. Every member of an ensemble
+    # sends its messages, so they are built from dicts (trusted.construct_from).
+    sent = event.__dict__
+    name = sent["channel"]
+    channels = state.channels
+    channel = channels.get(name)
+    in_transit = construct_from(
         MessageInTransit,
-        message_id=event.message_id,
-        channel=event.channel,
-        sender=event.sender,
-        recipient=event.recipient,
-        sent_at=event.at,
-        arrives_at=event.arrives_at,
-        document=event.document,
+        {
+            "message_id": sent["message_id"],
+            "channel": name,
+            "sender": sent["sender"],
+            "recipient": sent["recipient"],
+            "sent_at": sent["at"],
+            "arrives_at": sent["arrives_at"],
+            "document": sent["document"],
+        },
+    )
+    used = (
+        construct_from(Channel, {"opened_at": sent["at"], "messages": 1})
+        if channel is None
+        else construct_from(Channel, {"opened_at": channel.opened_at, "messages": channel.messages + 1})
     )
     return {
-        "channels": {
-            **state.channels,
-            event.channel: replace(channel, messages=channel.messages + 1),
-        },
+        "channels": {**channels, name: used},
         "messages_in_transit": (*state.messages_in_transit, in_transit),
     }
 
