@@ -24,15 +24,23 @@ if TYPE_CHECKING:
 BATCH = 100
 
 
-@lru_cache(maxsize=64)  # a sweep's points, each a plan
-def _plan(plan_json: str) -> PlanDefinition:
-    return PlanDefinition.model_validate_json(plan_json)
+_PLANS: list[str] = []  # in a worker process: the points' plans, as JSON, handed over once
 
 
-def _batch(plan_json: str, seeds: list[int], first: int, record: bool, varied: Row | None) -> Outcome:
-    # Runs in a worker process: the plan travels as JSON (read once per process), the
-    # tally (and the members' rows) come back.
-    return _simulate(_plan(plan_json), seeds, first, record, varied)
+def _receive(plans: list[str]) -> None:
+    # A worker process's start: the plans of every point come once, not with each batch.
+    _PLANS[:] = plans
+    _plan.cache_clear()  # whatever a forked process inherited is another pool's
+
+
+@lru_cache(maxsize=64)  # a sweep's points, each a plan, read once per process
+def _plan(point: int) -> PlanDefinition:
+    return PlanDefinition.model_validate_json(_PLANS[point])
+
+
+def _batch(point: int, seeds: list[int], first: int, record: bool, varied: Row | None) -> Outcome:
+    # Runs in a worker process: the tally (and the members' rows) come back.
+    return _simulate(_plan(point), seeds, first, record, varied)
 
 
 Outcome = tuple[Tally, list[Row]]
@@ -89,9 +97,9 @@ def simulate_points(
             take(point, _simulate(plan, batch, first, record, varied))
     else:
         plans = [plan.model_dump_json() for plan, _ in points]
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(max_workers=workers, initializer=_receive, initargs=(plans,)) as pool:
             futures = {
-                pool.submit(_batch, plans[point], batch, first, record, points[point][1]): point
+                pool.submit(_batch, point, batch, first, record, points[point][1]): point
                 for point, first, batch in batches
             }
             for future in as_completed(futures):
