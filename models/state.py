@@ -171,31 +171,52 @@ def _(event: ev.IncidentOccurred, state: WorldState) -> dict[str, object]:
     return {"incidents": {**state.incidents, event.kind: state.incidents.get(event.kind, 0) + 1}}
 
 
+# The channels used and the messages in transit are the same values in thousands of the
+# members of an ensemble (a plan sends the same messages at the same instants): each is
+# built once and shared, as frozen models can be. Keyed by their values (an instant is
+# always in Washington's offset of its day, so equal instants are written alike), and
+# bounded, as a long-lived process runs many plans.
+_shared: dict[tuple[object, ...], Channel | MessageInTransit] = {}
+_SHARED_AT_MOST = 100_000
+
+
+def _once(key: tuple[object, ...], cls: type[Channel | MessageInTransit], values: dict[str, object]) -> Any:
+    found = _shared.get(key)
+    if found is None:
+        if len(_shared) >= _SHARED_AT_MOST:
+            _shared.clear()
+        # From a validated event's values: see models.trusted.
+        found = _shared[key] = construct_from(cls, values)
+    return found
+
+
 @_on
 def _(event: ev.MessageSent, state: WorldState) -> dict[str, object]:
-    # From a validated event's values: see models.trusted. Every member of an ensemble
-    # sends its messages, so they are built from dicts (trusted.construct_from).
     sent = event.__dict__
-    name = sent["channel"]
-    channels = state.channels
-    channel = channels.get(name)
-    in_transit = construct_from(
+    name, at, arrives_at = sent["channel"], sent["at"], sent["arrives_at"]
+    message_id, sender, recipient, document = (
+        sent["message_id"],
+        sent["sender"],
+        sent["recipient"],
+        sent["document"],
+    )
+    in_transit = _once(
+        (message_id, name, sender, recipient, at, arrives_at, document),
         MessageInTransit,
         {
-            "message_id": sent["message_id"],
+            "message_id": message_id,
             "channel": name,
-            "sender": sent["sender"],
-            "recipient": sent["recipient"],
-            "sent_at": sent["at"],
-            "arrives_at": sent["arrives_at"],
-            "document": sent["document"],
+            "sender": sender,
+            "recipient": recipient,
+            "sent_at": at,
+            "arrives_at": arrives_at,
+            "document": document,
         },
     )
-    used = (
-        construct_from(Channel, {"opened_at": sent["at"], "messages": 1})
-        if channel is None
-        else construct_from(Channel, {"opened_at": channel.opened_at, "messages": channel.messages + 1})
-    )
+    channels = state.channels
+    channel = channels.get(name)
+    opened_at, messages = (at, 1) if channel is None else (channel.opened_at, channel.messages + 1)
+    used = _once((opened_at, messages), Channel, {"opened_at": opened_at, "messages": messages})
     return {
         "channels": {**channels, name: used},
         "messages_in_transit": (*state.messages_in_transit, in_transit),
