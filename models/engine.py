@@ -130,12 +130,8 @@ class Sleep:
 class Receive:
     """The first item to arrive in any of the mailboxes, or None at the deadline."""
 
-    mailbox: str | tuple[str, ...]
+    mailboxes: tuple[str, ...]
     deadline: datetime
-
-    @property
-    def mailboxes(self) -> tuple[str, ...]:
-        return (self.mailbox,) if isinstance(self.mailbox, str) else self.mailbox
 
 
 @dataclass(slots=True)

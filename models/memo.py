@@ -83,7 +83,7 @@ class MemoPlan(PlanInterpreter):
             ally=ally,
             deadline=deadline,
         )
-        answer = yield Receive(mailbox_of_ally(ally), deadline)
+        answer = yield Receive((mailbox_of_ally(ally),), deadline)
         result = answer.answer if type(answer) is AlliedAnswer else "no_answer"
         summary = (
             f"No answer from {ally} by the consultation deadline; the plan moves on."
@@ -128,8 +128,9 @@ class MemoPlan(PlanInterpreter):
         )
         yield self.send(track, track.proposal, "The United States proposes")
         on_table = track.proposal
+        mailbox = (mailbox_of_track(track.id),)
         while True:
-            reply = yield Receive(mailbox_of_track(track.id), closes_at)
+            reply = yield Receive(mailbox, closes_at)
             if reply is None or reply == CLOSE:
                 reason = "lapsed" if reply is None else "abandoned"
                 summary = (
@@ -227,7 +228,7 @@ class MemoPlan(PlanInterpreter):
     def keep_level(self, until: datetime) -> Process:
         """4: summit first; if the Soviets refuse a level, fall back to the next one."""
         for level in self.plan.levels[1:]:
-            reply = yield Receive(mailbox_of_track("level"), until)
+            reply = yield Receive((mailbox_of_track("level"),), until)
             if (
                 not isinstance(reply, SovietReply)
                 or reply.answer != "reject"
@@ -245,7 +246,7 @@ class MemoPlan(PlanInterpreter):
     # --- 1b/2b: escalation --------------------------------------------------------------------
 
     def escalate_if_needed(self, deadline: datetime) -> Process:
-        trigger = yield Receive("escalation", deadline)
+        trigger = yield Receive(("escalation",), deadline)
         if self.world.known_state().outcome is not None:
             return
         failed = trigger == "negotiations_failed"
