@@ -176,47 +176,41 @@ def _(event: ev.IncidentOccurred, state: WorldState) -> dict[str, object]:
 # built once and shared, as frozen models can be. Keyed by their values (an instant is
 # always in Washington's offset of its day, so equal instants are written alike), and
 # bounded, as a long-lived process runs many plans.
-_shared: dict[tuple[object, ...], Channel | MessageInTransit] = {}
+_shared: dict[tuple[type[BaseModel], tuple[object, ...]], BaseModel] = {}
 _SHARED_AT_MOST = 100_000
+_Shared = TypeVar("_Shared", Channel, MessageInTransit)
 
 
-def _once(key: tuple[object, ...], cls: type[Channel | MessageInTransit], values: dict[str, object]) -> Any:
-    found = _shared.get(key)
+def _once(cls: type[_Shared], values: tuple[object, ...]) -> _Shared:
+    """The instance of `cls` with these values of its fields, in their order."""
+    found = _shared.get((cls, values))
     if found is None:
         if len(_shared) >= _SHARED_AT_MOST:
             _shared.clear()
-        # From a validated event's values: see models.trusted.
-        found = _shared[key] = construct_from(cls, values)
-    return found
+        # From a validated event's values: see models.trusted. Built only when not found.
+        found = _shared[cls, values] = construct_from(cls, dict(zip(cls.model_fields, values, strict=True)))
+    return found  # type: ignore[return-value]  # made of this class, for these values
 
 
 @_on
 def _(event: ev.MessageSent, state: WorldState) -> dict[str, object]:
     sent = event.__dict__
-    name, at, arrives_at = sent["channel"], sent["at"], sent["arrives_at"]
-    message_id, sender, recipient, document = (
-        sent["message_id"],
-        sent["sender"],
-        sent["recipient"],
-        sent["document"],
-    )
+    name, at = sent["channel"], sent["at"]
     in_transit = _once(
-        (message_id, name, sender, recipient, at, arrives_at, document),
-        MessageInTransit,
-        {
-            "message_id": message_id,
-            "channel": name,
-            "sender": sender,
-            "recipient": recipient,
-            "sent_at": at,
-            "arrives_at": arrives_at,
-            "document": document,
-        },
+        MessageInTransit,  # its fields' values, in their order
+        (
+            sent["message_id"],
+            name,
+            sent["sender"],
+            sent["recipient"],
+            at,
+            sent["arrives_at"],
+            sent["document"],
+        ),
     )
     channels = state.channels
     channel = channels.get(name)
-    opened_at, messages = (at, 1) if channel is None else (channel.opened_at, channel.messages + 1)
-    used = _once((opened_at, messages), Channel, {"opened_at": opened_at, "messages": messages})
+    used = _once(Channel, (at, 1) if channel is None else (channel.opened_at, channel.messages + 1))
     return {
         "channels": {**channels, name: used},
         "messages_in_transit": (*state.messages_in_transit, in_transit),
