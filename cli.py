@@ -985,6 +985,7 @@ def start(
 def status(timeline_id: RunArgument) -> None:
     """Show where a running (or finished) timeline stands."""
     report = run(api.status(timeline_id))
+    _note_store()
     name = literal(report.id)
     if report.failure is not None:
         # A timeline that could not run says why, rather than failing every query after it.
@@ -1024,6 +1025,12 @@ def status(timeline_id: RunArgument) -> None:
         out.print(f"  {_suppressed_line(event)}", markup=False)
 
 
+def _note_store() -> None:
+    note = api.store_note()
+    if note is not None:
+        sys.stderr.write(f"excomm: note: {one_line(note)}\n")
+
+
 @app.command(name="list")
 @handled
 def list_timelines(
@@ -1057,6 +1064,7 @@ def list_timelines(
     )
     wanted = _choice("--status", status.lower(), statuses) if status is not None else None
     found = run(api.runs(timeline, wanted, lineage))
+    _note_store()
     if format == "json":
         _stdout.write(json.dumps([r.__dict__ for r in found.runs], indent=2) + "\n")
         return

@@ -9,7 +9,8 @@ that can only mean a non-deterministic timeline.
 Two stores keep this contract: a SQLite file, the default on one machine
 (activities.sqlite_store), and PostgreSQL, which every worker of a cluster shares
 (activities.postgres_store). `EXCOMM_EVENT_STORE` chooses: a path, or a
-`postgresql://` URL.
+`postgresql://` URL (activities.stores reads it and opens the store; this contract
+knows neither backend).
 """
 
 from __future__ import annotations
@@ -17,14 +18,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 from models.events import DomainEvent
 from models.timeline import InitialWorld
-
-URL_SCHEMES = ("postgresql", "postgres")
 
 
 class ConflictingEvent(Exception):
@@ -115,32 +112,3 @@ class EventStore(Protocol):
     def mark(self, timeline_id: str, status: str) -> None: ...
 
     def archive(self, timeline_id: str, stamp: str) -> str: ...
-
-
-def is_url(location: str | Path) -> bool:
-    return isinstance(location, str) and location.split("://", 1)[0].lower() in URL_SCHEMES
-
-
-def redacted(url: str) -> str:
-    """A database URL as it may be shown: without its password (user@host, not user:pw@host)."""
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if parts.password is not None:
-        host = netloc.rsplit("@", 1)[1]
-        netloc = f"{parts.username}@{host}" if parts.username else host
-    query = "&".join(
-        pair for pair in parts.query.split("&") if pair and pair.split("=", 1)[0].lower() != "password"
-    )
-    shown = f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if query else "")
-    return shown + (f"#{parts.fragment}" if parts.fragment else "")
-
-
-def open_store(location: str | Path) -> EventStore:
-    """The store at a path (SQLite) or a `postgresql://` URL."""
-    if is_url(location):
-        from activities.postgres_store import PostgresEventStore  # psycopg only when needed
-
-        return PostgresEventStore(str(location))
-    from activities.sqlite_store import SqliteEventStore
-
-    return SqliteEventStore(Path(location))

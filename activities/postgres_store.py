@@ -28,9 +28,9 @@ from activities.event_store import (
     ConflictingEvent,
     StoredTimeline,
     StoreUnavailable,
-    redacted,
     stored_timelines,
 )
+from activities.redaction import redacted
 from models.events import DomainEvent, event_from_json, event_to_json
 from models.timeline import InitialWorld
 

@@ -22,6 +22,8 @@ from activities.event_store import (
     StoreUnavailable,
     stored_timelines,
 )
+from activities.private_files import PRIVATE_FILE, create_private, refuse_symlink
+from activities.redaction import shown
 from models.events import DomainEvent, event_from_json, event_to_json
 from models.timeline import InitialWorld
 
@@ -108,33 +110,40 @@ def _reason(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
+def _companions(path: Path) -> tuple[Path, Path, Path]:
+    """The database and the files SQLite keeps beside it in WAL mode."""
+    return path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")
+
+
 def _owner_only(path: Path) -> None:
-    """The store holds analysts' work: readable by its owner only (with its WAL files)."""
-    for member in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+    """The store holds analysts' work: readable by its owner only (with its WAL files).
+    SQLite makes its -wal and -shm files with the database's own mode; a store made by an
+    older excomm is tightened here (never through a symlink)."""
+    for member in _companions(path):
         with suppress(FileNotFoundError):
-            if member.stat().st_mode & 0o077:
-                member.chmod(0o600)
+            if not member.is_symlink() and member.stat().st_mode & 0o077:
+                member.chmod(PRIVATE_FILE)
 
 
 class SqliteEventStore:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.location = str(path)
+        self.location = shown(path)
 
     def check(self) -> None:
         """An existing file is opened; a new one is not made yet (a command refused for
-        another reason leaves nothing behind), but its folder must be one it can be made in."""
-        if self.path.exists():
+        another reason leaves nothing behind), but its folder must exist and be writable:
+        excomm makes no folders outside its home (a mistyped store is not a new tree)."""
+        if self.path.exists() or self.path.is_symlink():
             with self._connect():
                 pass
             return
         folder = self.path.parent
-        while not folder.exists() and folder != folder.parent:
-            folder = folder.parent
-        if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
-            raise StoreUnavailable(
-                f"the event store {self.path} cannot be used: {folder} is not a writable folder"
-            )
+        unusable = f"the event store {self.location} cannot be used"
+        if not folder.is_dir():
+            raise StoreUnavailable(f"{unusable}: there is no folder {folder}")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise StoreUnavailable(f"{unusable}: {folder} is not writable")
 
     def migrate(self) -> tuple[int, int]:
         """Bring the file to SCHEMA_VERSION (it is done on first use anyway): (before, after)."""
@@ -150,7 +159,9 @@ class SqliteEventStore:
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            for member in _companions(self.path):
+                refuse_symlink(member)
+            create_private(self.path)
             with closing(sqlite3.connect(self.path, timeout=30, isolation_level=None)) as db:
                 _use_wal(db)
                 db.execute("PRAGMA synchronous=NORMAL")
@@ -160,7 +171,7 @@ class SqliteEventStore:
         except (sqlite3.Error, OSError) as exc:
             # A full disk, a read-only folder, a directory where the file should be: one
             # line naming the store. An activity retries it; a command reports it.
-            raise StoreUnavailable(f"the event store {self.path} cannot be used: {_reason(exc)}") from exc
+            raise StoreUnavailable(f"the event store {self.location} cannot be used: {_reason(exc)}") from exc
 
     def append(
         self,

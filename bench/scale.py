@@ -27,7 +27,7 @@ from pathlib import Path
 
 from temporalio.client import Client
 
-from activities.event_store import open_store
+from activities.stores import open_store
 from bench.drills.common import worker_process
 from bench.ensemble import empty_workflow_rate
 from models.pace import INSTANT

@@ -21,7 +21,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from activities.event_store import EventStore, StoredTimeline, open_store
+from activities.event_store import EventStore, StoredTimeline
+from activities.stores import open_store
 from models.ensemble import EnsembleTable
 from models.events import DomainEvent, EventSuppressed
 from models.members import Row
@@ -68,6 +69,32 @@ if TYPE_CHECKING:
 
 def store() -> EventStore:
     return open_store(event_store_location())
+
+
+def usable_store(make_home: bool = False) -> EventStore:
+    """The store a server, a worker or a migration writes to, checked now: a store that
+    cannot be used is said before anything starts. The home's own store is checked once
+    the home is there (`make_home` makes it; a server makes it only once its port is its)."""
+    from service.settings import default_store, ensure_home, excomm_home
+
+    location = event_store_location()
+    recorded = open_store(location)
+    if location == default_store():
+        if make_home:
+            ensure_home()
+        elif not excomm_home().exists():
+            return recorded  # nothing there yet to be unusable: the home is made as it starts
+    recorded.check()
+    return recorded
+
+
+def store_note() -> str | None:
+    """A word on the event store where a user may not expect it: a relative path, which
+    names another file from another folder."""
+    location = event_store_location()
+    if isinstance(location, Path) and not location.is_absolute():
+        return f"the event store is {store().location}"
+    return None
 
 
 # --- plans and timelines as data (no server) -------------------------------------------
@@ -819,8 +846,7 @@ async def serve(
     from service.embedded_server import embedded_server
     from service.workers import build_worker
 
-    recorded = store()
-    recorded.check()  # a store that cannot be used is said before anything starts
+    recorded = usable_store()
     listener = None
     if classroom_port is not None:
         from service.classroom import bind
@@ -851,8 +877,7 @@ async def classroom(
     from service.workers import worker_processes
 
     listener = bind(host, port)  # a taken port is said before a server starts
-    recorded = store()
-    recorded.check()
+    recorded = usable_store()
     try:
         # The worker runs in a process of its own: a workflow task must not wait on the
         # interpreter lock while the web server renders pages for a whole class.
@@ -868,8 +893,7 @@ async def work(on_ready: Callable[[str, str], None], until: asyncio.Event) -> No
     from service.session import connect_running
     from service.workers import build_worker
 
-    recorded = store()
-    recorded.check()
+    recorded = usable_store()
     client = await connect_running()
     await register_search_attributes(client)
     async with build_worker(client, recorded):
@@ -879,6 +903,6 @@ async def work(on_ready: Callable[[str, str], None], until: asyncio.Event) -> No
 
 def migrate_store() -> tuple[str, int, int]:
     """`excomm store migrate`: the store's location, its schema before and after."""
-    recorded = store()
+    recorded = usable_store(make_home=True) if not isinstance(event_store_location(), str) else store()
     before, after = recorded.migrate()
     return recorded.location, before, after

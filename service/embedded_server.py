@@ -36,10 +36,11 @@ import structlog
 from temporalio.client import Client
 from temporalio.common import SearchAttributeIndexedValueType
 
+from activities.private_files import open_private, replace_private
 from service.connection import ConnectionFailed, connect
 from service.ports import alive, command_line, free_port, listener_pid, port_is_free, processes_with_argument
 from service.registration import register_search_attributes
-from service.settings import ensure_home, excomm_home, temporal_db_path
+from service.settings import check_home, ensure_home, excomm_home, temporal_db_path
 from workflows import search_attributes
 
 DEFAULT_IP = os.environ.get("EXCOMM_SERVER_IP", "127.0.0.1")
@@ -96,10 +97,12 @@ def _registry() -> Path:
 
 def server_owned() -> bool:
     """Whether an excomm process owns (runs, or is starting) this home's server."""
-    lock_path = excomm_home() / "server.lock"
+    home = excomm_home()
+    lock_path = home / "server.lock"
     if not lock_path.exists():
         return False
-    with lock_path.open("a") as lock:
+    check_home(home)
+    with os.fdopen(open_private(lock_path), "a") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -129,15 +132,13 @@ def _read_registry() -> RunningServer | None:
 
 def _write_registry(server: RunningServer) -> None:
     # Written whole then renamed, so a reader never sees half an address.
-    partial = _registry().with_suffix(".json.partial")
-    partial.write_text(json.dumps(asdict(server)))
-    partial.replace(_registry())
+    replace_private(_registry(), json.dumps(asdict(server)))
 
 
 @contextlib.contextmanager
 def _owner_lock() -> Iterator[IO[str]]:
     home = ensure_home()
-    with (home / "server.lock").open("a") as lock:
+    with os.fdopen(open_private(home / "server.lock"), "a") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -339,8 +340,7 @@ async def embedded_server(
             host = f"[{ip}]" if ":" in ip else ip
             address = f"{host}:{chosen}"
             offset = log.stat().st_size if log.exists() else 0
-            with log.open("ab") as output:
-                os.chmod(log, 0o600)
+            with os.fdopen(open_private(log), "ab") as output:
                 process = subprocess.Popen(
                     _arguments(ip, chosen, ui_port if ui else None),
                     stdin=subprocess.DEVNULL,
@@ -348,6 +348,8 @@ async def embedded_server(
                     stderr=output,
                     start_new_session=True,  # Ctrl-C reaches excomm, which stops it in order
                     preexec_fn=functools.partial(_die_with, os.getpid()),
+                    # Its database holds every workflow history: 0600 whatever our umask.
+                    umask=0o077,
                 )
             try:
                 client = await _ready(process, address, chosen, log, offset)

@@ -55,6 +55,7 @@ _STATUS_OF = (
     ("service.runs", "IdTaken", 1),
     ("service.runs", "NotRunning", 1),
     ("activities.event_store", "StoreUnavailable", 1),
+    ("activities.private_files", "NotPrivate", 1),
     ("service.logs", "BadLogLevel", 1),
     ("service.settings", "HomeUnusable", 1),
     ("service.connection", "BadConfiguration", 1),  # before its base class

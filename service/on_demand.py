@@ -20,6 +20,7 @@ import sys
 from collections.abc import AsyncIterator, Iterator
 from typing import IO
 
+from activities.private_files import open_private
 from service.embedded_server import (
     RunningServer,
     ServerUnavailable,
@@ -34,10 +35,7 @@ IDLE_POLL_S = 0.2
 
 
 def _lock_file(name: str) -> IO[str]:
-    path = ensure_home() / name
-    file = path.open("a")
-    path.chmod(0o600)
-    return file
+    return os.fdopen(open_private(ensure_home() / name), "a")
 
 
 async def _flock(file: IO[str], operation: int) -> None:
@@ -81,7 +79,7 @@ async def _running_or_started() -> RunningServer:
 
 async def _start() -> RunningServer:
     log = excomm_home() / "server.log"
-    with log.open("ab") as errors:
+    with os.fdopen(open_private(log), "ab") as errors:
         process = subprocess.Popen(
             [sys.executable, "-m", "service.on_demand"],
             stdin=subprocess.DEVNULL,

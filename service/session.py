@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 
 from temporalio.client import Client
 
-from activities.event_store import open_store
+from activities.stores import open_store
 from service.connection import ConnectionFailed, configured_profile, connect, connect_profile
 from service.embedded_server import running_server
 from service.on_demand import shared_server

@@ -25,8 +25,9 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.ensemble import simulate_batch
-from activities.event_store import EventStore, open_store
+from activities.event_store import EventStore
 from activities.recording import EventRecorder
+from activities.stores import open_store
 from service.settings import TASK_QUEUE, event_store_location
 from workflows.ensemble import EnsembleWorkflow
 from workflows.exchange import AlliedConsultationWorkflow, NegotiationTrackWorkflow, PlanPhaseWorkflow

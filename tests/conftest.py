@@ -13,7 +13,8 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from activities.event_store import EventStore, open_store
+from activities.event_store import EventStore
+from activities.stores import open_store
 from models.timeline import TimelineDefinition
 from service.embedded_server import installed_binary
 from tests.postgres import postgres_server

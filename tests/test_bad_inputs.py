@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from activities.event_store import open_store
+from activities.stores import open_store
 from tests.processes import EXCOMM, FIXTURE, excomm, excomm_server
 
 ROOT = Path(__file__).resolve().parent.parent

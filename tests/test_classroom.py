@@ -304,7 +304,7 @@ async def test_a_nudge_wakes_the_follower_and_never_leaves_pages_woken(tmp_path:
     # stream then spun at full CPU (found by bench/classroom.py: 5 s a day for 50 students).
     from typing import cast
 
-    from activities.event_store import open_store
+    from activities.stores import open_store
     from service.feed import Feeds, _Follower
 
     feeds = Feeds(cast(Any, None), open_store(tmp_path / "events.sqlite3"))

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from activities.event_store import open_store
+from activities.stores import open_store
 from tests.processes import EXCOMM, FIXTURE, excomm, excomm_server
 
 

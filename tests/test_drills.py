@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from activities.event_store import open_store
+from activities.stores import open_store
 from bench.drills import fuzz, server_kills, worker_kills
 from bench.drills.common import SHORT
 from tests.postgres import fresh_database

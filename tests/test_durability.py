@@ -13,7 +13,8 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
-from activities.event_store import EventStore, open_store
+from activities.event_store import EventStore
+from activities.stores import open_store
 from models.pace import parse_pace
 from models.run import TimelineResult
 from models.simulation import simulate

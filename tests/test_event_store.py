@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from activities.event_store import ConflictingEvent, EventStore, StoreUnavailable, open_store
+from activities.event_store import ConflictingEvent, EventStore, StoreUnavailable
 from activities.sqlite_store import SCHEMA_VERSION
+from activities.stores import open_store
 from models.events import MeetingHeld
 from models.timeline import InitialWorld
 from tests.postgres import fresh_database

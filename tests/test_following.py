@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from activities.event_store import open_store
+from activities.stores import open_store
 from models.run import TimelineResult
 from models.state import WorldState
 from service.runs import _finished_tail

@@ -13,7 +13,7 @@ from typing import IO
 
 import pytest
 
-from activities.event_store import open_store
+from activities.stores import open_store
 from models.simulation import simulate
 from models.timeline import TimelineDefinition
 from service import ports
@@ -166,15 +166,23 @@ def test_a_full_disk_under_the_store_is_reported_and_the_timeline_goes_on_once_t
 
 
 def test_what_excomm_writes_under_its_home_is_readable_by_its_owner_only(home: Path) -> None:
-    ran = excomm("replay", FIXTURE, "--id", "private", home=home)
+    # At the common umask 022, Temporal's own database (every workflow history), the
+    # registry and the locks were 0644: every file is 0600 and every folder 0700.
+    ran = subprocess.run(
+        [EXCOMM, "replay", FIXTURE, "--id", "private"],
+        env={**os.environ, "EXCOMM_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        umask=0o022,
+    )
     assert ran.returncode == 0, ran.stderr
     assert home.stat().st_mode & 0o777 == 0o700
-    written = [p for p in home.rglob("*") if p.is_file()]
-    assert {"events.sqlite3", "server.log"} <= {p.name for p in written}
+    written = list(home.rglob("*"))
+    assert {"events.sqlite3", "server.log", "temporal.sqlite3", "server.lock"} <= {p.name for p in written}
     for path in written:
-        # The folder already shuts others out; the event store and log do too, on their own.
-        if path.name.startswith(("events.sqlite3", "server.log")):
-            assert path.stat().st_mode & 0o077 == 0, f"{path.name} is {oct(path.stat().st_mode)}"
+        mode = path.stat().st_mode & 0o777
+        assert mode == (0o700 if path.is_dir() else 0o600), f"{path.name} is {oct(mode)}"
 
 
 def test_a_server_on_an_address_beyond_loopback_says_it_is_exposed_before_it_starts(home: Path) -> None:

@@ -33,7 +33,7 @@ from pathlib import Path
 from temporalio.client import Client
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 
-from activities.event_store import open_store
+from activities.stores import open_store
 from bench.drills.common import PACED, SHORT, Findings, Stopwatch, outcomes, start, workload
 from service import ports
 from service.connection import connect

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from temporalio.client import Client
 
-from activities.event_store import open_store
+from activities.stores import open_store
 from bench.drills.common import (
     PACED,
     SHORT,

@@ -19,7 +19,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from activities.event_store import open_store
+from activities.stores import open_store
 from models.pace import parse_pace
 from models.run import TimelineResult
 from service.embedded_server import installed_binary

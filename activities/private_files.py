@@ -1,0 +1,64 @@
+"""Files only their owner may read, written only where they are, never through a symlink.
+
+excomm's home and its event store hold analysts' work and every workflow history. A file
+someone else planted as a symlink (`server.log -> /victim`) must not get our writes or our
+chmod: files are opened with O_NOFOLLOW and created 0600 whatever the umask.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+PRIVATE_FILE = 0o600
+PRIVATE_FOLDER = 0o700
+
+
+class NotPrivate(OSError):
+    """A path excomm would write is a symlink, or not a regular file."""
+
+
+def refuse_symlink(path: Path) -> None:
+    """NotPrivate if `path` is a symlink (dangling or not): nothing is written through it."""
+    if path.is_symlink():
+        raise NotPrivate(f"{path} is a symbolic link: excomm writes no file through one")
+
+
+def open_private(path: Path, flags: int = os.O_WRONLY | os.O_APPEND) -> int:
+    """A descriptor on `path`, made 0600 if missing, refused if it is a symlink or not a
+    regular file; an existing file readable by others is made 0600."""
+    try:
+        fd = os.open(path, flags | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, PRIVATE_FILE)
+    except OSError as exc:
+        if path.is_symlink():
+            raise NotPrivate(f"{path} is a symbolic link: excomm writes no file through one") from None
+        raise exc
+    try:
+        found = os.fstat(fd)
+        if not stat.S_ISREG(found.st_mode):
+            raise NotPrivate(f"{path} is not a regular file")
+        if found.st_mode & 0o077:
+            os.fchmod(fd, PRIVATE_FILE)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def create_private(path: Path) -> None:
+    """Make sure `path` exists as a private regular file (as before a database opens it)."""
+    os.close(open_private(path))
+
+
+def replace_private(path: Path, text: str) -> None:
+    """Write `text` to `path` whole: a private file written beside it, then renamed over it,
+    so a reader never sees half of it (a symlink at `path` is replaced, never followed)."""
+    partial = path.with_name(path.name + ".partial")
+    with_link = partial.is_symlink() or partial.exists()
+    if with_link:
+        partial.unlink()  # a leftover, or a planted link: removed, never followed
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, PRIVATE_FILE)
+    with os.fdopen(fd, "w") as file:
+        file.write(text)
+    partial.replace(path)
