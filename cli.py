@@ -131,13 +131,16 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
 
 
 def _translated(coroutine: Coroutine[Any, Any, T]) -> T:
-    from temporalio.client import WorkflowFailureError
+    from temporalio.client import WorkflowFailureError, WorkflowQueryFailedError
     from temporalio.service import RPCError, RPCStatusCode
 
     try:
         return asyncio.run(coroutine)
     except WorkflowFailureError as exc:
         fail(f"the timeline failed: {exc.cause or exc}", status=1)
+    except WorkflowQueryFailedError as exc:
+        # Its answer could not be given (too large for a message, a worker that failed it).
+        fail(f"the timeline could not answer: {exc}", status=1)
     except RPCError as exc:
         unreachable = exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED)
         fail(f"the Temporal server refused: {exc.message}", status=3 if unreachable else 1)
@@ -1018,6 +1021,10 @@ def status(timeline_id: RunArgument) -> None:
         out.print(
             f"  escalation {world.escalation_rung or 'none'}; alliance cohesion {world.alliance_cohesion:g}",
             markup=False,
+        )
+    if current.refused > len(current.rejected_moves):
+        out.print(
+            f"  refused moves: {current.refused}, the newest {len(current.rejected_moves)}:", markup=False
         )
     for reason in current.rejected_moves:
         out.print(f"  refused move: {clean(reason)}", markup=False)

@@ -10,7 +10,9 @@ reports at their line). A move is taken only if:
 - it is not in the simulated past, and no side learns of it before it happens;
 - its track or consultation is still open, and a Soviet reply does not come after the
   crisis has ended in military action;
-- the timeline has not finished.
+- the timeline has not finished;
+- it is no larger than a move may be, and the timeline's history has room for it
+  (models.move_limits).
 
 Whatever else breaks while a malformed move is looked at is a refusal too, never an
 exception that escapes: a move must not be able to fail a workflow task.
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from models import vocabulary
+from models.move_limits import history_full, oversize
 from models.moves import AlliedAnswer, InvalidMove, Move, SovietReply, parse_move
 from models.plan import PlanDefinition
 from models.state import WorldState
@@ -36,6 +39,11 @@ class Situation:
     state: WorldState
     clock: datetime
     finished: bool = False
+    # How large the timeline's history has grown (bytes), where it is a durable one; and
+    # whether the bounds of models.move_limits apply (not to a timeline that admitted
+    # moves before they existed, which replays as it ran).
+    history_bytes: int | None = None
+    limits: bool = True
 
 
 Path = tuple[str | int, ...]
@@ -87,6 +95,10 @@ def admit(payload: object, situation: Situation) -> Move:
 
 
 def _admit(payload: object, situation: Situation) -> Move:
+    if situation.limits:
+        too_large = oversize(payload) or history_full(situation.history_bytes)
+        if too_large is not None:
+            raise InvalidMove(too_large)
     move = parse_move(payload)
     if situation.finished:
         raise InvalidMove("the timeline has finished")

@@ -72,7 +72,8 @@ class Progress(BaseModel):
     paused: bool
     last_seq: int
     finished: bool
-    rejected_moves: tuple[str, ...] = ()
+    rejected_moves: tuple[str, ...] = ()  # the newest refusals' reasons
+    refused: int = 0  # how many moves were refused in all
 
 
 class EventBatch(BaseModel):

@@ -678,7 +678,7 @@ async def status(timeline_id: str) -> RunReport:
         return RunReport(timeline_id, state, failure=await failure_of(handle))
     current = await progress(handle)
     world = await handle.query(TimelineWorkflow.state)
-    suppressed = [e for e in await handle.query(TimelineWorkflow.events) if isinstance(e, EventSuppressed)]
+    suppressed = await handle.query(TimelineWorkflow.suppressed)
     waiting = await trouble(handle) if state == "running" else None
     return RunReport(timeline_id, state, None, current, world, suppressed, waiting)
 

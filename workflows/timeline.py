@@ -42,6 +42,9 @@ with workflow.unsafe.imports_passed_through():
 
 # Bounded so one activity payload stays small whatever the timeline's length.
 RECORD_BATCH = 50
+# What `status` keeps of refused moves: a query's answer stays small however many came.
+REFUSALS_KEPT = 20
+REFUSAL_CHARS = 300
 
 
 def _activity(name: str, *args: Any, summary: str) -> Awaitable[Any]:
@@ -73,6 +76,7 @@ class TimelineWorkflow:
         self._holding = False
         self._live: list[Move] = []
         self._rejected: list[str] = []
+        self._refusals = 0
         self._children: dict[str, Awaitable[Any]] = {}
         self._closed: set[str] = set()
         self._effects: list[asyncio.Future[Any]] = []
@@ -255,29 +259,42 @@ class TimelineWorkflow:
 
     # --- analysts' moves --------------------------------------------------------------------
 
-    def _admissible(self, payload: Any) -> Move:
+    def _admissible(self, payload: Any, limits: bool) -> Move:
         """The move, placed in simulated time, or InvalidMove saying why it cannot be taken."""
         situation = Situation(
             plan=self._run.timeline.plan,
             state=self._world.state,
             clock=self._current_clock(),
             finished=self._finished,
+            history_bytes=workflow.info().get_current_history_size(),
+            limits=limits,
         )
         return admit(payload, situation)
+
+    @staticmethod
+    def _limits() -> bool:
+        # A timeline that took moves before their size was bounded replays as it ran.
+        return workflow.patched("move-limits")
 
     @workflow.signal(name="move")
     def move(self, payload: dict[str, Any]) -> None:
         """A move from the `temporal` CLI; a bad one is refused and changes nothing."""
         try:
-            self._live.append(self._admissible(payload))
+            self._live.append(self._admissible(payload, self._limits()))
         except InvalidMove as exc:
-            self._rejected.append(str(exc))
-            workflow.logger.warning("move refused", extra={"reason": str(exc)})
+            self._refused(str(exc))
+
+    def _refused(self, reason: str) -> None:
+        """Keep a refusal for `status`, bounded: the reasons stay short, and the newest few."""
+        shown = reason if len(reason) <= REFUSAL_CHARS else reason[: REFUSAL_CHARS - 1] + "…"
+        self._refusals += 1
+        self._rejected = [*self._rejected[-(REFUSALS_KEPT - 1) :], shown]
+        workflow.logger.warning("move refused", extra={"reason": shown})
 
     @workflow.update(name="submit_move")
     def submit_move(self, payload: dict[str, Any]) -> MoveReceipt:
         try:
-            move = self._admissible(payload)
+            move = self._admissible(payload, self._limits())
         except InvalidMove as exc:  # the validator has already refused it; never fail the task
             raise ApplicationError(str(exc), type="InvalidMove") from None
         self._live.append(move)
@@ -288,7 +305,7 @@ class TimelineWorkflow:
     def _validate_move(self, payload: dict[str, Any]) -> None:
         # Runs before the update is accepted: a refused move never reaches history.
         try:
-            self._admissible(payload)
+            self._admissible(payload, limits=True)
         except InvalidMove as exc:
             raise ApplicationError(str(exc), type="InvalidMove") from None
 
@@ -341,4 +358,10 @@ class TimelineWorkflow:
             last_seq=self._events[-1].seq if self._events else 0,
             finished=self._finished,
             rejected_moves=tuple(self._rejected),
+            refused=self._refusals,
         )
+
+    @workflow.query
+    def suppressed(self) -> list[ev.EventSuppressed]:
+        """The events history's conditions suppressed, without the rest of the log."""
+        return [e for e in self._events if isinstance(e, ev.EventSuppressed)]
