@@ -36,6 +36,7 @@ from models.simulation import initial_state, simulate
 from models.state import WorldState, fold, state_at
 from models.timeline import TimelineDefinition
 from models.washington import to_washington
+from service import run_ids
 from service.comparison import Comparison, compare
 from service.errors import BadUsage, Invalid, Refused
 from service.explore import explore_locally, explore_recorded
@@ -461,8 +462,12 @@ async def export(name: str, fmt: Format, anniversary: int | None = None) -> str:
 
 
 def _could_be_run_id(name: str) -> bool:
-    """A run id, not a file: files are named by a path (with a folder or a .yaml suffix)."""
-    return not (name.endswith((".yaml", ".yml")) or "/" in name or Path(name).exists())
+    """A run id, not a file: files are named by a path (with a folder or a .yaml suffix);
+    anything else must then be a run id (service.run_ids), or it is refused."""
+    if name.endswith((".yaml", ".yml")) or "/" in name or Path(name).exists():
+        return False
+    run_ids.checked(name)
+    return True
 
 
 async def world_state(name: str, at: datetime | None, side: Side | None) -> WorldState:
@@ -505,6 +510,7 @@ class LineageNode:
 
 def lineage(timeline_id: str) -> LineageNode:
     """A timeline's lineage in the store, from its root: every branch and its fork point."""
+    run_ids.checked(timeline_id)
     recorded = store()
     stored = recorded.timeline(timeline_id)
     if stored is None:
@@ -563,6 +569,7 @@ async def _handle(timeline_id: str) -> tuple[Client, WorkflowHandle[TimelineWork
     from service.session import connect_running
     from workflows.timeline import TimelineWorkflow
 
+    run_ids.checked(timeline_id)
     client = await connect_running()
     return client, client.get_workflow_handle_for(TimelineWorkflow.run, timeline_id)
 
@@ -571,6 +578,7 @@ async def _claim(client: Client, timeline_id: str, replace: bool) -> None:
     """An id names one timeline for ever: refuse one already taken, unless replace."""
     from service.runs import claim_id
 
+    run_ids.checked(timeline_id)
     await claim_id(client, store(), timeline_id, replace)
 
 
@@ -607,7 +615,7 @@ async def replay(
     from service.session import session
 
     report = report or Replay()
-    chosen = run_id or new_timeline_id(definition.id)
+    chosen = run_ids.checked(run_id) if run_id is not None else new_timeline_id(definition.id)
     async with session(with_worker=True) as client:
         await _claim(client, chosen, replace)
         handle = await start_timeline(client, definition, pace, chosen)
@@ -642,8 +650,8 @@ async def start(
     from service.runs import new_timeline_id, start_timeline
     from service.session import connect_running
 
+    chosen = run_ids.checked(run_id) if run_id is not None else new_timeline_id(definition.id)
     client = await connect_running()
-    chosen = run_id or new_timeline_id(definition.id)
     await _claim(client, chosen, replace)
     try:
         await start_timeline(client, definition, pace, chosen, start_paused=paused)
@@ -802,6 +810,9 @@ async def branch(
     from service.runs import start_timeline
     from service.session import connect_running
 
+    run_ids.checked(parent_id)
+    if branch_id is not None:
+        run_ids.checked(branch_id)
     plan_definition = plan_of(variant) if variant is not None else None
     drawing = load_behaviour(behaviour) if behaviour is not None else None
     client = await connect_running()

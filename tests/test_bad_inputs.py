@@ -295,8 +295,10 @@ def test_a_bad_input_gets_one_line_a_status_and_changes_nothing(
 # Inputs a running server refuses: a finished timeline, a taken id, an unknown one.
 ONLINE = [
     Bad("status-unknown-id", ("status", "lesson-4"), "did you mean 'lesson-1'?"),
-    Bad("status-markup-id", ("status", "mk[/]"), "no timeline 'mk[/]'"),
-    Bad("status-escape-id", ("status", "\x1b[31mred"), "no timeline"),
+    # Ids a terminal renderer would take for markup or escapes: refused as ids, shown as text.
+    Bad("status-markup-id", ("status", "mk[/]"), "invalid id 'mk[/]'"),
+    Bad("status-escape-id", ("status", "\x1b[31mred"), "invalid id '\\x1b[31mred'"),
+    Bad("status-markup-run-id", ("status", "mk[b]"), "invalid id 'mk[b]'"),
     Bad("events-unknown-id", ("events", "no-such-run"), "no timeline 'no-such-run'"),
     Bad("cancel-unknown-id", ("cancel", "no-such-run"), "no timeline"),
     Bad("cancel-finished", ("cancel", "finished"), "not running: it is completed"),
