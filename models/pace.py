@@ -26,16 +26,23 @@ class Pace(BaseModel):
     ratio: float = Field(default=1.0, gt=0, description="simulated seconds per real second")
 
     def real_delay(self, simulated: timedelta) -> timedelta:
-        """Wall time the clock waits while the simulated clock advances by `simulated`."""
+        """Wall time the clock waits while the simulated clock advances by `simulated`
+        (at most LONGEST: a pace that parses never overflows a timedelta)."""
         if self.mode == "instant":
             return timedelta(0)
-        return simulated / self.ratio
+        try:
+            return min(simulated / self.ratio, LONGEST)
+        except OverflowError:
+            return LONGEST
 
     def simulated_span(self, real: timedelta) -> timedelta:
-        """Simulated time that passes in `real` wall time."""
+        """Simulated time that passes in `real` wall time (at most LONGEST)."""
         if self.mode == "instant":
             return timedelta(0)
-        return real * self.ratio
+        try:
+            return min(real * self.ratio, LONGEST)
+        except OverflowError:
+            return LONGEST
 
     def __str__(self) -> str:
         if self.mode != "paced":
@@ -44,6 +51,11 @@ class Pace(BaseModel):
 
 
 INSTANT = Pace(mode="instant")
+# A pace runs simulated time at most this much slower, and this much faster, than real time:
+# slower would hold a class for years on one day, faster is instant in all but name.
+SLOWEST = 1 / 1_000
+FASTEST = 1e9
+LONGEST = timedelta(days=100 * 366)  # longer than any wait a timeline could ask for
 
 
 def _duration(text: str, whole: str) -> float:
@@ -67,4 +79,12 @@ def parse_pace(text: str) -> Pace:
     simulated, sep, real = cleaned.partition("=")
     if not sep:
         raise PaceError(f"invalid pace {text!r}: use instant, real, or SIM=REAL such as 1d=10s")
-    return Pace(mode="paced", ratio=_duration(simulated, text) / _duration(real, text))
+    ratio = _duration(simulated, text) / _duration(real, text)
+    if ratio < SLOWEST:
+        raise PaceError(f"invalid pace {text!r}: at most {1 / SLOWEST:,.0f} times slower than real time")
+    if ratio > FASTEST:
+        # Past that, instant does the same without a timer.
+        raise PaceError(
+            f"invalid pace {text!r}: at most {FASTEST:,.0f} times faster than real time (or instant)"
+        )
+    return Pace(mode="paced", ratio=ratio)

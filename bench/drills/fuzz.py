@@ -29,7 +29,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -294,7 +294,9 @@ def instant_text(draw: st.DrawFn) -> str:
 def pace_text(draw: st.DrawFn) -> str:
     if draw(st.booleans()):
         return draw(st.text(max_size=20))
-    number = st.sampled_from(["1", "0", "-1", "1.5", "1e308", "nan", "inf", "9" * 25, "0.0000001", ""])
+    number = st.sampled_from(
+        ["1", "0", "-1", "1.5", "36500", "1000", "1e308", "nan", "inf", "9" * 25, "0.0000001", ""]
+    )
     unit = st.sampled_from(["s", "m", "h", "d", "w", "y", "", "D", " s"])
     sim = draw(number) + draw(unit)
     real = draw(number) + draw(unit)
@@ -337,6 +339,13 @@ def _targets(folder: Path) -> list[tuple[str, Callable[[], None]]]:
         file.write_text(text)
         load_any(file)
 
+    def pace(text: str) -> None:
+        # A pace that parses must carry any span a timeline may ask of it, either way:
+        # `1s=36500d` once parsed, then failed the run (OverflowError in real_delay).
+        parsed = parse_pace(text)
+        for days in (0.001, 1, 300, 36_600):
+            parsed.simulated_span(parsed.real_delay(timedelta(days=days)))
+
     def move(payload: object) -> None:
         try:
             parse_move(payload)
@@ -357,7 +366,7 @@ def _targets(folder: Path) -> list[tuple[str, Callable[[], None]]]:
         ("names", _property(name_text, load_any)),
         ("moves", _property(move_payload, move)),
         ("--at", _property(instant_text(), _instant)),
-        ("--pace", _property(pace_text(), parse_pace)),
+        ("--pace", _property(pace_text(), pace)),
         ("durations", _property(st.text(max_size=16) | pace_text(), parse_duration)),
     ]
 
