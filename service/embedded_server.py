@@ -213,6 +213,24 @@ def _refuse_taken(ip: str, port: int, what: str, option: str, strays_of: Path | 
     raise ServerRefused(f"the {what} port {port} on {ip} is taken{by}: choose another with {option}")
 
 
+def _refuse_ipv6_only(ip: str) -> None:
+    """The dev server's own services reach its front end over IPv4 loopback: bound to an
+    IPv6 address alone (::1) it answers a listing, then times out on every workflow. Said
+    now, in one line, rather than after a minute of waiting."""
+    import ipaddress
+
+    try:
+        address = ipaddress.ip_address(ip.strip("[]"))
+    except ValueError:
+        return  # a host name: the dev server resolves it
+    if address.version == 6 and not address.is_unspecified and address.ipv4_mapped is None:
+        raise ServerRefused(
+            f"the embedded Temporal dev server cannot serve on the IPv6 address {ip}: its own "
+            "services reach it over IPv4; use --ip 127.0.0.1 (or :: for every address), "
+            "or a Temporal cluster"
+        )
+
+
 _PR_SET_PDEATHSIG = 1
 _libc = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
 
@@ -259,7 +277,9 @@ def _reason(log: Path, offset: int) -> str:
     return said[-1][:300] if said else "it exited without a word"
 
 
-async def _ready(process: subprocess.Popen[bytes], address: str, port: int, log: Path, offset: int) -> Client:
+async def _ready(
+    process: subprocess.Popen[bytes], ip: str, port: int, address: str, log: Path, offset: int
+) -> Client:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + READY_TIMEOUT_S
     while True:
@@ -270,7 +290,8 @@ async def _ready(process: subprocess.Popen[bytes], address: str, port: int, log:
                 f"the embedded Temporal server did not answer within {READY_TIMEOUT_S:.0f} s"
             )
         with contextlib.suppress(OSError):
-            _, writer = await asyncio.open_connection(*address.rsplit(":", 1))
+            # The bare address: `[::1]` with its brackets names no host.
+            _, writer = await asyncio.open_connection(ip, port)
             writer.close()
             break
         await asyncio.sleep(0.05)
@@ -322,6 +343,7 @@ async def embedded_server(
     port, a free one is chosen (and chosen again if another process takes it first).
     """
     # Refused before anything is written: a taken port changes nothing in the home.
+    _refuse_ipv6_only(ip)
     if port is not None:
         _refuse_taken(ip, port, "Temporal", "--port", strays_of=temporal_db_path())
     if ui and ui_port is not None:
@@ -352,7 +374,7 @@ async def embedded_server(
                     umask=0o077,
                 )
             try:
-                client = await _ready(process, address, chosen, log, offset)
+                client = await _ready(process, ip, chosen, address, log, offset)
             except ServerUnavailable:
                 await _stop(process)
                 if attempt + 1 < attempts and not port_is_free(ip, chosen):

@@ -213,6 +213,24 @@ def test_a_server_on_an_address_beyond_loopback_says_it_is_exposed_before_it_sta
     assert "Worker running" not in refused.stdout
 
 
+def test_a_server_on_ipv6_loopback_is_refused_at_once_and_why(home: Path) -> None:
+    # It waited 60 s, then "did not answer within 60 s": the address went to the port
+    # probe with its brackets, and the dev server's own services reach it over IPv4.
+    done = subprocess.run(
+        [EXCOMM, "server", "--ip", "::1", "--port", str(free_port()), "--no-classroom"],
+        env={**os.environ, "EXCOMM_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 1
+    assert done.stderr == (
+        "excomm: error: the embedded Temporal dev server cannot serve on the IPv6 address ::1: its own "
+        "services reach it over IPv4; use --ip 127.0.0.1 (or :: for every address), or a Temporal cluster\n"
+    )
+    assert not home.exists()
+
+
 def test_a_port_chosen_for_a_server_is_free_and_below_the_ports_outgoing_connections_take() -> None:
     # The kernel hands ephemeral ports to outgoing connections too: one chosen there can
     # be taken by any client between the choice and the server's bind.
