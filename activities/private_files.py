@@ -62,3 +62,16 @@ def replace_private(path: Path, text: str) -> None:
     with os.fdopen(fd, "w") as file:
         file.write(text)
     partial.replace(path)
+
+
+def disk_full(path: Path, needed: int = 1024 * 1024) -> str | None:
+    """'the disk under PATH is full (N kB free)' when fewer than `needed` bytes are free
+    there for this user, else None: SQLite says 'disk I/O error' where the disk is full."""
+    try:
+        found = os.statvfs(path if path.is_dir() else path.parent)
+    except OSError:
+        return None
+    free = found.f_bavail * found.f_frsize
+    if free >= needed:
+        return None
+    return f"the disk under {path} is full ({free // 1024:,} kB free)"

@@ -22,7 +22,7 @@ from activities.event_store import (
     StoreUnavailable,
     stored_timelines,
 )
-from activities.private_files import PRIVATE_FILE, create_private, refuse_symlink
+from activities.private_files import PRIVATE_FILE, create_private, disk_full, refuse_symlink
 from activities.redaction import shown
 from models.events import DomainEvent, event_from_json, event_to_json
 from models.timeline import InitialWorld
@@ -104,10 +104,15 @@ def _use_wal(db: sqlite3.Connection) -> None:
             time.sleep(0.02)  # another process holds the lock a moment: ask again
 
 
-def _reason(exc: BaseException) -> str:
+def _reason(exc: BaseException, path: Path) -> str:
     if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror.lower()
-    return str(exc) or type(exc).__name__
+        said = exc.strerror.lower()
+    else:
+        said = str(exc) or type(exc).__name__
+    # A full disk reaches SQLite as 'database or disk is full' or, writing its WAL, as
+    # 'disk I/O error': name it for what it is.
+    full = disk_full(path)
+    return f"{full}: {said}" if full is not None and "full" not in said else said
 
 
 def _companions(path: Path) -> tuple[Path, Path, Path]:
@@ -171,7 +176,8 @@ class SqliteEventStore:
         except (sqlite3.Error, OSError) as exc:
             # A full disk, a read-only folder, a directory where the file should be: one
             # line naming the store. An activity retries it; a command reports it.
-            raise StoreUnavailable(f"the event store {self.location} cannot be used: {_reason(exc)}") from exc
+            reason = _reason(exc, self.path)
+            raise StoreUnavailable(f"the event store {self.location} cannot be used: {reason}") from exc
 
     def append(
         self,

@@ -36,7 +36,7 @@ import structlog
 from temporalio.client import Client
 from temporalio.common import SearchAttributeIndexedValueType
 
-from activities.private_files import open_private, replace_private
+from activities.private_files import disk_full, open_private, replace_private
 from service.connection import ConnectionFailed, connect
 from service.ports import alive, command_line, free_port, listener_pid, port_is_free, processes_with_argument
 from service.registration import register_search_attributes
@@ -46,6 +46,7 @@ from workflows import search_attributes
 DEFAULT_IP = os.environ.get("EXCOMM_SERVER_IP", "127.0.0.1")
 SQLITE_PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL")
 READY_TIMEOUT_S = 60.0
+SERVER_SPACE = 16 * 1024 * 1024  # a new dev server's database and its WAL take a few MB
 STOP_TIMEOUT_S = 15.0
 
 _SEARCH_ATTRIBUTE_TYPES = {
@@ -274,6 +275,9 @@ def _reason(log: Path, offset: int) -> str:
     except OSError:
         lines = []
     said = [line for line in lines if line]
+    full = disk_full(log.parent)
+    if full is not None:
+        return full
     return said[-1][:300] if said else "it exited without a word"
 
 
@@ -349,6 +353,9 @@ async def embedded_server(
     if ui and ui_port is not None:
         _refuse_taken(ip, ui_port, "web UI", "--ui-port", strays_of=temporal_db_path())
     with _owner_lock():
+        full = disk_full(excomm_home(), needed=SERVER_SPACE)
+        if full is not None:
+            raise ServerRefused(f"the embedded Temporal server cannot start: {full}; it needs about 16 MB")
         _stop_strays(temporal_db_path())
         log = excomm_home() / "server.log"
         if ui and ui_port is None:

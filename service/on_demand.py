@@ -23,6 +23,7 @@ from typing import IO
 from activities.private_files import open_private
 from service.embedded_server import (
     RunningServer,
+    ServerRefused,
     ServerUnavailable,
     embedded_server,
     running_server,
@@ -98,6 +99,8 @@ async def _start() -> RunningServer:
     finally:
         process.stdout.close()
     word, _, rest = line.decode(errors="replace").strip().partition(" ")
+    if word == "refused":
+        raise ServerRefused(rest)
     if word != "ready":
         raise ServerUnavailable(rest or f"the embedded Temporal server did not start; see {log}")
     server = running_server()
@@ -133,6 +136,9 @@ async def _serve() -> int:
                             break  # no command holds it: stop, keeping it until stopped
                         except BlockingIOError:
                             continue
+        except ServerRefused as exc:  # the home cannot have a server: the command says why (exit 1)
+            print(f"refused {exc}", flush=True)
+            return 1
         except ServerUnavailable as exc:
             print(f"error {exc}", flush=True)
             return 1

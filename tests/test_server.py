@@ -165,6 +165,34 @@ def test_a_full_disk_under_the_store_is_reported_and_the_timeline_goes_on_once_t
         subprocess.run(["umount", "--lazy", str(disk)], check=True)
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small filesystem needs root (CI runs as root)")
+def test_a_home_on_a_full_disk_is_named_as_one_at_start_and_in_the_stores_errors(tmp_path: Path) -> None:
+    # It said "the embedded Temporal server did not start: it exited without a word", exit 3
+    # (no server reachable), and mid-run SQLite's "disk I/O error".
+    import sqlite3
+
+    from activities.sqlite_store import _reason
+
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(disk)], check=True)
+    try:
+        home = disk / "home"
+        home.mkdir(mode=0o700)
+        (disk / "filler").write_bytes(bytes(1900 * 1024))
+        done = excomm("replay", FIXTURE, home=home)
+        assert done.returncode == 1
+        assert done.stderr.startswith(
+            f"excomm: error: the embedded Temporal server cannot start: the disk under {home} is full ("
+        )
+        assert done.stderr.endswith(" kB free); it needs about 16 MB\n")
+        said = _reason(sqlite3.OperationalError("disk I/O error"), home / "events.sqlite3")
+        assert said.startswith(f"the disk under {home / 'events.sqlite3'} is full (")
+        assert said.endswith("kB free): disk I/O error")
+    finally:
+        subprocess.run(["umount", "--lazy", str(disk)], check=True)
+
+
 def test_what_excomm_writes_under_its_home_is_readable_by_its_owner_only(home: Path) -> None:
     # At the common umask 022, Temporal's own database (every workflow history), the
     # registry and the locks were 0644: every file is 0600 and every folder 0700.
