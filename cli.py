@@ -915,9 +915,11 @@ def replay(
     async def replaying() -> tuple[str, TimelineResult]:
         # A closed terminal (SIGHUP) or a process manager (SIGTERM) stops a replay as
         # Ctrl-C does: its run is cancelled (or, with --detach, left running) and it says so.
+        # Ctrl-C too has a handler of its own: started with SIGINT ignored (by a supervisor
+        # or a script), Python would keep ignoring it.
         loop, task = asyncio.get_running_loop(), asyncio.current_task()
         assert task is not None
-        for signum in (signal.SIGTERM, signal.SIGHUP):
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             loop.add_signal_handler(signum, task.cancel)
         return await api.replay(definition, chosen_pace, timeline_id, replace, detach, report)
 

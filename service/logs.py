@@ -75,3 +75,6 @@ def configure_logging(level: str | None = None, json_output: bool | None = None)
     # so those stay quiet unless a log level is asked for.
     quiet = level == "WARNING" and "EXCOMM_LOG_LEVEL" not in os.environ
     logging.getLogger("temporalio.activity").setLevel(logging.ERROR if quiet else logging.NOTSET)
+    # Likewise the PostgreSQL pool's warning per failed reconnection during an outage: the
+    # command's one "waiting" line says it, and another when the timeline goes on.
+    logging.getLogger("psycopg.pool").setLevel(logging.ERROR if quiet else logging.NOTSET)

@@ -457,17 +457,28 @@ def test_runs_can_be_listed_and_cancelled_and_an_id_names_one_timeline(
     assert len(archived) == 1 and archived[0]["status"] == "archived"
 
 
-@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=lambda s: s.name)
+def _ignoring_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a supervisor or `nohup`-like script starts it
+
+
+@pytest.mark.parametrize(
+    ("stop", "sigint_ignored"),
+    [(signal.SIGINT, False), (signal.SIGTERM, False), (signal.SIGHUP, False), (signal.SIGINT, True)],
+    ids=["SIGINT", "SIGTERM", "SIGHUP", "SIGINT-ignored-at-start"],
+)
 def test_ctrl_c_on_a_paced_replay_cancels_its_timeline_and_says_so(
-    home: Path, running_server: str, stop: signal.Signals
+    home: Path, running_server: str, stop: signal.Signals, sigint_ignored: bool
 ) -> None:
-    # Ctrl-C, and the same from a closed terminal (SIGHUP) or a process manager (SIGTERM).
+    # Ctrl-C, and the same from a closed terminal (SIGHUP) or a process manager (SIGTERM);
+    # Ctrl-C too when started with SIGINT ignored (it once did nothing: Python keeps an
+    # inherited SIG_IGN, so replay installs its own handler).
     replay = subprocess.Popen(
         [EXCOMM, "replay", "october-1962", "--pace", "1d=2s", "--id", "paced"],
         env={**os.environ, "EXCOMM_HOME": str(home)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_ignoring_sigint if sigint_ignored else None,
     )
     assert replay.stderr is not None
     assert replay.stderr.readline() == "excomm: timeline paced started; Ctrl-C cancels it\n"

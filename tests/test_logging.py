@@ -31,3 +31,20 @@ def test_on_a_terminal_the_output_is_for_people(capsys: pytest.CaptureFixture[st
     line = capsys.readouterr().err
     assert "worker started" in line
     assert not line.lstrip().startswith("{")
+
+
+def test_a_pool_retrying_its_connections_in_an_outage_is_quiet_unless_a_level_is_asked_for(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # During a PostgreSQL outage `replay` printed 27 JSON psycopg.pool warnings beside its
+    # own one-line "waiting" and "goes on".
+    monkeypatch.delenv("EXCOMM_LOG_LEVEL", raising=False)
+    configure_logging(json_output=True)
+    logging.getLogger("psycopg.pool").warning("error connecting in 'pool-1': connection refused")
+    logging.getLogger("psycopg.pool").error("the pool is closed")
+    said = capsys.readouterr().err
+    assert "connection refused" not in said and "the pool is closed" in said
+    monkeypatch.setenv("EXCOMM_LOG_LEVEL", "WARNING")
+    configure_logging(json_output=True)
+    logging.getLogger("psycopg.pool").warning("error connecting in 'pool-1': connection refused")
+    assert "connection refused" in capsys.readouterr().err
