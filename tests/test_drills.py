@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from activities.stores import open_store
-from bench.drills import fuzz, server_kills, worker_kills
+from bench.drills import foreign_home, fuzz, oversized_moves, server_kills, worker_kills
 from bench.drills.common import SHORT
 from tests.postgres import fresh_database
 
@@ -73,3 +73,19 @@ def test_fuzzed_plans_timelines_moves_instants_paces_and_durations_get_an_answer
     }
     assert sum(tally.cases.values()) >= 250
     assert not tally.crashes and not tally.hangs, tally.crashes + tally.hangs
+
+
+@pytest.mark.timeout(300)
+def test_every_home_that_is_not_the_users_own_is_refused_and_nothing_is_written_through_it() -> None:
+    outcomes = foreign_home.drill(say=False)
+    assert len(outcomes) >= 16
+    assert [(o.case, o.broken) for o in outcomes if o.broken] == []
+
+
+@pytest.mark.timeout(300)
+async def test_moves_of_every_size_and_a_flood_never_fail_a_task_and_the_timeline_goes_on() -> None:
+    # 36 moves of 250 kB take the history past the 8 MB bound: the small move after is refused.
+    report = await oversized_moves.drill(flood=36, largest_kb=1900, say=False)
+    assert report.broken == [], report.lines()
+    assert len(report.sizes) == 8 and report.task_failures == 0
+    assert "history has grown" in report.after_flood
