@@ -175,7 +175,7 @@ def _side(text: str | None) -> Side | None:
         return None
     side = text.lower()
     if side not in SIDES:
-        raise BadUsage(f"invalid --as {text!r}: use washington or moscow")
+        raise BadUsage(f"invalid --as {text!r}: use {', '.join(SIDES[:-1])} or {SIDES[-1]}")
     return side
 
 
@@ -269,7 +269,9 @@ EnsembleSeedOption = Annotated[
 SideOption = Annotated[
     str | None,
     typer.Option(
-        "--as", metavar="SIDE", help="washington or moscow: as that side knew it (default: what happened)"
+        "--as",
+        metavar="SIDE",
+        help="washington, moscow or havana: as that side knew it (default: what happened)",
     ),
 ]
 ReplaceOption = Annotated[

@@ -27,6 +27,7 @@ from models import vocabulary
 from models.move_limits import history_full, oversize
 from models.moves import AlliedAnswer, InvalidMove, Move, SovietReply, parse_move
 from models.plan import PlanDefinition
+from models.sides import LEARNED_FIELDS
 from models.state import WorldState
 from models.trusted import replace
 
@@ -109,7 +110,7 @@ def _admit(payload: object, situation: Situation) -> Move:
         raise InvalidMove(
             f"at {at.isoformat()} is in the simulated past (the clock is at {situation.clock.isoformat()})"
         )
-    for field in ("learned_at", "moscow_learned_at"):
+    for field in LEARNED_FIELDS.values():
         learned = getattr(move, field)
         if learned is not None and learned < at:
             raise InvalidMove(f"{field} {learned.isoformat()} is before the move's at {at.isoformat()}")

@@ -49,13 +49,14 @@ from models.events import (
     v1_provenance,
 )
 from models.moves import Move, arrival_event, mailbox
-from models.sides import Side
+from models.sides import SIDES, Side
 from models.state import WorldState, apply_to_own, fold
 from models.trusted import construct, construct_from, replace
 from models.washington import to_washington
 
 _EPOCH = datetime(1900, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)  # made once: a timedelta is slow to make
+_NEVER = 2**62  # the key of an instant no clock reaches: a side that never learns of an event
 RULES = 2  # the engine's rules today: see the module's docstring
 
 
@@ -199,7 +200,7 @@ class Scheduler:
         self._log: list[DomainEvent] = []
         # Per side, the events it learns of after they happened, until it has: while there
         # are any, its view of the world is not the whole state.
-        self._unknown: dict[Side, list[tuple[int, DomainEvent]]] = {"washington": [], "moscow": []}
+        self._unknown: dict[Side, list[tuple[int, DomainEvent]]] = {side: [] for side in SIDES}
         self._views: dict[Side, tuple[int, int, WorldState]] = {}  # (now, seq, view) last made
         self.seq = 0
         self._heap: list[_Item] = []
@@ -377,7 +378,8 @@ class Scheduler:
         self._log.append(event)
         if rules >= 2 and (fields["learned_at"] or fields["moscow_learned_at"]):
             for side, unknown in self._unknown.items():
-                learned = _key(known_at(event, side))
+                known = known_at(event, side)
+                learned = _NEVER if known is None else _key(known)
                 if learned > self._now_key:
                     bisect.insort(unknown, (learned, event), key=lambda item: item[0])
         if type(event) is MessageSent:  # event classes are never subclassed
@@ -391,7 +393,9 @@ class Scheduler:
             self.emit(suppression(arrival_event(move), move.kind, unmet, move.requires.side, self.seq + 1))
             return
         self.emit(arrival_event(move, self.seq + 1))
-        if self.rules >= 2 and _key(learned := known_at(move, self.side)) > self._now_key:
+        learned = known_at(move, self.side)
+        assert learned is not None  # a move is known at once unless it says later
+        if self.rules >= 2 and _key(learned) > self._now_key:
             # On the record now; in the plan's hands only once its side knows of it.
             self._push(learned, _LEARNED, move)
         else:

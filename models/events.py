@@ -12,8 +12,13 @@ move, a seeded draw) or ``derived`` (bookkeeping the engine infers from other ev
 such as a message's delivery). Version 1 events, stored before provenance existed, are
 upcast on read by the rule the engine then followed (`v1_provenance`).
 
-Each side learns of an event when it learns of it: Washington at ``learned_at``, Moscow
-at ``moscow_learned_at``, each at ``at`` (at once) when not given.
+Each side learns of an event when something brings it there (`known_at`). Version 3
+events, which the engine's rules 3 write, carry whose act they are (``side``): their own
+side knows at once; another side learns at its own ``learned_at`` (Washington),
+``moscow_learned_at`` or ``havana_learned_at`` where the sources give one (intelligence,
+a report, or a publication decades later), when a message is delivered to it, when a
+``public`` act (a broadcast, a published statement) happens, or never. Version 2 events
+were known to each side at once unless they said later, and are still read so.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from pydantic import (
 )
 
 from models.condition_language import Requirement
-from models.sides import Side
+from models.sides import LEARNED_FIELDS, Side
 from models.washington import offset_is_washington, zone_at
 
 # Instants excomm can place: wide enough for what was learned decades later, narrow enough
@@ -96,10 +101,17 @@ def v1_provenance(data: dict[str, Any]) -> Provenance:
     return "historical"
 
 
+# The events of a run under the engine's rules 3 are version 3: knowledge travels by
+# channels (see `known_at`). Files are written without `v`, and the engine stamps it.
+KNOWLEDGE_BY_CHANNELS = 3
+
+
 class _Event(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    v: int = Field(default=2, ge=1, description="schema version: 2 carries provenance")
+    v: int = Field(
+        default=2, ge=1, description="schema version: 2 carries provenance, 3 knowledge by channels"
+    )
     seq: int = Field(default=0, ge=0, description="place on the timeline, from 1; 0 if unplaced")
     at: WashingtonTime = Field(description="the simulated instant the event happened")
     provenance: Provenance = Field(description="historical, plan, counterfactual or derived")
@@ -108,6 +120,15 @@ class _Event(BaseModel):
     )
     moscow_learned_at: WashingtonTime | None = Field(
         default=None, description="when Moscow learned of it, if later than `at`"
+    )
+    havana_learned_at: WashingtonTime | None = Field(
+        default=None, description="when Havana learned of it, if later than `at`"
+    )
+    side: Side | None = Field(
+        default=None, description="whose act it is: washington, moscow or havana; none for a third party"
+    )
+    public: bool | None = Field(
+        default=None, description="a broadcast or a published statement: every side learns of it at once"
     )
     actor: str = Field(min_length=1)
     summary: str = Field(min_length=1, description="what happened, in our own words")
@@ -130,7 +151,7 @@ class _Event(BaseModel):
 
     @model_validator(mode="after")
     def _learned_after_it_happened(self) -> _Event:
-        for field in ("learned_at", "moscow_learned_at"):
+        for field in LEARNED_FIELDS.values():
             learned = getattr(self, field)
             if learned is not None and learned < self.at:
                 raise ValueError(f"{field} is before at")
@@ -201,9 +222,14 @@ class MessageSent(_Event):
     channel: str = Field(min_length=1, description="e.g. cable, radio_moscow, scali_fomin")
     sender: str
     recipient: str
+    to: Side | None = Field(default=None, description="the recipient's side, which learns of it on delivery")
     arrives_at: WashingtonTime = Field(description="when it reaches the recipient")
     document: str | None = Field(default=None, description="citation of the text itself")
     terms: tuple[str, ...] = Field(default=(), description="what the message offers or asks")
+    track: str | None = Field(default=None, description="the negotiation track it belongs to, if one")
+    in_reply_to: tuple[str, ...] | None = Field(
+        default=None, description="the messages it answers, by message_id"
+    )
 
     @model_validator(mode="after")
     def _arrives_after_sent(self) -> MessageSent:
@@ -308,11 +334,18 @@ class TrackOpened(_Event):
 
 
 class SovietReplyReceived(_Event):
+    """The Soviet side's answer on a track, at the instant it was given (sent); Washington
+    learns of it when it arrives over its channel."""
+
     type: Literal["soviet_reply_received"] = "soviet_reply_received"
     track: str
     answer: ReplyAnswer
     terms: tuple[str, ...] = ()
     channel: str
+    message_id: str | None = Field(default=None, description="the answer as a message, for replies to it")
+    in_reply_to: tuple[str, ...] | None = Field(
+        default=None, description="the messages it answers, by message_id"
+    )
 
 
 class CounterProposalAnswered(_Event):
@@ -387,7 +420,14 @@ class EventSuppressed(_Event):
     type: Literal["event_suppressed"] = "event_suppressed"
     suppressed: str = Field(description="the type of the event, or the kind of the move")
     condition: str = Field(description="what it required, in words")
-    side: Side = Field(description="the side whose knowledge it was decided on")
+    side: Side = Field(  # required here: the side it was decided for
+        description="the side whose knowledge it was decided on, whose act it would have been"
+    )
+    cause: Literal["requires", "refused", "taken_over"] | None = Field(
+        default=None,
+        description="requires: what it depended on no longer held; refused: the world's rules for moves "
+        "did not admit it; taken_over: a behaviour governs its side from the fork",
+    )
 
 
 class MilitaryActionOrdered(_Event):
@@ -444,7 +484,7 @@ EVENT_ADAPTER: TypeAdapter[DomainEvent] = TypeAdapter(DomainEvent)
 
 
 # The fields an event's validity depends on `at` for (learned_at >= at, arrives_at >= at).
-CHECKED_AGAINST_AT = frozenset({"learned_at", "moscow_learned_at", "arrives_at"})
+CHECKED_AGAINST_AT = frozenset({*LEARNED_FIELDS.values(), "arrives_at"})
 
 EventBase = _Event  # what every event class has in common, for code generic over them
 
@@ -458,14 +498,38 @@ class Knowable(Protocol):
     def learned_at(self) -> datetime | None: ...
     @property
     def moscow_learned_at(self) -> datetime | None: ...
+    @property
+    def havana_learned_at(self) -> datetime | None: ...
 
 
-def known_at(item: Knowable, side: Side) -> datetime:
-    """When a side learned of an event or a move: at once, unless it says later."""
-    learned = item.learned_at if side == "washington" else item.moscow_learned_at
-    when = learned or item.at
-    assert when is not None, "a move is placed in time before anyone learns of it"
-    return when
+def known_at(item: Knowable, side: Side) -> datetime | None:
+    """When a side learned of an event (or of a move, once placed in time); None if it did
+    not, then or since.
+
+    A version 3 event is known to its own side at once; to another side at the instant
+    the event gives for it (intelligence, a report, a publication), at once if it was
+    public, on delivery if it is a message to that side; else never. An earlier event
+    (and a move) is known at once unless it says later, by the rules it was made under."""
+    fields = item.__dict__  # read directly: this runs for every event of every view
+    learned: datetime | None = fields[LEARNED_FIELDS[side]]
+    if learned is not None:
+        return learned
+    at: datetime | None = fields["at"]
+    assert at is not None, "a move is placed in time before anyone learns of it"
+    if fields.get("v", 2) < KNOWLEDGE_BY_CHANNELS:
+        return at
+    if fields["side"] == side or fields["public"]:
+        return at
+    if fields.get("to") == side and fields.get("type") == "message_sent":
+        arrives: datetime = fields["arrives_at"]
+        return arrives
+    return None
+
+
+def known_by(item: Knowable, side: Side, instant: datetime) -> bool:
+    """Whether a side knew of an event by an instant."""
+    learned = known_at(item, side)
+    return learned is not None and learned <= instant
 
 
 def event_from_json(data: str | bytes) -> DomainEvent:

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 from models import events as ev
 from models.condition_language import Requirement
 from models.events import LIVE_SOURCE, IncidentKind, WashingtonTime
+from models.sides import LEARNED_FIELDS, Side
 from models.trusted import construct_from
 
 MoveProvenance = Literal["historical", "counterfactual"]
@@ -31,6 +32,9 @@ class _Move(BaseModel):
     at: WashingtonTime | None = Field(default=None, description="when it happens; now if omitted")
     learned_at: WashingtonTime | None = Field(default=None, description="when Washington learned of it")
     moscow_learned_at: WashingtonTime | None = Field(default=None, description="when Moscow learned of it")
+    havana_learned_at: WashingtonTime | None = Field(default=None, description="when Havana learned of it")
+    side: Side | None = Field(default=None, description="whose act it is, if not the move kind's own")
+    public: bool | None = Field(default=None, description="a public act: every side learns of it at once")
     actor: str | None = None
     summary: str | None = None
     sources: tuple[str, ...] = ()
@@ -46,7 +50,7 @@ class _Move(BaseModel):
     def _learned_after_it_happened(self) -> _Move:
         # As for events: the arrival event is built from these values without validation.
         if self.at is not None:
-            for field in ("learned_at", "moscow_learned_at"):
+            for field in LEARNED_FIELDS.values():
                 learned = getattr(self, field)
                 if learned is not None and learned < self.at:
                     raise ValueError(f"{field} is before at")
@@ -59,6 +63,14 @@ class SovietReply(_Move):
     answer: ev.ReplyAnswer
     terms: tuple[str, ...] = ()
     channel: str = "cable"
+    message_id: str | None = Field(
+        default=None, description="the answer as a message, so that a later message can name it"
+    )
+    in_reply_to: tuple[str, ...] | None = Field(
+        default=None,
+        description="the messages it answers (by message_id); by default the last one on its track "
+        "that had reached Moscow",
+    )
 
 
 class AlliedAnswer(_Move):

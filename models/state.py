@@ -94,7 +94,7 @@ def state_at(
     for a side, every event that side had learned of by then (the world as it knew it)."""
     if side is None:
         return fold(initial, (e for e in events if e.at <= instant))
-    return fold(initial, (e for e in events if ev.known_at(e, side) <= instant))
+    return fold(initial, (e for e in events if ev.known_by(e, side, instant)))
 
 
 def apply(state: WorldState, event: ev.DomainEvent) -> WorldState:

@@ -74,7 +74,10 @@ class Chronicle:
             if self.side is None:
                 self._print(event, event.at)
                 continue
-            heapq.heappush(self._waiting, (known_at(event, self.side), event.seq, event))
+            learned = known_at(event, self.side)
+            if learned is None:
+                continue  # the side never learned of it: its chronicle does not tell it
+            heapq.heappush(self._waiting, (learned, event.seq, event))
             while self._waiting and self._waiting[0][0] <= event.at:
                 learned, _, known = heapq.heappop(self._waiting)
                 self._print(known, learned)

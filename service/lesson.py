@@ -33,9 +33,14 @@ def side_of(view: View) -> Side | None:
 
 
 def shown_at(event: DomainEvent, view: View) -> datetime:
-    """When the view shows an event: when it happened, or when the side learned of it."""
+    """When the view shows an event: when it happened, or when the side learned of it (the
+    view shows only events its side learned of: see `visible`)."""
     side = side_of(view)
-    return event.at if side is None else known_at(event, side)
+    if side is None:
+        return event.at
+    learned = known_at(event, side)
+    assert learned is not None, "a view shows only what its side learned of"
+    return learned
 
 
 def visible(snapshot: Snapshot, view: View) -> list[DomainEvent]:
@@ -44,8 +49,9 @@ def visible(snapshot: Snapshot, view: View) -> list[DomainEvent]:
     if side is None:
         return list(snapshot.events)
     clock = snapshot.clock
-    known = [e for e in snapshot.events if clock is None or known_at(e, side) <= clock]
-    return sorted(known, key=lambda e: (known_at(e, side), e.seq))
+    learned = [(known_at(e, side), e) for e in snapshot.events]
+    known = [(when, e) for when, e in learned if when is not None and (clock is None or when <= clock)]
+    return [e for _, e in sorted(known, key=lambda pair: (pair[0], pair[1].seq))]
 
 
 def world(snapshot: Snapshot, view: View) -> WorldState:

@@ -83,10 +83,10 @@ def test_the_world_as_washington_knew_it_at_noon_on_27_october(home: Path) -> No
     known = json.loads(excomm("state", "october-1962", "--at", noon, "--as", "washington", home=home).stdout)
     assert happened["incidents"]["aircraft_shot_down"] == 1
     assert "aircraft_shot_down" not in known["incidents"]
-    bad = excomm("state", "october-1962", "--as", "havana", home=home)
+    bad = excomm("state", "october-1962", "--as", "cuba", home=home)
     assert (
         bad.returncode == 2
-        and bad.stderr == "excomm: error: invalid --as 'havana': use washington or moscow\n"
+        and bad.stderr == "excomm: error: invalid --as 'cuba': use washington, moscow or havana\n"
     )
 
 
