@@ -28,13 +28,11 @@ provenance by the version 1 rule and a plan saw every event at once.
 
 from __future__ import annotations
 
-import bisect
 import heapq
 from collections import deque
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from functools import lru_cache
+from datetime import datetime
 from typing import Any, get_args
 
 from models.condition_language import Condition, Requirement, describe, failing, holds
@@ -48,15 +46,13 @@ from models.events import (
     known_at,
     v1_provenance,
 )
+from models.knowledge import Knowledge, SideView, instant_key
 from models.moves import Move, arrival_event, mailbox
-from models.sides import SIDES, Side
-from models.state import WorldState, apply_to_own, fold
+from models.sides import Side
+from models.state import WorldState, apply_to_own
 from models.trusted import construct, construct_from, replace
 from models.washington import to_washington
 
-_EPOCH = datetime(1900, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)  # made once: a timedelta is slow to make
-_NEVER = 2**62  # the key of an instant no clock reaches: a side that never learns of an event
 RULES = 2  # the engine's rules today: see the module's docstring
 
 
@@ -112,9 +108,12 @@ def interjection(move: Move, seq: int) -> MoveInterjected:
     )
 
 
-@lru_cache(maxsize=8192)
-def _key(instant: datetime) -> int:
-    return (instant - _EPOCH) // _MICROSECOND
+_key = instant_key
+
+
+def _at_once(event: DomainEvent, side: Side) -> datetime:
+    """Knowledge under the first rules: every side knew of every event as it happened."""
+    return event.at
 
 
 @dataclass(slots=True)
@@ -198,10 +197,9 @@ class Scheduler:
         self.rules = rules
         self.side = side  # the side the plan acts for, and whose knowledge it has
         self._log: list[DomainEvent] = []
-        # Per side, the events it learns of after they happened, until it has: while there
-        # are any, its view of the world is not the whole state.
-        self._unknown: dict[Side, list[tuple[int, DomainEvent]]] = {side: [] for side in SIDES}
-        self._views: dict[Side, tuple[int, int, WorldState]] = {}  # (now, seq, view) last made
+        # Per side, the world as it knew it, made when first asked for and kept up since.
+        self._views: dict[Side, SideView] = {}
+        self._knowledge: Knowledge = known_at if rules >= 2 else _at_once
         self.seq = 0
         self._heap: list[_Item] = []
         self.record_interjections = True
@@ -332,17 +330,13 @@ class Scheduler:
 
     def view(self, side: Side) -> WorldState:
         """The world now as a side knew it: every event it had learned of, in order."""
-        unknown = self._unknown[side]
-        while unknown and unknown[0][0] <= self._now_key:
-            unknown.pop(0)
-        if not unknown:
-            return self.state
-        cached = self._views.get(side)
-        if cached is None or cached[:2] != (self._now_key, self.seq):
-            hidden = {id(event) for _, event in unknown}
-            view = fold(self._initial, (e for e in self._log if id(e) not in hidden))
-            cached = self._views[side] = (self._now_key, self.seq, view)
-        return cached[2]
+        view = self._views.get(side)
+        if view is None:
+            view = self._views[side] = SideView(side, self._initial, self._knowledge)
+        seen = view.at(self._log, self._now_key, self._state)
+        if seen is self._state:
+            self._state_shared = True  # handed out: the next event is folded into a copy
+        return seen
 
     def _unmet(self, requirement: Requirement | None) -> Condition | None:
         """What a scripted event or move requires and does not hold as its side knows it now."""
@@ -376,12 +370,6 @@ class Scheduler:
             self._state_shared = False
         apply_to_own(self._state, event)
         self._log.append(event)
-        if rules >= 2 and (fields["learned_at"] or fields["moscow_learned_at"]):
-            for side, unknown in self._unknown.items():
-                known = known_at(event, side)
-                learned = _NEVER if known is None else _key(known)
-                if learned > self._now_key:
-                    bisect.insort(unknown, (learned, event), key=lambda item: item[0])
         if type(event) is MessageSent:  # event classes are never subclassed
             # A message is delivered by itself when it arrives: the channel's transit.
             self._push(fields["arrives_at"], _SENT, event)

@@ -130,6 +130,11 @@ class _Event(BaseModel):
     public: bool | None = Field(
         default=None, description="a broadcast or a published statement: every side learns of it at once"
     )
+    in_reply_to: tuple[str, ...] | None = Field(
+        default=None,
+        description="the messages this act answers (by message_id): under the engine's rules 3 it happens "
+        "only once its side has received them",
+    )
     actor: str = Field(min_length=1)
     summary: str = Field(min_length=1, description="what happened, in our own words")
     sources: tuple[str, ...] = Field(min_length=1, description="citations, e.g. FRUS 1961-63 v06 d65")
@@ -227,9 +232,6 @@ class MessageSent(_Event):
     document: str | None = Field(default=None, description="citation of the text itself")
     terms: tuple[str, ...] = Field(default=(), description="what the message offers or asks")
     track: str | None = Field(default=None, description="the negotiation track it belongs to, if one")
-    in_reply_to: tuple[str, ...] | None = Field(
-        default=None, description="the messages it answers, by message_id"
-    )
 
     @model_validator(mode="after")
     def _arrives_after_sent(self) -> MessageSent:
@@ -343,9 +345,6 @@ class SovietReplyReceived(_Event):
     terms: tuple[str, ...] = ()
     channel: str
     message_id: str | None = Field(default=None, description="the answer as a message, for replies to it")
-    in_reply_to: tuple[str, ...] | None = Field(
-        default=None, description="the messages it answers, by message_id"
-    )
 
 
 class CounterProposalAnswered(_Event):

@@ -35,6 +35,11 @@ class _Move(BaseModel):
     havana_learned_at: WashingtonTime | None = Field(default=None, description="when Havana learned of it")
     side: Side | None = Field(default=None, description="whose act it is, if not the move kind's own")
     public: bool | None = Field(default=None, description="a public act: every side learns of it at once")
+    in_reply_to: tuple[str, ...] | None = Field(
+        default=None,
+        description="the messages it answers (by message_id); for a Soviet reply, by default the last "
+        "message on its track that had reached Moscow",
+    )
     actor: str | None = None
     summary: str | None = None
     sources: tuple[str, ...] = ()
@@ -65,11 +70,6 @@ class SovietReply(_Move):
     channel: str = "cable"
     message_id: str | None = Field(
         default=None, description="the answer as a message, so that a later message can name it"
-    )
-    in_reply_to: tuple[str, ...] | None = Field(
-        default=None,
-        description="the messages it answers (by message_id); by default the last one on its track "
-        "that had reached Moscow",
     )
 
 
