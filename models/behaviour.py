@@ -1,10 +1,14 @@
 """The actors' behaviour: seeded stochastic rules that draw the world's moves.
 
 A rule gives, for a Soviet track, an ally, or an incident, the chance that anything
-happens, what happens (weighted choices), and when (uniformly between two delays after the
-plan starts). Drawing is done once, before a timeline starts, with `random.Random(seed)`:
-the moves drawn go into the timeline's input, so the durable run and the in-process run of
-the same seed meet exactly the same moves.
+happens, what happens (weighted choices), and when (uniformly between two delays).
+
+Under the engine's rules 3 a behaviour reacts, played by the engine itself
+(models.reactions): the delay of a Soviet answer is from the receipt of the message it
+answers, an ally's from the opening of its consultation, an incident's from the
+behaviour's start. Under the rules before, the moves were drawn once, before a timeline
+started, with delays from the plan's start (`draw`), and went into the timeline's input:
+a run started so goes on, and replays, as it began.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from models.durations import Duration
 from models.events import IncidentKind
 from models.moves import AlliedAnswer, Incident, Move, SovietReply
+from models.sides import Side
 from models.trusted import construct
 from models.washington import to_washington
 
@@ -49,7 +54,12 @@ class SovietRule(BaseModel):
 
     track: str
     channel: str = "cable"
-    options: tuple[ReplyOption, ...] = Field(min_length=1)
+    options: tuple[ReplyOption, ...] = Field(
+        min_length=1, description="how the first message on the track that reaches Moscow is answered"
+    )
+    later: tuple[ReplyOption, ...] = Field(
+        default=(), description="how each later one is answered (rules 3); by default as the first"
+    )
     sources: tuple[str, ...] = Field(min_length=1)
 
 
@@ -65,6 +75,10 @@ class IncidentRule(TimedRule):
     subject: str
     p: float = Field(ge=0, le=1)
     sources: tuple[str, ...] = Field(min_length=1)
+    side: Side | None = Field(default=None, description="whose act the incident is (engine rules 3)")
+    learned_after: dict[Side, Duration] = Field(
+        default_factory=dict, description="when each other side learns of it, after it happens (rules 3)"
+    )
 
 
 class Behaviour(BaseModel):

@@ -30,82 +30,32 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, get_args
 
-from models.condition_language import Condition, Requirement, describe, failing, holds
+from models.bookkeeping import TRANSIT, delivery, interjection, placed, reply_delivery, suppression
+from models.causality import answered_message, refusal, unreceived
+from models.causality import side_of as side_of_move
+from models.condition_language import Condition, Requirement, failing, holds
 from models.events import (
-    LIVE_SOURCE,
+    KNOWLEDGE_BY_CHANNELS,
+    AlliedAnswerReceived,
     DomainEvent,
-    EventSuppressed,
-    MessageDelivered,
     MessageSent,
-    MoveInterjected,
+    SovietReplyReceived,
     known_at,
     v1_provenance,
 )
 from models.knowledge import Knowledge, SideView, instant_key
-from models.moves import Move, arrival_event, mailbox
+from models.moves import Move, SovietReply, arrival_event, mailbox
 from models.sides import Side
 from models.state import WorldState, apply_to_own
-from models.trusted import construct, construct_from, replace
+from models.trusted import replace
 from models.washington import to_washington
 
 RULES = 2  # the engine's rules today: see the module's docstring
-
-
-def delivery(message: MessageSent, seq: int) -> MessageDelivered:
-    return construct_from(
-        MessageDelivered,
-        {
-            "seq": seq,
-            "at": message.arrives_at,
-            "provenance": "derived",
-            "actor": message.recipient,
-            "summary": f"{message.recipient} received the message sent by {message.sender} over "
-            f"{message.channel}.",
-            "sources": message.sources,
-            "uncertainty": message.uncertainty,
-            "step": message.step,
-            "message_id": message.message_id,
-            "channel": message.channel,
-        },
-    )
-
-
-def suppression(event: DomainEvent, what: str, failed: Condition, side: Side, seq: int) -> EventSuppressed:
-    """The record of an event or move of the script that did not happen, and why."""
-    condition = describe(failed)
-    return construct(
-        EventSuppressed,
-        seq=seq,
-        at=event.at,
-        provenance="derived",
-        actor=event.actor,
-        summary=f"Suppressed from the record (needs {condition}; not so as {side.capitalize()} knew it): "
-        + event.summary,
-        sources=event.sources,
-        suppressed=what,
-        condition=condition,
-        side=side,
-    )
-
-
-def interjection(move: Move, seq: int) -> MoveInterjected:
-    assert move.at is not None
-    # An analyst's move is counterfactual by definition: that goes without saying in it.
-    what = move.model_dump(mode="json", exclude_none=True, exclude={"provenance"})
-    return MoveInterjected(
-        seq=seq,
-        at=move.at,
-        provenance="counterfactual",
-        actor="analyst",
-        summary=f"A counterfactual move is taken in: {move.kind.replace('_', ' ')}.",
-        sources=move.sources or (LIVE_SOURCE,),
-        move=what,
-    )
 
 
 _key = instant_key
@@ -128,10 +78,11 @@ class Sleep:
 
 @dataclass(slots=True)
 class Receive:
-    """The first item to arrive in any of the mailboxes, or None at the deadline."""
+    """The first item to arrive in any of the mailboxes, or None at the deadline (with no
+    deadline, it waits for as long as the timeline runs)."""
 
     mailboxes: tuple[str, ...]
-    deadline: datetime
+    deadline: datetime | None
 
 
 @dataclass(slots=True)
@@ -145,9 +96,17 @@ class Post:
     token: str
 
 
+@dataclass(slots=True)
+class Act:
+    """A move a process makes now, as a behaviour draws it: taken only if the world's rules
+    admit it (models.causality), else recorded as refused."""
+
+    move: Move
+
+
 # A process may yield an event itself, to emit it: the commonest command, not wrapped in
 # an Emit (made and unwrapped for every event of every member).
-Command = DomainEvent | Emit | Sleep | Receive | Parallel | Post
+Command = DomainEvent | Emit | Sleep | Receive | Parallel | Post | Act
 Received = Move | str | None
 Process = Generator[Command, Received, None]
 
@@ -184,7 +143,12 @@ class Scheduler:
     """Runs processes and moves in simulated time; collects the events they emit."""
 
     def __init__(
-        self, initial: WorldState, starts_at: datetime, rules: int = RULES, side: Side = "washington"
+        self,
+        initial: WorldState,
+        starts_at: datetime,
+        rules: int = RULES,
+        side: Side = "washington",
+        transit: Mapping[str, timedelta] | None = None,
     ) -> None:
         # The clock reads in Washington time: every instant scheduled is (events and moves
         # are validated so, the plan computes its own with to_washington), and a runtime's
@@ -206,6 +170,19 @@ class Scheduler:
         self._order = 0
         self._mailboxes: dict[str, deque[Move | str]] = {}
         self._waiting: dict[str, _Task] = {}
+        # Under rules 3: the version of the events written, each channel's transit, the
+        # messages sent (by id, and by recipient and track), the allies that have answered,
+        # who is told of each kind of event as it happens (models.reactions and
+        # models.consequences listen), and the sides a behaviour plays from a fork.
+        self.version = KNOWLEDGE_BY_CHANNELS if rules >= 3 else 2
+        self._transit: Mapping[str, timedelta] = transit or TRANSIT
+        self._messages: dict[str, DomainEvent] = {}
+        self._to: dict[tuple[Side, str], list[DomainEvent]] = {}
+        self._answered: set[str] = set()
+        self._replies = 0
+        self._listeners: dict[type, list[Callable[[DomainEvent], None]]] = {}
+        self.refused = 0  # moves the world's rules did not admit
+        self._played: tuple[datetime, frozenset[str]] | None = None
 
     # --- scheduling -------------------------------------------------------------------
 
@@ -305,12 +282,12 @@ class Scheduler:
             elif kind == _EVENT:
                 self._happen(subject)
             elif kind == _SENT:
-                self.emit(delivery(subject, self.seq + 1))
+                self.emit(delivery(subject, self.seq + 1, self.version))
             elif kind == _LEARNED:
-                self._deliver(mailbox(subject), subject)
+                self._learned(subject)
             else:
                 if kind == _INTERJECTED and self.record_interjections:
-                    self.emit(interjection(subject, self.seq + 1))
+                    self.emit(interjection(subject, self.seq + 1, self.version))
                 self._arrive(subject)
 
     # --- the world ----------------------------------------------------------------------
@@ -346,13 +323,55 @@ class Scheduler:
         return None if holds(requirement.if_, view) else failing(requirement.if_, view)
 
     def _happen(self, event: DomainEvent) -> None:
-        """A scripted event comes due: it happens, unless what it depends on does not hold."""
+        """A scripted event comes due: it happens, unless what it depends on does not hold;
+        under rules 3, nor if a behaviour now plays its side, nor if it answers a message
+        its side had not received."""
+        version = self.version
+        if version >= KNOWLEDGE_BY_CHANNELS:
+            side = event.side
+            if self._taken_over(side, event.at):
+                assert side is not None
+                self.emit(suppression(event, event.type, "", side, self.seq + 1, "taken_over", version))
+                return
+            if event.in_reply_to and side is not None:
+                premise = unreceived(event.in_reply_to, side, self)
+                if premise is not None:
+                    gone = suppression(event, event.type, premise, side, self.seq + 1, "requires", version)
+                    self.emit(gone)
+                    return
         unmet = self._unmet(event.requires)
         if unmet is None:
             self.emit(event)
         else:
             assert event.requires is not None
-            self.emit(suppression(event, event.type, unmet, event.requires.side, self.seq + 1))
+            self.emit(suppression(event, event.type, unmet, event.requires.side, self.seq + 1, None, version))
+
+    # --- under rules 3: what the rules for moves read (models.causality.World) ----------------
+
+    def message(self, message_id: str) -> DomainEvent | None:
+        return self._messages.get(message_id)
+
+    def messages_to(self, side: Side, track: str) -> Sequence[DomainEvent]:
+        return self._to.get((side, track), ())
+
+    def answered(self, ally: str) -> bool:
+        return ally in self._answered
+
+    def post(self, box: str, token: str) -> None:
+        """Put a token in a mailbox now (as a process's Post), for whoever waits there."""
+        self._deliver(box, token)
+
+    def listen(self, kind: type, listener: Callable[[DomainEvent], None]) -> None:
+        """Be told of every event of this class as it is emitted."""
+        self._listeners.setdefault(kind, []).append(listener)
+
+    def play_from(self, at: datetime, governed: frozenset[str]) -> None:
+        """A behaviour plays these sides (and `allies`) from `at`: their script stops there."""
+        self._played = (at, governed)
+
+    def _taken_over(self, side: str | None, at: datetime) -> bool:
+        played = self._played
+        return played is not None and side in played[1] and at > played[0]
 
     def emit(self, event: DomainEvent) -> None:
         seq = self.seq = self.seq + 1
@@ -361,8 +380,8 @@ class Scheduler:
         if rules < 2:
             event = replace(event, seq=seq, provenance=v1_provenance(fields))
             fields = event.__dict__
-        elif fields["seq"] != seq:
-            event = replace(event, seq=seq)
+        elif fields["seq"] != seq or fields["v"] != self.version:
+            event = replace(event, seq=seq, v=self.version)
             fields = event.__dict__
         # else numbered already by whoever built it, as most are: no copy
         if self._state_shared:
@@ -370,24 +389,93 @@ class Scheduler:
             self._state_shared = False
         apply_to_own(self._state, event)
         self._log.append(event)
-        if type(event) is MessageSent:  # event classes are never subclassed
+        kind = type(event)  # event classes are never subclassed
+        if kind is MessageSent:
             # A message is delivered by itself when it arrives: the channel's transit.
             self._push(fields["arrives_at"], _SENT, event)
+        if rules >= 3:
+            self._register(kind, event, fields)
 
-    def _arrive(self, move: Move) -> None:
+    def _register(self, kind: type, event: DomainEvent, fields: dict[str, Any]) -> None:
+        """Keep what the rules for moves read, and tell whoever listens."""
+        if kind is MessageSent or (kind is SovietReplyReceived and fields["message_id"] is not None):
+            self._messages[fields["message_id"]] = event
+            to: Side | None = fields["to"] if kind is MessageSent else "washington"
+            if to is not None and fields["track"] is not None:
+                self._to.setdefault((to, fields["track"]), []).append(event)
+        elif kind is AlliedAnswerReceived:
+            self._answered.add(fields["ally"])
+        for listener in self._listeners.get(kind, ()):
+            listener(event)
+
+    def _arrive(self, move: Move, drawn: bool = False) -> None:
+        version = self.version
+        assert move.at is not None
+        if version >= KNOWLEDGE_BY_CHANNELS and not drawn and self._taken_over(side_of_move(move), move.at):
+            side = side_of_move(move)
+            assert side is not None
+            gone = suppression(arrival_event(move), move.kind, "", side, self.seq + 1, "taken_over", version)
+            self.emit(gone)
+            return
         unmet = self._unmet(move.requires)
         if unmet is not None:
             assert move.requires is not None
-            self.emit(suppression(arrival_event(move), move.kind, unmet, move.requires.side, self.seq + 1))
+            self.emit(
+                suppression(
+                    arrival_event(move), move.kind, unmet, move.requires.side, self.seq + 1, None, version
+                )
+            )
             return
-        self.emit(arrival_event(move, self.seq + 1))
-        learned = known_at(move, self.side)
-        assert learned is not None  # a move is known at once unless it says later
-        if self.rules >= 2 and _key(learned) > self._now_key:
-            # On the record now; in the plan's hands only once its side knows of it.
-            self._push(learned, _LEARNED, move)
+        if version < KNOWLEDGE_BY_CHANNELS:
+            self.emit(arrival_event(move, self.seq + 1))
+            learned = known_at(move, self.side)
+            assert learned is not None  # a move is known at once unless it says later
+            if self.rules >= 2 and _key(learned) > self._now_key:
+                # On the record now; in the plan's hands only once its side knows of it.
+                self._push(learned, _LEARNED, move)
+            else:
+                self._deliver(mailbox(move), move)
+            return
+        self._arrive_causally(move, drawn)
+
+    def _arrive_causally(self, move: Move, drawn: bool) -> None:
+        """Rules 3: the move is taken only if the world's rules admit it now; a reply is a
+        message, which reaches the plan's side over its channel."""
+        side = side_of_move(move)
+        refused = refusal(move, self, drawn)
+        if refused is not None:
+            self.refused += 1
+            who = side or self.side
+            self.emit(
+                suppression(
+                    arrival_event(move), move.kind, refused, who, self.seq + 1, "refused", self.version
+                )
+            )
+            return
+        answering, reply_id = None, None
+        if type(move) is SovietReply:
+            answering = answered_message(move, self)
+            self._replies += 1
+            reply_id = move.message_id or f"{side or 'moscow'}-{move.track}-{self._replies}"
+        taken, arrival = placed(move, self.seq + 1, side, self._transit, answering, reply_id)
+        self.emit(arrival)
+        learned = known_at(self._log[-1], self.side)
+        if learned is None:
+            return  # the plan's side never hears of it
+        if _key(learned) > self._now_key:
+            self._push(learned, _LEARNED, (taken, self._log[-1]))
         else:
-            self._deliver(mailbox(move), move)
+            self._learned((taken, self._log[-1]))
+
+    def _learned(self, subject: Move | tuple[Move, DomainEvent]) -> None:
+        """The plan's side learns of a move now: a reply is delivered to it over its channel."""
+        if type(subject) is tuple:
+            move, arrival = subject
+            if type(arrival) is SovietReplyReceived:
+                self.emit(reply_delivery(arrival, self.now, self.seq + 1))
+        else:
+            move = subject  # type: ignore[assignment]  # rules 2: the move alone
+        self._deliver(mailbox(move), move)
 
     def _deliver(self, box: str, item: Move | str) -> None:
         waiter = self._waiting.pop(box, None)
@@ -435,10 +523,13 @@ class Scheduler:
                 task.waiting_on = boxes
                 for box in boxes:
                     self._waiting[box] = task
-                self._wake_at(command.deadline, task)
+                if command.deadline is not None:
+                    self._wake_at(command.deadline, task)
                 return
             elif type(command) is Post:
                 self._deliver(command.mailbox, command.token)
+            elif type(command) is Act:
+                self._arrive(command.move, drawn=True)  # made now, at the engine's instant
             elif type(command) is Sleep:
                 self._wake_at(command.until, task)
                 return

@@ -43,11 +43,15 @@ def member_seeds(seed: int, runs: int) -> list[int]:
     return seeds
 
 
-def member(plan: PlanDefinition, seed: int, drawn: tuple[Move, ...] | None = None) -> TimelineDefinition:
-    """One member of an ensemble: the plan as a timeline, its behaviour drawn with `seed`
+def member(
+    plan: PlanDefinition, seed: int, drawn: tuple[Move, ...] | None = None, rules: int = RULES
+) -> TimelineDefinition:
+    """One member of an ensemble: the plan as a timeline, with `seed` for its behaviour,
+    which the engine plays (rules 3); under the rules before, the moves drawn with it ahead
     (or the moves already drawn with it)."""
     if drawn is None:
-        drawn = plan.behaviour.draw(seed, plan.starts_at) if plan.behaviour is not None else ()
+        ahead = plan.behaviour is not None and rules < 3
+        drawn = plan.behaviour.draw(seed, plan.starts_at) if ahead and plan.behaviour is not None else ()
     # From a validated plan and its drawn moves, which fall after its start: see models.trusted.
     return construct(
         TimelineDefinition,

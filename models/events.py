@@ -73,7 +73,7 @@ PROVENANCES: tuple[Provenance, ...] = ("historical", "plan", "counterfactual", "
 LIVE_SOURCE = "analyst move (counterfactual)"
 
 Outcome = Literal["negotiated_withdrawal", "military_action", "nuclear_exchange", "stalemate"]
-MissileStatus = Literal["undetected", "detected", "dismantling", "removed"]
+MissileStatus = Literal["undetected", "detected", "dismantling", "removed", "attacked"]
 QuarantineStatus = Literal["none", "proclaimed", "in_force", "lifted"]
 JupiterStatus = Literal["deployed", "withdrawal_assured", "dismantling", "removed"]
 IncidentKind = Literal[
@@ -258,6 +258,13 @@ class MissileDismantlingBegan(_Event):
 
 class MissilesWithdrawn(_Event):
     type: Literal["missiles_withdrawn"] = "missiles_withdrawn"
+
+
+class MissileSitesAttacked(_Event):
+    """Force used on the missile sites (an air strike, an invasion): a consequence of
+    military action under the engine's rules 3."""
+
+    type: Literal["missile_sites_attacked"] = "missile_sites_attacked"
 
 
 class JupiterStatusChanged(_Event):
@@ -451,6 +458,7 @@ DomainEvent = Annotated[
     | AgreementReached
     | MissileDismantlingBegan
     | MissilesWithdrawn
+    | MissileSitesAttacked
     | JupiterStatusChanged
     | AccordSigned
     | ResolveDeclared

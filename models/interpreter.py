@@ -16,7 +16,7 @@ from typing import TypeVar
 from models import events as ev
 from models.condition_language import holds
 from models.engine import Parallel, Process, Receive, Scheduler, Sleep
-from models.events import EVENT_ADAPTER
+from models.events import EVENT_ADAPTER, KNOWLEDGE_BY_CHANNELS
 from models.move_patterns import matches, pattern_mailbox
 from models.plan import PlanDefinition
 from models.steps import ActionStep, ChoiceStep, EndStep, ParallelStep, PhaseStep, Step, WaitStep
@@ -50,6 +50,12 @@ class PlanInterpreter:
         self.ended = False  # an `end` step ends every branch of the plan
         # Read once: a plan's private attribute is read through pydantic's __getattr__.
         self._performed = plan.performed_actions
+        # Under the engine's rules 3, the plan's events say whose act they are (its side's);
+        # an act other sides see as it happens says so itself (`public`).
+        self.version = world.version
+        self.stamp: dict[str, object] = (
+            {"v": world.version, "side": plan.side} if world.version >= KNOWLEDGE_BY_CHANNELS else {}
+        )
 
     @property
     def now(self) -> datetime:
@@ -73,11 +79,16 @@ class PlanInterpreter:
                 "actor": US,  # unless the fields name another
                 "summary": summary,
                 "sources": self.sources,
+                **self.stamp,
                 **fields,
             },
         )
         # Yielded as it is, to be emitted (see models.engine.Command).
         return event  # type: ignore[return-value]  # E is one of the DomainEvent classes
+
+    def public(self) -> dict[str, object]:
+        """The field that makes an act of the plan public, under rules 3 (none before)."""
+        return {"public": True} if self.version >= KNOWLEDGE_BY_CHANNELS else {}
 
     # --- the interpreter ------------------------------------------------------------------
 
@@ -153,6 +164,7 @@ class PlanInterpreter:
                 "actor": step.actor,
                 "summary": step.summary,
                 "sources": self.plan.sources,
+                **self.stamp,
                 **step.fields,
             }
         )
@@ -180,12 +192,19 @@ class PlanInterpreter:
                 return
 
     def end(self, step: EndStep) -> Process:
+        # What ends the crisis is seen by every side (force used, or the end announced).
+        public = self.public()
         if step.outcome == "military_action":
             yield self._event(
-                ev.MilitaryActionOrdered, step.step, step.summary, rung=step.rung, actor="President Kennedy"
+                ev.MilitaryActionOrdered,
+                step.step,
+                step.summary,
+                rung=step.rung,
+                actor="President Kennedy",
+                **public,
             )
         else:
-            yield self._event(ev.CrisisEnded, step.step, step.summary, outcome=step.outcome)
+            yield self._event(ev.CrisisEnded, step.step, step.summary, outcome=step.outcome, **public)
         self.ended = True
         yield from self.closing()
 

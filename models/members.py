@@ -41,17 +41,17 @@ def hours(duration: timedelta) -> float:
 
 
 def drawn_columns(behaviour: Behaviour | None) -> list[str]:
-    """The columns of what a behaviour draws, in the order of its rules."""
+    """The columns of what came of a behaviour's rules, in the order of its rules."""
     if behaviour is None:
         return []
     columns: list[str] = []
     for soviet in _soviet_keys(behaviour):
-        columns += [f"{soviet}.answer", f"{soviet}.terms", f"{soviet}.after_h"]
+        columns += [f"{soviet}.answer", f"{soviet}.terms", f"{soviet}.after_h", f"{soviet}.answers"]
     for ally in _ally_keys(behaviour):
         columns += [f"{ally}.answer", f"{ally}.after_h"]
     for incident in _incident_keys(behaviour):
         columns += [f"{incident}.happened", f"{incident}.at", f"{incident}.after_h"]
-    return columns
+    return [*columns, "refused", "refused.what"]
 
 
 def _unique(keys: list[str]) -> list[str]:
@@ -101,6 +101,52 @@ def drawn_values(plan: PlanDefinition, drawn: Sequence[Move]) -> Row:
         row[f"{key}.happened"] = incident is not None
         row[f"{key}.at"] = to_washington(incident.at).isoformat() if incident and incident.at else None
         row[f"{key}.after_h"] = _after(incident, start)
+    return row
+
+
+def happened_values(plan: PlanDefinition, events: Sequence[ev.DomainEvent]) -> Row:
+    """What came of the behaviour's rules in one member, read off its log (engine rules 3):
+    the answer each side gave, when it gave it after what reached it, what happened, and the
+    moves the world's rules refused. Never an input the plan did not meet: an answer that
+    was refused is not an answer."""
+    behaviour = plan.behaviour
+    if behaviour is None:
+        return {}
+    row: Row = {}
+    delivered = {e.message_id: e.at for e in events if type(e) is ev.MessageDelivered}
+    for key, soviet_rule in zip(_soviet_keys(behaviour), behaviour.soviet, strict=True):
+        replies = [e for e in events if type(e) is ev.SovietReplyReceived and e.track == soviet_rule.track]
+        reply = replies[0] if replies else None
+        received = delivered.get(reply.in_reply_to[0]) if reply and reply.in_reply_to else None
+        row[f"{key}.answer"] = reply.answer if reply else NO_ANSWER
+        row[f"{key}.terms"] = ";".join(reply.terms) if reply else ""
+        row[f"{key}.after_h"] = hours(reply.at - received) if reply and received else None
+        row[f"{key}.answers"] = len(replies)
+    opened = {e.ally: e.at for e in events if type(e) is ev.ConsultationOpened}
+    for key, ally_rule in zip(_ally_keys(behaviour), behaviour.allies, strict=True):
+        answer = next(
+            (e for e in events if type(e) is ev.AlliedAnswerReceived and e.ally == ally_rule.ally), None
+        )
+        consulted = opened.get(ally_rule.ally)
+        row[f"{key}.answer"] = answer.answer if answer else NO_ANSWER
+        row[f"{key}.after_h"] = hours(answer.at - consulted) if answer and consulted else None
+    start = plan.starts_at
+    for key, incident_rule in zip(_incident_keys(behaviour), behaviour.incidents, strict=True):
+        incident = next(
+            (
+                e
+                for e in events
+                if type(e) is ev.IncidentOccurred
+                and (e.kind, e.subject) == (incident_rule.incident, incident_rule.subject)
+            ),
+            None,
+        )
+        row[f"{key}.happened"] = incident is not None
+        row[f"{key}.at"] = to_washington(incident.at).isoformat() if incident else None
+        row[f"{key}.after_h"] = hours(incident.at - start) if incident else None
+    refused = [e for e in events if type(e) is ev.EventSuppressed and e.cause == "refused"]
+    row["refused"] = len(refused)
+    row["refused.what"] = ";".join(f"{e.suppressed}: {e.condition}" for e in refused)
     return row
 
 

@@ -25,10 +25,12 @@ from models.engine import Command, Post, Process, Receive, Received, Scheduler, 
 from models.interpreter import CLOSE, US, PlanInterpreter
 from models.moves import AlliedAnswer, SovietReply
 from models.plan import PlanDefinition, Track
+from models.sides import Side
 from models.steps import ConsultStep, EscalateStep, LevelsStep, NegotiateStep, Step
 from models.trusted import construct_from
 
 MEMO = ("FRUS 1961-63 v11 d89",)
+OTHER_SIDE: dict[Side, Side] = {"washington": "moscow", "moscow": "washington", "havana": "washington"}
 
 
 def mailbox_of_track(track: str) -> str:
@@ -47,6 +49,7 @@ class MemoPlan(PlanInterpreter):
     def __init__(self, plan: PlanDefinition, world: Scheduler) -> None:
         super().__init__(plan, world)
         self._messages = 0
+        self._sent: dict[str, set[str]] = {}  # the plan's messages by track: what a reply may answer
         self._tracks = {track.id: track for track in plan.tracks}  # by id, as steps name them
 
     def perform_own(self, step: Step) -> Process:
@@ -94,8 +97,18 @@ class MemoPlan(PlanInterpreter):
 
     # --- 6: negotiation tracks ---------------------------------------------------------------
 
-    def send(self, track: Track, terms: tuple[str, ...], what: str) -> ev.MessageSent:
+    def send(
+        self, track: Track, terms: tuple[str, ...], what: str, answering: tuple[str, ...] | None = None
+    ) -> ev.MessageSent:
         self._messages += 1
+        message_id = f"plan-{track.id}-{self._messages}"
+        # Under rules 3 a message names its recipient's side, its track and what it answers.
+        addressed: dict[str, object] = (
+            {"to": OTHER_SIDE[self.plan.side], "track": track.id, "in_reply_to": answering}
+            if self.version >= ev.KNOWLEDGE_BY_CHANNELS
+            else {}
+        )
+        self._sent.setdefault(track.id, set()).add(message_id)
         # Yielded as it is, to be emitted (see models.engine.Command).
         return construct_from(
             ev.MessageSent,
@@ -107,12 +120,14 @@ class MemoPlan(PlanInterpreter):
                 "actor": US,
                 "summary": f"{what} on the {track.title} track: {', '.join(terms) or 'no terms'}.",
                 "sources": MEMO,
-                "message_id": f"plan-{track.id}-{self._messages}",
+                "message_id": message_id,
                 "channel": track.channel,
                 "sender": "President Kennedy",
                 "recipient": "Chairman Khrushchev",
                 "arrives_at": self.after(self.plan.transit[track.channel]),
                 "terms": terms,
+                **self.stamp,
+                **addressed,
             },
         )
 
@@ -142,6 +157,8 @@ class MemoPlan(PlanInterpreter):
                 return
             if type(reply) is not SovietReply:  # moves are never subclassed
                 continue
+            if self.version >= ev.KNOWLEDGE_BY_CHANNELS and not self._answers_plan(track, reply):
+                continue  # on the record, but an answer to something else than the plan
             if reply.answer == "reject":
                 yield self._event(
                     ev.TrackClosed,
@@ -154,7 +171,7 @@ class MemoPlan(PlanInterpreter):
                     yield Post("escalation", "negotiations_failed")
                 return
             if reply.answer == "counter":
-                on_table = yield from self.answer_counter(track, reply.terms)
+                on_table = yield from self.answer_counter(track, reply.terms, reply.message_id)
                 continue
             # Acceptance is of the position last put on the table by the United States.
             terms = on_table
@@ -174,11 +191,17 @@ class MemoPlan(PlanInterpreter):
                     "settled by negotiation.",
                     terms=terms,
                     outcome="negotiated_withdrawal",
+                    **self.public(),
                 )
             return
 
+    def _answers_plan(self, track: Track, reply: SovietReply) -> bool:
+        """Whether a reply answers one of the plan's own messages on its track: a reply of the
+        record to another message is never taken as an answer to the plan."""
+        return bool(self._sent.get(track.id, set()).intersection(reply.in_reply_to or ()))
+
     def answer_counter(
-        self, track: Track, terms: tuple[str, ...]
+        self, track: Track, terms: tuple[str, ...], counter: str | None = None
     ) -> Generator[Command, Received, tuple[str, ...]]:
         """3b: a counter-proposal is taken only in so far as it trades no allied interest."""
         allied = tuple(t for t in terms if t in self.plan.allied_interests)
@@ -200,7 +223,7 @@ class MemoPlan(PlanInterpreter):
             accepted_terms=accepted,
             declined_terms=tuple(t for t in terms if t not in accepted),
         )
-        yield self.send(track, accepted, "Washington replies")
+        yield self.send(track, accepted, "Washington replies", (counter,) if counter is not None else None)
         return accepted
 
     def check_allies(self, track: Track, terms: tuple[str, ...]) -> Process:
@@ -241,6 +264,7 @@ class MemoPlan(PlanInterpreter):
                 f"The Soviets decline talks at that level; negotiations continue at the "
                 f"{level.replace('_', ' ')} level.",
                 level=level,
+                **self.public(),
             )
 
     # --- 1b/2b: escalation --------------------------------------------------------------------
@@ -272,11 +296,16 @@ class MemoPlan(PlanInterpreter):
                     f"The President orders military action to remove the weapons: {label}.",
                     rung=rung.rung,
                     actor="President Kennedy",
+                    **self.public(),
                 )
                 if first:
                     for track in self.plan.tracks:
                         yield Post(mailbox_of_track(track.id), CLOSE)
                 continue
             yield self._event(
-                ev.EscalationRungReached, "2b", f"US pressure on Cuba rises: {label}.", rung=rung.rung
+                ev.EscalationRungReached,
+                "2b",
+                f"US pressure on Cuba rises: {label}.",
+                rung=rung.rung,
+                **self.public(),
             )

@@ -139,6 +139,9 @@ def arrival_event(move: Move, seq: int = 0) -> ev.DomainEvent:
         "provenance": move.provenance,
         "learned_at": move.learned_at,
         "moscow_learned_at": move.moscow_learned_at,
+        "havana_learned_at": move.havana_learned_at,
+        "public": move.public,
+        "in_reply_to": move.in_reply_to,
         "sources": move.sources or (LIVE_SOURCE,),
         "uncertainty": move.uncertainty,
     }

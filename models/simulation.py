@@ -8,9 +8,11 @@ Same definition, same event log: the in-process runtime is also how `excomm even
 
 from __future__ import annotations
 
+from models.consequences import follow
 from models.engine import RULES, Scheduler
 from models.events import DomainEvent
 from models.memo import MemoPlan
+from models.reactions import play
 from models.state import WorldState
 from models.timeline import TimelineDefinition
 
@@ -22,15 +24,27 @@ def initial_state(definition: TimelineDefinition) -> WorldState:
 def build(definition: TimelineDefinition, rules: int = RULES) -> Scheduler:
     """The timeline's course, ready to run, under the engine's rules of today or of the
     version a stored run was started under."""
-    side = definition.plan.side if definition.plan is not None else "washington"
-    world = Scheduler(initial_state(definition), definition.starts_at, rules, side)
+    plan = definition.plan
+    side = plan.side if plan is not None else "washington"
+    transit = plan.transit if plan is not None else None
+    world = Scheduler(initial_state(definition), definition.starts_at, rules, side, transit)
     for event in definition.events:
         world.schedule_event(event)
     world.schedule_moves(definition.moves)
     for move in definition.interjections:
         world.interject(move)
-    if definition.plan is not None:
-        world.start(MemoPlan(definition.plan, world).run())
+    if rules >= 3:
+        # Under rules 3 a behaviour is played by the engine, reacting as things reach its
+        # sides (models.reactions), and consequences follow by rules of the world.
+        behaviour = definition.behaviour or (plan.behaviour if plan is not None else None)
+        if behaviour is not None:
+            start = definition.behaviour_from or (
+                plan.starts_at if plan is not None else definition.starts_at
+            )
+            play(world, behaviour, definition.seed or 0, start)
+        follow(world)
+    if plan is not None:
+        world.start(MemoPlan(plan, world).run())
     return world
 
 

@@ -249,6 +249,11 @@ def _(event: ev.MissilesWithdrawn, state: WorldState) -> dict[str, object]:
 
 
 @_on
+def _(event: ev.MissileSitesAttacked, state: WorldState) -> dict[str, object]:
+    return {"missiles": "attacked"}
+
+
+@_on
 def _(event: ev.JupiterStatusChanged, state: WorldState) -> dict[str, object]:
     return {"jupiters": {**state.jupiters, **{country: event.status for country in event.countries}}}
 

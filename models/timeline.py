@@ -6,6 +6,7 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from models.behaviour import Behaviour
 from models.events import DomainEvent, JupiterStatus, WashingtonTime
 from models.moves import Move, MoveProvenance
 from models.plan import PlanDefinition
@@ -55,6 +56,14 @@ class TimelineDefinition(BaseModel):
         description="the record timeline whose events up to the plan's start this one begins with",
     )
     seed: int | None = Field(default=None, description="the seed the plan's behaviour was drawn with")
+    behaviour: Behaviour | None = Field(
+        default=None,
+        description="a behaviour that plays its sides from `behaviour_from` (a branch's), with `seed`: "
+        "played by the engine under its rules 3; without it, the plan's own behaviour plays from its start",
+    )
+    behaviour_from: WashingtonTime | None = Field(default=None, description="where the behaviour takes over")
+    behaviour_name: str | None = Field(default=None, description="the behaviour's name or file, for views")
+    variant: str | None = Field(default=None, description="the plan a branch runs from its fork, by name")
     interjections: tuple[Move, ...] = Field(
         default=(), description="analysts' moves at their instants, each taken after all else due then"
     )
