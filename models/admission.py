@@ -9,7 +9,9 @@ reports at their line). A move is taken only if:
 - it names a track, an ally and terms the timeline knows (models.vocabulary);
 - it is not in the simulated past, and no side learns of it before it happens;
 - its track or consultation is still open, and a Soviet reply does not come after the
-  crisis has ended in military action;
+  crisis has ended in military action; under the engine's rules 3, the world's rules for
+  acts decide this, by what its side knew (models.causality): a reply answers a message
+  that had reached its side, an ally answers an open consultation once;
 - the timeline has not finished;
 - it is no larger than a move may be, and the timeline's history has room for it
   (models.move_limits).
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from models import vocabulary
+from models.causality import World, refusal
 from models.move_limits import history_full, oversize
 from models.moves import AlliedAnswer, InvalidMove, Move, SovietReply, parse_move
 from models.plan import PlanDefinition
@@ -45,6 +48,9 @@ class Situation:
     # moves before they existed, which replays as it ran).
     history_bytes: int | None = None
     limits: bool = True
+    # Under the engine's rules 3, the world the move would enter (the running engine, or
+    # the log at a branch's fork): the rules for acts read what each side knew in it.
+    world: World | None = None
 
 
 Path = tuple[str | int, ...]
@@ -114,6 +120,14 @@ def _admit(payload: object, situation: Situation) -> Move:
         learned = getattr(move, field)
         if learned is not None and learned < at:
             raise InvalidMove(f"{field} {learned.isoformat()} is before the move's at {at.isoformat()}")
+    placed = move if move.at is not None else replace(move, at=at)
+    if situation.world is not None:
+        # The engine's rules 3: the world's own rules for acts, as they will be applied
+        # again when the move comes due (models.causality).
+        refused = refusal(placed, situation.world)
+        if refused is not None:
+            raise InvalidMove(refused)
+        return placed
     state = situation.state
     if isinstance(move, SovietReply):
         status = state.tracks.get(move.track)
@@ -126,4 +140,4 @@ def _admit(payload: object, situation: Situation) -> Move:
         if status not in (None, "consulted"):
             raise InvalidMove(f"the consultation with {move.ally} is closed ({status})")
     # Validated above; placing it at the clock changes nothing else the model checks.
-    return move if move.at is not None else replace(move, at=at)
+    return placed

@@ -24,10 +24,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from models.events import DomainEvent, known_at
+from models.events import AlliedAnswerReceived, DomainEvent, MessageSent, SovietReplyReceived, known_at
 from models.moves import AlliedAnswer, Incident, Move, SovietReply
 from models.sides import Side
-from models.state import WorldState
+from models.state import WorldState, fold, state_at
 from models.washington import written
 
 # The side whose act each kind of move is, unless the move says.
@@ -61,9 +61,12 @@ def _name(side: Side) -> str:
     return side.capitalize()
 
 
-def unreceived(in_reply_to: Sequence[str], side: Side, world: World) -> str | None:
-    """Why a side cannot yet answer these messages (one never sent, or not yet received
-    by it), or None."""
+def unreceived(
+    in_reply_to: Sequence[str], side: Side, world: World, at: datetime | None = None
+) -> str | None:
+    """Why a side cannot answer these messages at `at` (now by default): one never sent, or
+    not received by it by then; or None."""
+    when = at or world.now
     for message_id in in_reply_to:
         message = world.message(message_id)
         if message is None:
@@ -71,21 +74,22 @@ def unreceived(in_reply_to: Sequence[str], side: Side, world: World) -> str | No
         received = known_at(message, side)
         if received is None:
             return f"it answers {message_id}, which {_name(side)} never received"
-        if received > world.now:
+        if received > when:
             return f"it answers {message_id}, which reaches {_name(side)} only at {written(received)}"
     return None
 
 
 def answered_message(move: SovietReply, world: World) -> tuple[str, ...] | None:
     """What a Soviet reply answers: the messages it names, or else the last on its track
-    that had reached Moscow; None if nothing had."""
+    that had reached Moscow by the reply's instant; None if nothing had."""
     if move.in_reply_to:
         return move.in_reply_to
     side = side_of(move) or "moscow"
+    when = move.at or world.now
     received = [
         m
         for m in world.messages_to(side, move.track)
-        if (learned := known_at(m, side)) is not None and learned <= world.now
+        if (learned := known_at(m, side)) is not None and learned <= when
     ]
     if not received:
         return None
@@ -107,7 +111,7 @@ def refusal(move: Move, world: World, drawn: bool = False) -> str | None:
         if world.answered(move.ally):
             return f"{move.ally} has answered the consultation already"
     if move.in_reply_to and side is not None:
-        return unreceived(move.in_reply_to, side, world)
+        return unreceived(move.in_reply_to, side, world, move.at)
     if type(move) is Incident and drawn:
         known = world.view(side) if side is not None else world.state
         if known.outcome is not None:
@@ -127,8 +131,44 @@ def _reply_refusal(move: SovietReply, side: Side, world: World) -> str | None:
     if move.track == LEVEL:
         if known.negotiation_level is None:
             return f"no talks had been opened with {_name(side)} to answer"
-        return unreceived(move.in_reply_to or (), side, world)
+        return unreceived(move.in_reply_to or (), side, world, move.at)
     answering = answered_message(move, world)
     if answering is None:
         return f"no message on the {move.track} track had reached {_name(side)}"
-    return unreceived(answering, side, world)
+    return unreceived(answering, side, world, move.at)
+
+
+class LogWorld:
+    """The world as a log leaves it at an instant, for the rules to read where no engine
+    runs: a branch's moves are admitted at its fork by the same rules as at run time."""
+
+    def __init__(self, initial: WorldState, events: Sequence[DomainEvent], now: datetime) -> None:
+        self._initial = initial
+        self._events = [e for e in events if e.at <= now]
+        self.now = now
+        self.state = fold(initial, self._events)
+        self._messages: dict[str, DomainEvent] = {}
+        self._to: dict[tuple[Side, str], list[DomainEvent]] = {}
+        self._answered: set[str] = set()
+        for event in self._events:
+            if isinstance(event, MessageSent):
+                self._messages[event.message_id] = event
+                if event.to is not None and event.track is not None:
+                    self._to.setdefault((event.to, event.track), []).append(event)
+            elif isinstance(event, SovietReplyReceived) and event.message_id is not None:
+                self._messages[event.message_id] = event
+                self._to.setdefault(("washington", event.track), []).append(event)
+            elif isinstance(event, AlliedAnswerReceived):
+                self._answered.add(event.ally)
+
+    def view(self, side: Side) -> WorldState:
+        return state_at(self._initial, self._events, self.now, side)
+
+    def message(self, message_id: str) -> DomainEvent | None:
+        return self._messages.get(message_id)
+
+    def messages_to(self, side: Side, track: str) -> Sequence[DomainEvent]:
+        return self._to.get((side, track), ())
+
+    def answered(self, ally: str) -> bool:
+        return ally in self._answered

@@ -163,7 +163,7 @@ class PlanInterpreter:
                 "step": step.step,
                 "actor": step.actor,
                 "summary": step.summary,
-                "sources": self.plan.sources,
+                "sources": step.sources or self.plan.sources,
                 **self.stamp,
                 **step.fields,
             }

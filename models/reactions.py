@@ -48,11 +48,15 @@ def governed(behaviour: Behaviour) -> frozenset[str]:
     return frozenset(played)
 
 
-def play(world: Scheduler, behaviour: Behaviour, seed: int, start: datetime) -> None:
+def play(
+    world: Scheduler, behaviour: Behaviour, seed: int, start: datetime, until: datetime | None = None
+) -> None:
     """Start the behaviour's processes on the engine, from `start` (the plan's start, or a
-    branch's fork): from then, it plays the sides it governs."""
-    reactions = _Reactions(world, random.Random(seed), seed, start)
-    world.play_from(start, governed(behaviour))
+    branch's fork): from then, it plays the sides it governs, until `until` (where a branch's
+    behaviour takes over from it), if given."""
+    reactions = _Reactions(world, random.Random(seed), seed, start, until)
+    if until is None:
+        world.play_from(start, governed(behaviour))
     world.listen(MessageDelivered, reactions.delivered)
     world.listen(ConsultationOpened, reactions.consulted)
     for soviet in behaviour.soviet:
@@ -72,11 +76,25 @@ def _consulted(ally: str) -> str:
 
 
 class _Reactions:
-    def __init__(self, world: Scheduler, rng: random.Random, seed: int, start: datetime) -> None:
+    def __init__(
+        self, world: Scheduler, rng: random.Random, seed: int, start: datetime, until: datetime | None
+    ) -> None:
         self.world = world
         self.rng = rng
         self.seed = seed
         self.start = start
+        self.until = until
+
+    def _over(self) -> bool:
+        """Whether another behaviour has taken over by now (a branch's, from its fork)."""
+        return self.until is not None and self.world.now > self.until
+
+    def _answered(self, message_id: str, track: str) -> bool:
+        """Whether Moscow has answered this message already (a behaviour taking over from a
+        fork does not answer again what its side answered before it)."""
+        return any(
+            message_id in (reply.in_reply_to or ()) for reply in self.world.messages_to("washington", track)
+        )
 
     # --- what reaches whom ------------------------------------------------------------------
 
@@ -104,8 +122,10 @@ class _Reactions:
         answering = first
         while True:
             received = yield Receive((_received("moscow", rule.track),), None)
-            if not isinstance(received, str):
+            if not isinstance(received, str) or self._over():
                 return
+            if self._answered(received, rule.track):
+                continue
             known = self.world.view("moscow")
             done = known.soviet_answers.get(rule.track) in ("accept", "reject")
             if done or known.outcome == "military_action":
@@ -115,6 +135,8 @@ class _Reactions:
             chosen = bisect_right(cumulative, self.rng.random() * cumulative[-1], 0, len(options) - 1)
             option = options[chosen]
             yield Sleep(to_washington(self.world.now + self._after(*option.after)))
+            if self._over():
+                return
             yield Act(
                 construct(
                     SovietReply,
@@ -140,6 +162,8 @@ class _Reactions:
         if answers >= rule.p_answer:
             return  # it keeps its counsel
         yield Sleep(to_washington(self.world.now + delay))
+        if self._over():
+            return
         yield Act(
             construct(
                 AlliedAnswer,
@@ -159,6 +183,8 @@ class _Reactions:
         if happens >= rule.p:
             return
         yield Sleep(to_washington(self.start + delay))
+        if self._over():
+            return
         now = self.world.now
         learned = {
             LEARNED_FIELDS[side]: to_washington(now + after) for side, after in rule.learned_after.items()

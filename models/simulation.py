@@ -36,12 +36,15 @@ def build(definition: TimelineDefinition, rules: int = RULES) -> Scheduler:
     if rules >= 3:
         # Under rules 3 a behaviour is played by the engine, reacting as things reach its
         # sides (models.reactions), and consequences follow by rules of the world.
-        behaviour = definition.behaviour or (plan.behaviour if plan is not None else None)
-        if behaviour is not None:
-            start = definition.behaviour_from or (
-                plan.starts_at if plan is not None else definition.starts_at
-            )
-            play(world, behaviour, definition.seed or 0, start)
+        own = plan.behaviour if plan is not None else None
+        taking_over = definition.behaviour
+        if own is not None and plan is not None:
+            # A branch's behaviour takes over from its fork: the plan's own plays until then.
+            until = definition.behaviour_from if taking_over is not None else None
+            play(world, own, definition.seed or 0, plan.starts_at, until)
+        if taking_over is not None:
+            start = definition.behaviour_from or definition.starts_at
+            play(world, taking_over, definition.behaviour_seed or 0, start)
         follow(world)
     if plan is not None:
         world.start(MemoPlan(plan, world).run())

@@ -35,6 +35,10 @@ class ActionStep(_Step):
     actor: str = "United States"
     summary: str = Field(min_length=1)
     fields: dict[str, Any] = Field(default_factory=dict, description="the event's own fields")
+    sources: tuple[str, ...] | None = Field(
+        default=None,
+        description="what the event cites, if not the plan's sources (a step a variant inherits)",
+    )
 
 
 class MovePattern(BaseModel):

@@ -58,10 +58,11 @@ class TimelineDefinition(BaseModel):
     seed: int | None = Field(default=None, description="the seed the plan's behaviour was drawn with")
     behaviour: Behaviour | None = Field(
         default=None,
-        description="a behaviour that plays its sides from `behaviour_from` (a branch's), with `seed`: "
-        "played by the engine under its rules 3; without it, the plan's own behaviour plays from its start",
+        description="a behaviour that plays its sides from `behaviour_from` (a branch's), with "
+        "`behaviour_seed`: played by the engine under its rules 3, in place of the plan's own from then",
     )
     behaviour_from: WashingtonTime | None = Field(default=None, description="where the behaviour takes over")
+    behaviour_seed: int | None = Field(default=None, description="the seed `behaviour` plays with")
     behaviour_name: str | None = Field(default=None, description="the behaviour's name or file, for views")
     variant: str | None = Field(default=None, description="the plan a branch runs from its fork, by name")
     interjections: tuple[Move, ...] = Field(

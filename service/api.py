@@ -830,6 +830,8 @@ async def branch(
         behaviour=drawing,
         seed=seed,
         until=clock,
+        rules=run.rules,
+        behaviour_name=behaviour,
     )
     new_id = branch_id or f"{parent_id}.branch-{secrets.token_hex(3)}"
     if new_id == parent_id:

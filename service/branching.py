@@ -11,12 +11,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from models import vocabulary
 from models.admission import Situation, admit, field_name, vocabulary_problems
 from models.behaviour import Behaviour
-from models.events import DomainEvent, MoveInterjected, in_washington_time
+from models.causality import LogWorld
+from models.engine import RULES
+from models.events import DomainEvent, MoveInterjected, event_to_json, in_washington_time
 from models.moves import InvalidMove, Move, parse_move
 from models.plan import PlanDefinition
 from models.run import TimelineRun
+from models.simulation import simulate
 from models.state import WorldState, fold
 from models.timeline import TimelineDefinition
 from models.trusted import replace
@@ -55,10 +59,13 @@ def fork(
     behaviour: Behaviour | None = None,
     seed: int = 0,
     until: datetime | None = None,
+    rules: int = RULES,
+    behaviour_name: str | None = None,
 ) -> TimelineDefinition:
     """The branch's definition: the parent up to the fork, then the new moves, each taken by
     the same rules as a move sent to a running timeline (models.admission). With a
-    behaviour, the sides also make the moves it draws with `seed` from the fork on. `until`
+    behaviour, it plays the sides it governs from the fork on, with `seed`, in place of their
+    script. With a plan (`--variant`), the plan must give the parent's past exactly. `until`
     is a running parent's clock: a fork may be at any instant up to it."""
     if not parent_events:
         raise BranchError(f"{parent_id} has no events yet to fork from")
@@ -82,28 +89,83 @@ def fork(
     kept = [e for e in parent_events if e.at <= fork_at]
     taken: list[Move] = [parse_move(e.move) for e in kept if isinstance(e, MoveInterjected)]
     branch_plan = plan or parent.plan
+    initial = WorldState.initial(parent.initial)
     situation = Situation(
         plan=branch_plan,
-        state=fold(WorldState.initial(parent.initial), kept),
+        state=fold(initial, kept),
         clock=to_washington(fork_at),
+        world=LogWorld(initial, kept, to_washington(fork_at)) if rules >= 3 else None,
     )
     for index, payload in enumerate(moves, start=1):
         try:
             taken.append(admit(payload, situation))
         except InvalidMove as exc:
             raise BranchError(f"--move {index}: {exc}") from None
-    drawn = _drawn(behaviour, seed, fork_at, branch_plan) if behaviour is not None else ()
-    return parent.model_copy(
+    if rules < 3:
+        # A branch of a run of the rules before draws its behaviour ahead, as that run did.
+        drawn = _drawn(behaviour, seed, fork_at, branch_plan) if behaviour is not None else ()
+        return parent.model_copy(
+            update={
+                "interjections": tuple(taken),
+                "parent": parent_id,
+                "root": parent.root or parent_id,
+                "fork_seq": kept[-1].seq if kept else 0,
+                "plan": branch_plan,
+                "moves": (*parent.moves, *drawn),
+                "seed": seed if behaviour is not None else parent.seed,
+            }
+        )
+    if behaviour is not None:
+        _check_vocabulary(behaviour, branch_plan)
+    branch = parent.model_copy(
         update={
             "interjections": tuple(taken),
             "parent": parent_id,
             "root": parent.root or parent_id,
             "fork_seq": kept[-1].seq if kept else 0,
             "plan": branch_plan,
-            "moves": (*parent.moves, *drawn),
-            "seed": seed if behaviour is not None else parent.seed,
+            # From the fork a behaviour plays the sides it governs, in place of their script.
+            "behaviour": behaviour,
+            "behaviour_from": to_washington(fork_at) if behaviour is not None else None,
+            "behaviour_seed": seed if behaviour is not None else None,
+            "behaviour_name": behaviour_name if behaviour is not None else parent.behaviour_name,
+            "variant": (plan.id if plan is not None else parent.variant),
         }
     )
+    if plan is not None:
+        _keeps_its_past(branch, kept, rules, plan.id)
+    return branch
+
+
+def _keeps_its_past(branch: TimelineDefinition, kept: list[DomainEvent], rules: int, variant: str) -> None:
+    """A variant applies from the fork on: a branch on it must reproduce its parent's events
+    up to the fork byte for byte, or it would rewrite its past; refused in one line if not."""
+    replayed = simulate(branch, rules)[: len(kept)]
+    for mine, theirs in zip(replayed, kept, strict=False):
+        if event_to_json(mine) != event_to_json(theirs):
+            raise BranchError(
+                f"--variant {variant} changes what happened before the fork, from seq {theirs.seq} "
+                f"({theirs.type} at {theirs.at.isoformat()}): a variant applies from the fork on, so fork "
+                "before that, or run the variant as a timeline of its own"
+            )
+    if len(replayed) < len(kept):
+        raise BranchError(f"--variant {variant} changes what happened before the fork: it ends sooner")
+
+
+def _check_vocabulary(behaviour: Behaviour, plan: PlanDefinition | None) -> None:
+    """A behaviour names the tracks and allies the branch's plan knows."""
+    for rule in behaviour.soviet:
+        if rule.track not in vocabulary.tracks(plan):
+            known = vocabulary.tracks(plan)
+            raise BranchError(
+                f"--behaviour: unknown track {rule.track!r} ({vocabulary.near(rule.track, known)})"
+            )
+    for ally in behaviour.allies:
+        if ally.ally not in vocabulary.allies(plan):
+            known = vocabulary.allies(plan)
+            raise BranchError(
+                f"--behaviour: unknown ally {ally.ally!r} ({vocabulary.near(ally.ally, known)})"
+            )
 
 
 def _drawn(

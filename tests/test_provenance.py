@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from models.engine import interjection
+from models.bookkeeping import interjection
 from models.events import PROVENANCES, event_from_json
 from models.moves import InvalidMove, parse_move
 from models.simulation import simulate

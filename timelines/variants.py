@@ -81,6 +81,20 @@ def _extend(branches: list[Any]) -> Any:
     return extend
 
 
+def _cite_own(steps: Any, sources: Any) -> None:
+    """A step a variant inherits keeps citing the plan that wrote it: what the memo's own
+    steps do cites the memo, not the variant (so a branch that takes a variant from its fork
+    keeps its past as it was)."""
+    if not isinstance(steps, list) or not isinstance(sources, list):
+        return
+    for step in steps:
+        if isinstance(step, dict):
+            if step.get("kind") == "action" and "sources" not in step:
+                step["sources"] = list(sources)
+            for sub in _children(step):
+                _cite_own(sub, sources)
+
+
 def resolve(doc: Document, load_base: Any, seen: tuple[str, ...] = ()) -> dict[str, Any]:
     """The plan data of a file, with its `extends` chain resolved and its overrides applied."""
     data = doc.data
@@ -105,6 +119,7 @@ def resolve(doc: Document, load_base: Any, seen: tuple[str, ...] = ()) -> dict[s
         base = copy.deepcopy(load_base(base_name, (*seen, str(data.get("id")))))
     except LookupError:
         raise _fail(doc, ("extends",), "E-UNKNOWN-PLAN", f"extends: unknown plan {base_name!r}") from None
+    _cite_own(base.get("steps"), base.get("sources"))
     plain = {k: v for k, v in data.items() if k not in VARIANT_KEYS}
     merged: dict[str, Any] = _merge(base, plain)
     listed = merged.get("steps")

@@ -40,6 +40,8 @@ with workflow.unsafe.imports_passed_through():
     from models.washington import washington_date
     from workflows.exchange import AlliedConsultationWorkflow, NegotiationTrackWorkflow, PlanPhaseWorkflow
 
+# From these engine rules on, a move is admitted by the world's rules for acts.
+CAUSAL_RULES = 3
 # Bounded so one activity payload stays small whatever the timeline's length.
 RECORD_BATCH = 50
 # What `status` keeps of refused moves: a query's answer stays small however many came.
@@ -268,6 +270,7 @@ class TimelineWorkflow:
             finished=self._finished,
             history_bytes=workflow.info().get_current_history_size(),
             limits=limits,
+            world=self._world if self._run.rules >= CAUSAL_RULES else None,
         )
         return admit(payload, situation)
 
