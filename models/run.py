@@ -69,10 +69,13 @@ class Progress(BaseModel):
     version: int
     pace: str
     clock: AwareDatetime
-    paused: bool
+    paused: bool  # held: what it ran is recorded, and it waits for a control
     last_seq: int
     finished: bool
     rejected_moves: tuple[str, ...] = ()
+    # Whether the clock is paused: held, or still stepping a day towards its hold. A step
+    # is taken in either (each adds a day). None from a worker older than this field.
+    clock_paused: bool | None = None
 
 
 class EventBatch(BaseModel):

@@ -165,6 +165,22 @@ async def test_a_teacher_steps_two_days_and_a_student_sees_them_arrive_without_r
         await student.screenshot(path=f"{SCREENSHOTS}/classroom-student.png")
 
 
+async def test_a_second_step_sent_while_the_first_day_is_still_running_adds_a_day(
+    classroom: Classroom, browser: Browser, contexts: list[BrowserContext]
+) -> None:
+    # A teacher pressing the space bar twice: the second step arrives while the first day
+    # is being run and recorded, when the run is not held, and was refused as "running".
+    teacher = await _open(browser, contexts, classroom.teacher_url)
+    run_id = await _start(teacher)
+    cookie = f"excomm_teacher={classroom.teacher_url.rsplit('key=', 1)[1]}"
+    control = f"{classroom.base}/api/runs/{run_id}/control"
+    first = await asyncio.to_thread(_post, control, {"action": "step_day"}, cookie)
+    second = await asyncio.to_thread(_post, control, {"action": "step_day"}, cookie)
+    assert (first, second) == ((200, {"said": "Stepping a day."}),) * 2
+    await expect(teacher.locator("#clock")).to_contain_text("Tuesday 16 October 1962, 00:00")
+    await expect(teacher.locator("#status")).to_contain_text("paused")
+
+
 async def test_a_control_request_without_the_teachers_key_is_refused_and_changes_nothing(
     classroom: Classroom, browser: Browser, contexts: list[BrowserContext]
 ) -> None:

@@ -341,4 +341,5 @@ class TimelineWorkflow:
             last_seq=self._events[-1].seq if self._events else 0,
             finished=self._finished,
             rejected_moves=tuple(self._rejected),
+            clock_paused=self._clock.paused,
         )
