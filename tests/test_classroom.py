@@ -37,6 +37,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOTS = os.environ.get("EXCOMM_SCREENSHOTS")  # a folder: the README's pictures are taken there
+# What a page waits for (an event, a clock, a fork's column) takes longer when the suite's
+# other processes share the two cores: Playwright's 5 s was seen running out. Each wait
+# still ends as soon as its condition holds.
+expect.set_options(timeout=20_000)
 
 
 @dataclass(frozen=True)
