@@ -334,6 +334,93 @@ async def test_a_nudge_wakes_the_follower_and_never_leaves_pages_woken(tmp_path:
     assert follower.wake.is_set() and not follower.changed.is_set()
 
 
+class _Server:
+    """A Temporal server as a classroom's feeds see it: the runs it has, and how often
+    each id was asked about."""
+
+    def __init__(self, *runs: str) -> None:
+        self.runs = set(runs)
+        self.asked: dict[str, int] = {}
+
+    def get_workflow_handle_for(self, _: object, run_id: str) -> _Handle:
+        return _Handle(self, run_id)
+
+
+class _Handle:
+    def __init__(self, server: _Server, run_id: str) -> None:
+        self.server, self.run_id = server, run_id
+
+    async def describe(self, rpc_timeout: object = None) -> object:
+        from types import SimpleNamespace
+
+        from temporalio.client import WorkflowExecutionStatus
+        from temporalio.service import RPCError, RPCStatusCode
+
+        self.server.asked[self.run_id] = self.server.asked.get(self.run_id, 0) + 1
+        if self.run_id not in self.server.runs:
+            raise RPCError("workflow not found", RPCStatusCode.NOT_FOUND, b"")
+        return SimpleNamespace(status=WorkflowExecutionStatus.RUNNING)
+
+    async def query(self, query: Any, *args: object, rpc_timeout: object = None) -> object:
+        from datetime import datetime
+
+        from models.run import Progress
+        from models.state import WorldState
+        from models.timeline import InitialWorld
+
+        if query.__name__ == "progress":
+            at = datetime.fromisoformat("1962-10-14T00:00:00-04:00")
+            return Progress(
+                timeline="memo", version=1, pace="1d=20s", clock=at, paused=True, last_seq=0, finished=False
+            )
+        return WorldState.initial(InitialWorld()) if query.__name__ == "initial_state" else []
+
+
+async def _until(condition: Any, seconds: float, what: str) -> None:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, f"not within {seconds} s: {what}"
+        await asyncio.sleep(0.05)
+
+
+async def test_a_run_nobody_has_is_read_once_and_never_followed(tmp_path: Path) -> None:
+    # A thousand made-up ids each kept a follower asking Temporal five times a second for
+    # 30 s: the teacher's requests went from 0.2 s to 5 s.
+    from typing import cast
+
+    from activities.stores import open_store
+    from service.feed import Feeds
+
+    server = _Server()
+    feeds = Feeds(cast(Any, server), open_store(tmp_path / "events.sqlite3"))
+    found = await asyncio.gather(*(feeds.snapshot("nosuch-1-a") for _ in range(20)))
+    assert all(s.missing and s.problem for s in found)
+    assert feeds.following == [] and server.asked == {"nosuch-1-a": 1}  # twenty pages, one read
+    await feeds.close()
+
+
+async def test_a_follower_stops_within_two_seconds_of_its_last_page_leaving(tmp_path: Path) -> None:
+    from typing import cast
+
+    from activities.stores import open_store
+    from service.feed import Feeds
+
+    server = _Server("lesson")
+    feeds = Feeds(cast(Any, server), open_store(tmp_path / "events.sqlite3"))
+    assert not (await feeds.snapshot("lesson")).missing
+    async with feeds.listening("lesson") as follower, feeds.listening("lesson"):
+        await _until(lambda: server.asked["lesson"] >= 5, 10, "the follower asks again and again")
+        assert follower.snapshot is not None and follower.snapshot.status == "running"
+        assert feeds.following == ["lesson"]
+    left = asyncio.get_running_loop().time()
+    await _until(lambda: not feeds.following, 2.5, "the follower stops")
+    assert asyncio.get_running_loop().time() - left < 2.5
+    asked = server.asked["lesson"]
+    assert (await feeds.snapshot("lesson")).status == "running"  # read afresh, once
+    assert server.asked["lesson"] == asked + 1 and not feeds.following
+    await feeds.close()
+
+
 def test_a_taken_port_is_one_line_before_any_server_starts(tmp_path: Path) -> None:
     import socket
 
