@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -41,6 +42,20 @@ POLL_S = 0.2  # how often a followed run is asked for news: well inside a class'
 # or changes its view to find it still there, short enough that nobody's leaving costs much.
 IDLE_S = 1.5
 QUERY_TIMEOUT = timedelta(seconds=5)
+
+# A run's id as the classroom takes it from a path or a query, before anything else is done
+# with it: words of letters, digits, - and _, joined by dots (a branch is PARENT.branch-xxxxxx).
+# No folder, no .., no file suffix: nothing that a file reader would take for a file.
+_RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}(\.[A-Za-z0-9][A-Za-z0-9_-]{0,63}){0,8}")
+_FILE_SUFFIXES = frozenset({"yaml", "yml", "json", "csv", "ics", "html", "txt", "py", "sqlite3"})
+
+
+def is_run_id(text: str, catalogue: Collection[str] = ()) -> bool:
+    """Whether `text` may name a run: the grammar above, and not a catalogue timeline's
+    name (which names the timeline, never a run)."""
+    if _RUN_ID.fullmatch(text) is None or text in catalogue:
+        return False
+    return "." not in text or text.rsplit(".", 1)[1].lower() not in _FILE_SUFFIXES
 
 
 @dataclass(frozen=True)
