@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
@@ -39,6 +40,17 @@ from models.washington import to_washington, washington_date
 from service import api
 from service.branching import BranchError
 from service.charts import Series, draw
+from service.classroom_limits import (
+    BACKLOG,
+    BodyLimit,
+    Gate,
+    Limits,
+    TooDeep,
+    guarded_protocol,
+    limits_for,
+    open_files,
+    parse_json,
+)
 from service.errors import ExcommError
 from service.exports import FORMATS, MEDIA_TYPES, SUFFIXES, Telling, render
 from service.feed import Feeds, Snapshot, is_run_id
@@ -124,7 +136,7 @@ def student_address(host: str, port: int) -> str:
     return f"http://{shown}:{port}/"
 
 
-def build_app(feeds: Feeds, key: str, student_url: str) -> Starlette:
+def build_app(feeds: Feeds, key: str, student_url: str, limits: Limits) -> Starlette:
     room = Classroom(feeds, key, student_url)
     templates = environment()
 
@@ -154,7 +166,9 @@ def build_app(feeds: Feeds, key: str, student_url: str) -> Starlette:
 
     async def body(request: Request) -> dict[str, Any]:
         try:
-            data = await request.json()
+            data = parse_json(await request.body(), limits.json_depth)
+        except TooDeep as exc:
+            raise Refusal(400, str(exc)) from None
         except ValueError:
             raise Refusal(400, "the request is not JSON") from None
         if not isinstance(data, dict):
@@ -367,7 +381,7 @@ def build_app(feeds: Feeds, key: str, student_url: str) -> Starlette:
         Route("/api/runs/{run_id}/fork", teacher_only(fork), methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    return Starlette(routes=routes)
+    return Starlette(routes=routes, middleware=[Middleware(BodyLimit, limit=limits.body_bytes)])
 
 
 def _clock_text(clock: str | None) -> str:
@@ -575,9 +589,18 @@ async def serve_classroom(
     teacher_key = key or secrets.token_urlsafe(18)
     students = student_address(host, bound_port)
     feeds = Feeds(client, store)
-    app = build_app(feeds, teacher_key, students)
+    limits = limits_for(open_files())
+    app = build_app(feeds, teacher_key, students, limits)
     config = uvicorn.Config(
-        app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=1
+        app,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=1,
+        http=guarded_protocol(Gate(limits)),
+        timeout_keep_alive=limits.keep_alive_s,
+        h11_max_incomplete_event_size=limits.head_bytes,
+        backlog=BACKLOG,
     )
     server = quiet(config)
     serving = asyncio.create_task(server.serve(sockets=[listener]))

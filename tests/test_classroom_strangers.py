@@ -14,7 +14,9 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,4 +131,96 @@ def test_a_stream_or_a_page_of_runs_nobody_has_is_404(classroom: Classroom) -> N
         assert (status, kind.split(";")[0]) == (404, "text/html"), path
     status, _, _ = _ask(classroom, "/runs/nosuch-5/chart.svg")
     assert status == 404
+    assert "Traceback" not in classroom.log.read_text()
+
+
+def _connect(classroom: Classroom) -> socket.socket:
+    return socket.create_connection((classroom.host, classroom.port), timeout=30)
+
+
+def _until_closed(connection: socket.socket, seconds: float, meanwhile: bytes = b"") -> tuple[bytes, float]:
+    """What the classroom sent before it closed the connection, and when it closed it
+    (seconds from now); `meanwhile` is sent every second until then, as a slow client's
+    next header line. Fails if it is still open after `seconds`."""
+    started = time.monotonic()
+    received = b""
+    connection.settimeout(1.0)
+    while time.monotonic() - started < seconds:
+        try:
+            chunk = connection.recv(65536)
+        except TimeoutError:
+            if meanwhile:
+                connection.sendall(meanwhile)
+            continue
+        except ConnectionResetError:
+            return received, time.monotonic() - started
+        if not chunk:
+            return received, time.monotonic() - started
+        received += chunk
+    raise AssertionError(f"still open after {seconds} s, having sent {received[:200]!r}")
+
+
+def test_a_connection_that_sends_nothing_or_its_request_slowly_is_closed_in_seconds(
+    classroom: Classroom,
+) -> None:
+    # 1,100 connections that sent nothing held a classroom's every file, for ever.
+    silent = _connect(classroom)
+    slow_head = _connect(classroom)
+    slow_head.sendall(b"GET / HTTP/1.1\r\nHost: classroom\r\n")
+    slow_body = _connect(classroom)
+    slow_body.sendall(
+        b"POST /api/start HTTP/1.1\r\nHost: classroom\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 1000\r\nCookie: " + classroom.cookie.encode() + b"\r\n\r\n{"
+    )
+    with silent, slow_head, slow_body:
+        said, after = _until_closed(silent, 20)
+        assert said.startswith(b"HTTP/1.1 408 ") and after < 10, (said, after)
+        said, after = _until_closed(slow_head, 20, meanwhile=b"X-Slowly: yes\r\n")
+        assert said.startswith(b"HTTP/1.1 408 "), said
+        _until_closed(slow_body, 20)
+    # A connection kept alive after its answer is closed too, and the next one is served.
+    with _connect(classroom) as kept:
+        kept.sendall(b"GET /qr.svg HTTP/1.1\r\nHost: classroom\r\n\r\n")
+        said, _ = _until_closed(kept, 20)
+        assert said.startswith(b"HTTP/1.1 200 "), said[:200]
+    assert _ask(classroom, "/qr.svg")[0] == 200
+    assert "Traceback" not in classroom.log.read_text()
+
+
+def test_a_body_over_64_kb_is_refused_with_413_before_the_rest_is_sent(classroom: Classroom) -> None:
+    # A 200 MB body sent with the teacher's key was read whole.
+    head = (
+        b"POST /api/start HTTP/1.1\r\nHost: classroom\r\nContent-Type: application/json\r\n"
+        b"Cookie: " + classroom.cookie.encode() + b"\r\n"
+    )
+    with _connect(classroom) as declared:
+        declared.sendall(head + b"Content-Length: 200000000\r\n\r\n" + b" " * 16384)
+        said, _ = _until_closed(declared, 20)
+    assert said.startswith(b"HTTP/1.1 413 ") and b"larger than 65536 bytes" in said, said
+    with _connect(classroom) as chunked:
+        chunk = b" " * 32768
+        chunked.sendall(head + b"Transfer-Encoding: chunked\r\n\r\n")
+        for _ in range(3):  # 96 KB, in chunks, with no length said first
+            chunked.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        said, _ = _until_closed(chunked, 20)
+    assert said.startswith(b"HTTP/1.1 413 "), said
+
+
+def test_json_nested_too_deep_is_refused_with_400_before_it_is_parsed(classroom: Classroom) -> None:
+    # A control nested 100,000 deep answered 500 (RecursionError); 64 KB still holds 30,000.
+    body = b'{"timeline": ' + b"[" * 30000 + b"]" * 30000 + b"}"
+    status, _, answer = _ask(
+        classroom,
+        "/api/start",
+        "POST",
+        body,
+        {"Content-Type": "application/json", "Cookie": classroom.cookie},
+    )
+    assert (status, json.loads(answer)) == (
+        400,
+        {"error": "the request's JSON is nested deeper than 32 levels"},
+    ), answer[:200]
+    # Brackets inside a string are text, not depth.
+    status, answer_json = _teacher_json(classroom, "/api/start", {"timeline": "[" * 100})
+    assert status == 400 and "unknown timeline" in str(answer_json["error"])
     assert "Traceback" not in classroom.log.read_text()
