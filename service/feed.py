@@ -42,6 +42,9 @@ POLL_S = 0.2  # how often a followed run is asked for news: well inside a class'
 # or changes its view to find it still there, short enough that nobody's leaving costs much.
 IDLE_S = 1.5
 QUERY_TIMEOUT = timedelta(seconds=5)
+# Runs no follower watches are read this many at a time: a crowd asking for a thousand
+# made-up runs held as many Temporal calls in flight (80 MB more); the rest wait their turn.
+LOOKUPS = 8
 
 # A run's id as the classroom takes it from a path or a query, before anything else is done
 # with it: words of letters, digits, - and _, joined by dots (a branch is PARENT.branch-xxxxxx).
@@ -97,6 +100,7 @@ class Feeds:
         self._store = store
         self._followers: dict[str, _Follower] = {}
         self._reading: dict[str, asyncio.Task[Snapshot]] = {}
+        self._lookups = asyncio.Semaphore(LOOKUPS)
 
     @property
     def following(self) -> list[str]:
@@ -188,7 +192,8 @@ class Feeds:
     async def _read_once(self, run_id: str) -> Snapshot:
         handle = self._client.get_workflow_handle_for(_timeline_run(), run_id)
         try:
-            return await self._read(run_id, handle, None)
+            async with self._lookups:
+                return await self._read(run_id, handle, None)
         except Exception as exc:  # the page says why
             return _unknown(run_id, None, str(exc))
 
