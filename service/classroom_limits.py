@@ -126,9 +126,10 @@ class Gate:
             victim = next(iter(self._waiting), None)
             if victim is None:
                 # Every connection is busy (streams, mostly): the address holding the most
-                # gives one up, unless that is the newcomer's own.
+                # gives one up if it holds twice what the newcomer's would (a teacher with
+                # a connection or two, against a crowd), never among equals.
                 greediest, held = self._per_client.most_common(1)[0]
-                if greediest != host and held > self._per_client[host] + 1:
+                if held >= 2 * (self._per_client[host] + 1):
                     victim = next(c for c in self._open if c.client_host == greediest)
                     cause = "closed busy"
         else:
