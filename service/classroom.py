@@ -41,7 +41,8 @@ from service import api
 from service.branching import BranchError
 from service.charts import Series, draw
 from service.classroom_limits import (
-    BACKLOG,
+    ACCEPTS,
+    QUEUE,
     BodyLimit,
     Gate,
     Limits,
@@ -600,7 +601,7 @@ async def serve_classroom(
         http=guarded_protocol(Gate(limits)),
         timeout_keep_alive=limits.keep_alive_s,
         h11_max_incomplete_event_size=limits.head_bytes,
-        backlog=BACKLOG,
+        backlog=ACCEPTS,
     )
     server = quiet(config)
     serving = asyncio.create_task(server.serve(sockets=[listener]))
@@ -610,6 +611,9 @@ async def serve_classroom(
             await asyncio.sleep(0.02)
         if serving.done():
             serving.result()
+        # asyncio took `backlog` for both the round of accepts and the kernel's queue; the
+        # queue may be long, since what waits in it takes none of the process's files.
+        listener.listen(QUEUE)
         on_ready(Opened(f"{students}?key={teacher_key}", students))
         await asyncio.wait([serving, stopping], return_when=asyncio.FIRST_COMPLETED)
     finally:

@@ -10,18 +10,22 @@ send:
   it closes nothing, and connections that send nothing count for nothing;
 - `h11_max_incomplete_event_size` bounds a request's head, not its body, which the app
   then reads whole, whatever its size;
-- the listening socket accepts a whole backlog (2,048) at a time: at the process's
-  open-files limit accept() fails, asyncio logs it and stops accepting for a second, and
-  everyone, the teacher first, waits.
+- asyncio accepts up to a whole backlog (2,048) in one round, each a file before the
+  protocol can close it: at the process's open-files limit accept() fails, and asyncio
+  logs it with its traceback for every accept left in the round, stops accepting for a
+  second, and everyone, the teacher first, waits.
 
 So the classroom's protocol, a subclass of uvicorn's, adds a deadline to each request
 (its head and body within `Limits.request_s` of the connection's start, or of its first
 byte on a kept-alive connection: else 408, closed) and a cap on open connections, in all
 and per client address, well below the open-files limit. A connection past a cap first
 closes the oldest one that is waiting for a request (it has sent none yet, or its last
-was answered), the same address's for the address's cap; past the cap in all with none
-waiting, the oldest of the address holding the most, if that is not the newcomer's own.
-Only then is the newcomer refused (503). Accepts are taken `BACKLOG` at a time.
+was answered): the same address's for the address's cap, and for the cap in all, one of
+the addresses holding the most (never of one holding fewer than the newcomer's would);
+with none waiting, the oldest of an address holding twice what the newcomer's would.
+Only then is the newcomer refused (503). Accepts are taken `ACCEPTS` at a time: the
+files a few rounds take before their connections are admitted or closed, and those of
+the connections closed for room until the next round, stay inside `RESERVE`.
 
 The app's middleware refuses a body over `Limits.body_bytes` with 413 before reading it
 (or as soon as a chunked one passes the limit) and closes the connection; `parse_json`
@@ -52,7 +56,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = structlog.get_logger("excomm.classroom")
 
-BACKLOG = 64  # connections accepted in one round: each takes a file before it can be closed
+ACCEPTS = 16  # connections accepted in one round of the event loop (asyncio's `backlog`)
+QUEUE = 1024  # connections the kernel holds until they are accepted: they take no file of ours
+RESERVE = 128  # files for what is not a connection: rounds of accepts (about four), the
+# event store, Temporal's client, the worker's pipes, the logs (about twenty at rest)
 MOST_CONNECTIONS = 1000  # a class of a hundred, a few connections each, is well inside
 SAY_EVERY_S = 60.0
 # Raw answers for a connection no request of which can be answered through h11: refused
@@ -73,10 +80,10 @@ class Limits:
 
 
 def limits_for(open_files: int) -> Limits:
-    """The caps for a process that may open `open_files` files. Each connection is one;
-    half the files go to connections (less a round of accepts), the rest stay for the
-    event store, Temporal's client, the worker's pipes and the logs (about twenty)."""
-    connections = max(8, min(MOST_CONNECTIONS, (open_files - BACKLOG) // 2))
+    """The caps for a process that may open `open_files` files: each connection is one,
+    and half of what `RESERVE` leaves goes to connections (a drill at 256 files saw
+    asyncio run out with a quarter of its files free, when it accepted 64 at a time)."""
+    connections = max(8, min(MOST_CONNECTIONS, (open_files - RESERVE) // 2))
     return Limits(connections=connections, per_client=max(4, connections // 4))
 
 
@@ -98,40 +105,42 @@ class Connection(Protocol):
 
 
 class Gate:
-    """Every open connection of the classroom, oldest first, and those waiting for a
-    request, longest waiting first."""
+    """Every open connection of the classroom by client address, oldest first, and those
+    waiting for a request, longest waiting first."""
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
-        self._open: dict[Connection, None] = {}
-        self._waiting: dict[Connection, None] = {}
-        self._per_client: Counter[str] = Counter()
-        self.counts: Counter[str] = Counter()  # refused, closed waiting, closed, too slow
+        self._open: dict[str, dict[Connection, None]] = {}
+        self._waiting: dict[str, dict[Connection, None]] = {}
+        self.open = 0
+        self.counts: Counter[str] = Counter()  # refused, closed waiting, closed busy, too slow
         self._unsaid: Counter[str] = Counter()
         self._said_at = -math.inf
         self._saying: asyncio.TimerHandle | None = None
 
-    @property
-    def open(self) -> int:
-        return len(self._open)
-
     def admit(self, connection: Connection) -> bool:
         """Make room for a new connection, or False: refuse it."""
         host = connection.client_host
+        held = len(self._open.get(host, ()))
         victim: Connection | None = None
         cause = "closed waiting"
-        if self._per_client[host] >= self.limits.per_client:
-            victim = next((c for c in self._waiting if c.client_host == host), None)
-        elif len(self._open) >= self.limits.connections:
-            victim = next(iter(self._waiting), None)
-            if victim is None:
-                # Every connection is busy (streams, mostly): the address holding the most
-                # gives one up if it holds twice what the newcomer's would (a teacher with
-                # a connection or two, against a crowd), never among equals.
-                greediest, held = self._per_client.most_common(1)[0]
-                if held >= 2 * (self._per_client[host] + 1):
-                    victim = next(c for c in self._open if c.client_host == greediest)
-                    cause = "closed busy"
+        if held >= self.limits.per_client:
+            victim = next(iter(self._waiting.get(host, ())), None)
+        elif self.open >= self.limits.connections:
+            # Room is taken from the addresses holding the most, never from one holding
+            # fewer than the newcomer's would: a crowd on a few addresses closes its own
+            # connections, however fast it comes back, and not the teacher's.
+            most = sorted(self._open, key=lambda h: len(self._open[h]), reverse=True)
+            for other in most:
+                if len(self._open[other]) < held + 1:
+                    break
+                victim = next(iter(self._waiting.get(other, ())), None)
+                if victim is not None:
+                    break
+            if victim is None and most[0] != host and len(self._open[most[0]]) >= 2 * (held + 1):
+                # All busy (streams, mostly): the address holding twice what the
+                # newcomer's would gives up its oldest.
+                victim, cause = next(iter(self._open[most[0]])), "closed busy"
         else:
             self._enter(connection)
             return True
@@ -145,27 +154,36 @@ class Gate:
         return True
 
     def _enter(self, connection: Connection) -> None:
-        self._open[connection] = None
-        self._waiting[connection] = None
-        self._per_client[connection.client_host] += 1
+        host = connection.client_host
+        self._open.setdefault(host, {})[connection] = None
+        self._waiting.setdefault(host, {})[connection] = None
+        self.open += 1
 
     def busy(self, connection: Connection) -> None:
         """The connection's request has come: it is no longer one to close for room."""
-        self._waiting.pop(connection, None)
+        waiting = self._waiting.get(connection.client_host)
+        if waiting is not None:
+            waiting.pop(connection, None)
 
     def waiting(self, connection: Connection) -> None:
         """The connection waits for its next request (from now: the longest waiting go first)."""
-        if connection in self._open:
-            self._waiting.pop(connection, None)
-            self._waiting[connection] = None
+        host = connection.client_host
+        if connection in self._open.get(host, ()):
+            waiting = self._waiting.setdefault(host, {})
+            waiting.pop(connection, None)
+            waiting[connection] = None
 
     def leave(self, connection: Connection) -> None:
-        if connection in self._open:
-            del self._open[connection]
-            self._waiting.pop(connection, None)
-            self._per_client[connection.client_host] -= 1
-            if not self._per_client[connection.client_host]:
-                del self._per_client[connection.client_host]
+        host = connection.client_host
+        held = self._open.get(host)
+        if held is None or connection not in held:
+            return
+        del held[connection]
+        self.busy(connection)
+        self.open -= 1
+        if not held:
+            del self._open[host]
+            self._waiting.pop(host, None)
 
     def too_slow(self) -> None:
         self._count("too slow")
@@ -183,7 +201,7 @@ class Gate:
         self._unsaid.clear()
         log.warning(
             f"classroom connections: {said} since the last report",
-            open=len(self._open),
+            open=self.open,
             limit=self.limits.connections,
             per_client=self.limits.per_client,
         )

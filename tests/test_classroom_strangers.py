@@ -224,3 +224,43 @@ def test_json_nested_too_deep_is_refused_with_400_before_it_is_parsed(classroom:
     status, answer_json = _teacher_json(classroom, "/api/start", {"timeline": "[" * 100})
     assert status == 400 and "unknown timeline" in str(answer_json["error"])
     assert "Traceback" not in classroom.log.read_text()
+
+
+class _Connection:
+    def __init__(self, host: str) -> None:
+        self.client_host = host
+        self.closed = False
+
+    def close_now(self) -> None:
+        self.closed = True
+
+
+async def test_room_for_a_newcomer_is_taken_from_the_addresses_holding_the_most() -> None:
+    from service.classroom_limits import Gate, Limits
+
+    gate = Gate(Limits(connections=8, per_client=6))
+    teacher = _Connection("10.0.0.1")
+    assert gate.admit(teacher)
+    gate.busy(teacher)
+    gate.waiting(teacher)  # answered, kept alive: the oldest waiting of all
+    crowd = [_Connection("10.0.0.66") for _ in range(6)]
+    assert all(gate.admit(c) for c in crowd)
+    # The crowd's address at its cap: its own oldest waiting connection makes room.
+    again = _Connection("10.0.0.66")
+    assert gate.admit(again) and crowd[0].closed and not teacher.closed
+    # The cap in all: a newcomer closes a waiting connection of the address holding the
+    # most, never the teacher's, though the teacher's has waited longest.
+    students = [_Connection("10.0.0.2"), _Connection("10.0.0.3")]
+    assert all(gate.admit(s) for s in students)
+    assert gate.open == 8 and crowd[1].closed and not teacher.closed
+    # Every connection busy (streams): the crowd's address, holding twice what the
+    # newcomer's would, gives its oldest up.
+    for connection in [teacher, again, *crowd[2:], *students]:
+        gate.busy(connection)
+    late = _Connection("10.0.0.4")
+    assert gate.admit(late) and crowd[2].closed
+    gate.busy(late)
+    # The crowd's own newcomer finds its address holding the most: refused, nothing closed.
+    refused = _Connection("10.0.0.66")
+    assert not gate.admit(refused) and not any(c.closed for c in [teacher, *students, late])
+    assert gate.counts == {"closed waiting": 2, "closed busy": 1, "refused": 1}
