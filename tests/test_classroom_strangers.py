@@ -242,6 +242,19 @@ async def test_the_teacher_is_served_while_a_crowd_holds_more_connections_than_i
     assert figures.open_files[1] < 256 and figures.log[0] < 10, report
 
 
+def test_fifty_bad_requests_are_answered_400_and_logged_once(classroom: Classroom) -> None:
+    # uvicorn logs a warning for each request it cannot parse: a loop of them was a loop
+    # of log lines.
+    before = classroom.log.read_text().count("Invalid HTTP request")
+    for _ in range(50):
+        with _connect(classroom) as bad:
+            bad.sendall(b"NOT HTTP AT ALL\r\n\r\n")
+            said, _ = _until_closed(bad, 20)
+            assert said.startswith(b"HTTP/1.1 400 "), said
+    assert _ask(classroom, "/qr.svg")[0] == 200  # the classroom goes on
+    assert classroom.log.read_text().count("Invalid HTTP request") - before <= 1
+
+
 class _Connection:
     def __init__(self, host: str) -> None:
         self.client_host = host
