@@ -57,21 +57,24 @@ class Classroom:
 @pytest.fixture(scope="module")
 def classroom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Classroom]:
     home = tmp_path_factory.mktemp("classroom") / "home"
-    process = subprocess.Popen(
-        [EXCOMM, "classroom", "--port", "0"],
-        env={**os.environ, "EXCOMM_HOME": str(home)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None and process.stderr is not None
+    log = home.parent / "classroom.log"
+    # Its log goes to a file: a pipe nobody reads would stop the classroom once full.
+    with log.open("w") as errors:
+        process = subprocess.Popen(
+            [EXCOMM, "classroom", "--port", "0"],
+            env={**os.environ, "EXCOMM_HOME": str(home)},
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            text=True,
+        )
+    assert process.stdout is not None
     teacher_line = process.stdout.readline()  # blocks until the classroom is up
     student_line = process.stdout.readline()
     teacher = re.search(r"(http://\S+\?key=\S+)", teacher_line)
     student = re.search(r"(http://\S+/)", student_line)
     if teacher is None or student is None:
         process.kill()
-        raise AssertionError(f"the classroom did not start: {teacher_line!r} {process.stderr.read()!r}")
+        raise AssertionError(f"the classroom did not start: {teacher_line!r} {log.read_text()!r}")
     try:
         yield Classroom(teacher[1], student[1], home)
     finally:
