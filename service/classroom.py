@@ -51,6 +51,7 @@ from service.classroom_limits import (
     limits_for,
     open_files,
     parse_json,
+    quiet_accept_errors,
 )
 from service.errors import ExcommError
 from service.exports import FORMATS, MEDIA_TYPES, SUFFIXES, Telling, render
@@ -591,6 +592,7 @@ async def serve_classroom(
     students = student_address(host, bound_port)
     feeds = Feeds(client, store)
     limits = limits_for(open_files())
+    quiet_accept_errors()
     app = build_app(feeds, teacher_key, students, limits)
     config = uvicorn.Config(
         app,
