@@ -402,7 +402,8 @@ async def test_a_run_nobody_has_is_read_once_and_never_followed(tmp_path: Path) 
     await feeds.close()
 
 
-async def test_a_follower_stops_within_two_seconds_of_its_last_page_leaving(tmp_path: Path) -> None:
+async def test_a_follower_stops_seconds_after_its_last_page_leaves(tmp_path: Path) -> None:
+    # It went on asking five times a second for 30 s.
     from typing import cast
 
     from activities.stores import open_store
@@ -416,8 +417,8 @@ async def test_a_follower_stops_within_two_seconds_of_its_last_page_leaving(tmp_
         assert follower.snapshot is not None and follower.snapshot.status == "running"
         assert feeds.following == ["lesson"]
     left = asyncio.get_running_loop().time()
-    await _until(lambda: not feeds.following, 2.5, "the follower stops")
-    assert asyncio.get_running_loop().time() - left < 2.5
+    await _until(lambda: not feeds.following, 3.5, "the follower stops")  # IDLE_S is 1.5
+    assert asyncio.get_running_loop().time() - left < 3.5
     asked = server.asked["lesson"]
     assert (await feeds.snapshot("lesson")).status == "running"  # read afresh, once
     assert server.asked["lesson"] == asked + 1 and not feeds.following
