@@ -69,11 +69,14 @@ class Progress(BaseModel):
     version: int
     pace: str
     clock: AwareDatetime
-    paused: bool
+    paused: bool  # held: what it ran is recorded, and it waits for a control
     last_seq: int
     finished: bool
     rejected_moves: tuple[str, ...] = ()  # the newest refusals' reasons
     refused: int = 0  # how many moves were refused in all
+    # Whether the clock is paused: held, or still stepping a day towards its hold. A step
+    # is taken in either (each adds a day). None from a worker older than this field.
+    clock_paused: bool | None = None
 
 
 class EventBatch(BaseModel):

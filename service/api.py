@@ -743,7 +743,11 @@ async def steer(timeline_id: str, action: Steering) -> str:
     verb = action.replace("_", "-")
     if state != "running":
         raise Refused(f"timeline {timeline_id!r} has ended ({state}): it takes no {verb}")
-    paused = (await progress(handle)).paused
+    current = await progress(handle)
+    # Whether the clock is paused, not whether the run is held: a run stepping a day is
+    # not held until it has recorded that day, and a second step sent meanwhile (a teacher
+    # pressing the space bar twice) must add a day, not be refused as "running".
+    paused = current.clock_paused if current.clock_paused is not None else current.paused
     if action == "step_day" and not paused:
         raise Refused(f"timeline {timeline_id!r} is running, not paused: pause it before step-day")
     if action == "pause" and paused:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
@@ -39,9 +40,22 @@ from models.washington import to_washington, washington_date
 from service import api
 from service.branching import BranchError
 from service.charts import Series, draw
+from service.classroom_limits import (
+    ACCEPTS,
+    QUEUE,
+    BodyLimit,
+    Gate,
+    Limits,
+    TooDeep,
+    guarded_protocol,
+    limits_for,
+    open_files,
+    parse_json,
+    quiet_accept_errors,
+)
 from service.errors import ExcommError
-from service.exports import FORMATS, MEDIA_TYPES, SUFFIXES
-from service.feed import Feeds, Snapshot
+from service.exports import FORMATS, MEDIA_TYPES, SUFFIXES, Telling, render
+from service.feed import Feeds, Snapshot, is_run_id
 from service.lesson import (
     VIEWS,
     View,
@@ -55,7 +69,7 @@ from service.lesson import (
 )
 from service.templating import environment
 from timelines.citations import resolve
-from timelines.loader import catalogue_names, load_timeline
+from timelines.loader import catalogue_names, is_catalogue_name, load_timeline
 
 STATIC = Path(__file__).resolve().parent / "static"
 COOKIE = "excomm_teacher"
@@ -93,6 +107,13 @@ class Classroom:
     lesson: Lesson = field(default_factory=Lesson)
     charts: dict[tuple[str, ...], str] = field(default_factory=dict)
     frames: Frames = field(default_factory=lambda: Frames())
+    catalogue: frozenset[str] = field(default_factory=lambda: frozenset(catalogue_names()))
+
+    def run_id(self, text: str) -> str:
+        """`text` if it may name a run; else Refusal 404, before anything looks it up."""
+        if not is_run_id(text, self.catalogue):
+            raise Refusal(404, f"no run {text[:200]!r}")
+        return text
 
     def is_teacher(self, request: Request) -> bool:
         given = request.cookies.get(COOKIE, "")
@@ -117,7 +138,7 @@ def student_address(host: str, port: int) -> str:
     return f"http://{shown}:{port}/"
 
 
-def build_app(feeds: Feeds, key: str, student_url: str) -> Starlette:
+def build_app(feeds: Feeds, key: str, student_url: str, limits: Limits) -> Starlette:
     room = Classroom(feeds, key, student_url)
     templates = environment()
 
@@ -147,7 +168,9 @@ def build_app(feeds: Feeds, key: str, student_url: str) -> Starlette:
 
     async def body(request: Request) -> dict[str, Any]:
         try:
-            data = await request.json()
+            data = parse_json(await request.body(), limits.json_depth)
+        except TooDeep as exc:
+            raise Refusal(400, str(exc)) from None
         except ValueError:
             raise Refusal(400, "the request is not JSON") from None
         if not isinstance(data, dict):
@@ -178,21 +201,23 @@ def build_app(feeds: Feeds, key: str, student_url: str) -> Starlette:
         ][:30]
         return page("index.html", request, timelines=timelines, runs=runs, pace=DEFAULT_PACE)
 
-    async def run_page(request: Request) -> Response:
-        run_id = request.path_params["run_id"]
-        snapshot = await room.feeds.snapshot(run_id)
-        if snapshot.problem is not None and not snapshot.events:
-            return page("forbidden.html", request, 404, reason=snapshot.problem)
-        if room.is_teacher(request):
-            room.lesson.go(request.url.path)
-        return page("run.html", request, runs=[snapshot], move_kinds=MOVE_KINDS, formats=FORMATS)
-
-    async def pair_page(request: Request) -> Response:
-        first, second = request.path_params["first"], request.path_params["second"]
-        snapshots = [await room.feeds.snapshot(first), await room.feeds.snapshot(second)]
+    async def runs_page(request: Request, ids: list[str]) -> Response:
+        try:
+            snapshots = [await room.feeds.snapshot(room.run_id(i)) for i in ids]
+        except Refusal as exc:
+            return page("forbidden.html", request, exc.status, reason=exc.message)
+        for snapshot in snapshots:
+            if snapshot.problem is not None and not snapshot.events:
+                return page("forbidden.html", request, 404, reason=snapshot.problem)
         if room.is_teacher(request):
             room.lesson.go(request.url.path)
         return page("run.html", request, runs=snapshots, move_kinds=MOVE_KINDS, formats=FORMATS)
+
+    async def run_page(request: Request) -> Response:
+        return await runs_page(request, [request.path_params["run_id"]])
+
+    async def pair_page(request: Request) -> Response:
+        return await runs_page(request, [request.path_params["first"], request.path_params["second"]])
 
     async def source_page(request: Request) -> Response:
         citation = request.query_params.get("c", "")
@@ -203,9 +228,11 @@ def build_app(feeds: Feeds, key: str, student_url: str) -> Starlette:
         return page(template, request, citation=citation, found=found)
 
     async def chart(request: Request) -> Response:
-        run_id = request.path_params["run_id"]
+        run_id = room.run_id(request.path_params["run_id"])
         view = _view(request.query_params.get("view"))
         snapshot = await room.feeds.snapshot(run_id)
+        if snapshot.missing:
+            raise Refusal(404, snapshot.problem or f"no run {run_id!r}")
         compared = None
         if snapshot.parent is not None:
             compared = await room.feeds.snapshot(snapshot.parent)
@@ -228,7 +255,18 @@ def build_app(feeds: Feeds, key: str, student_url: str) -> Starlette:
         chosen = next((f for f in FORMATS if f == suffix or SUFFIXES[f] == f".{suffix}"), None)
         if chosen is None:
             return JSONResponse({"error": f"no export format {suffix!r}"}, status_code=404)
-        text = await api.export(run_id, chosen)
+        if run_id in room.catalogue:
+            # A catalogue timeline by its name, as `excomm export NAME` (never a file).
+            text = await api.export(run_id, chosen)
+        else:
+            # A run, from what the classroom reads of it: never `api.export`, which takes
+            # a name ending in .yaml, or naming a file here, for a file to read.
+            snapshot = await room.feeds.snapshot(room.run_id(run_id))
+            if snapshot.missing:
+                raise Refusal(404, snapshot.problem or f"no run {run_id!r}")
+            if snapshot.problem is not None and not snapshot.events:
+                raise Refusal(503, snapshot.problem)
+            text = render(_telling(snapshot), chosen)
         disposition = "inline" if chosen == "html" else f'attachment; filename="{run_id}{SUFFIXES[chosen]}"'
         return Response(text, media_type=MEDIA_TYPES[chosen], headers={"Content-Disposition": disposition})
 
@@ -246,6 +284,15 @@ def build_app(feeds: Feeds, key: str, student_url: str) -> Starlette:
         ids = [i for i in request.query_params.get("runs", "").split(",") if i][:2]
         view = _view(request.query_params.get("view"))
         here = request.query_params.get("path")
+        for run_id in ids:
+            room.run_id(run_id)
+        # A run nobody has is 404, not a stream that ends with an error event: a browser's
+        # EventSource gives up after an answer other than 200, but reconnects to a stream
+        # that ended, every few seconds, for as long as the page stays open. Only runs
+        # that exist get a follower.
+        for snapshot in await asyncio.gather(*(room.feeds.snapshot(i) for i in ids)):
+            if snapshot.missing:
+                raise Refusal(404, snapshot.problem or f"no run {snapshot.run_id!r}")
         return StreamingResponse(
             _messages(room, ids, view, here),
             media_type="text/event-stream",
@@ -268,7 +315,7 @@ def build_app(feeds: Feeds, key: str, student_url: str) -> Starlette:
         return JSONResponse({"id": run_id, "url": f"/runs/{run_id}"})
 
     async def control(request: Request) -> Response:
-        run_id = request.path_params["run_id"]
+        run_id = room.run_id(request.path_params["run_id"])
         action = str((await body(request)).get("action", ""))
         if action not in _ACTIONS:
             raise Refusal(400, f"unknown action {action!r}: use {', '.join(_ACTIONS)}")
@@ -280,7 +327,7 @@ def build_app(feeds: Feeds, key: str, student_url: str) -> Starlette:
         return JSONResponse({"said": _SAID[action]})
 
     async def fork(request: Request) -> Response:
-        run_id = request.path_params["run_id"]
+        run_id = room.run_id(request.path_params["run_id"])
         data = await body(request)
         kind = data.get("kind")
         fields = data.get("fields") or {}
@@ -311,21 +358,32 @@ def build_app(feeds: Feeds, key: str, student_url: str) -> Starlette:
         room.lesson.go(path)
         return JSONResponse({"id": branch_id, "url": path})
 
+    def refusing(
+        handler: Callable[[Request], Awaitable[Response]],
+    ) -> Callable[[Request], Awaitable[Response]]:
+        async def answered(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except Refusal as exc:
+                return JSONResponse({"error": exc.message}, status_code=exc.status)
+
+        return answered
+
     routes = [
         Route("/", index),
         Route("/runs/{run_id}", run_page),
         Route("/pair/{first}/{second}", pair_page),
-        Route("/runs/{run_id}/chart.svg", chart),
-        Route("/runs/{run_id}/export/{format}", export),
+        Route("/runs/{run_id}/chart.svg", refusing(chart)),
+        Route("/runs/{run_id}/export/{format}", refusing(export)),
         Route("/source", source_page),
         Route("/qr.svg", qr),
-        Route("/stream", stream),
+        Route("/stream", refusing(stream)),
         Route("/api/start", teacher_only(start), methods=["POST"]),
         Route("/api/runs/{run_id}/control", teacher_only(control), methods=["POST"]),
         Route("/api/runs/{run_id}/fork", teacher_only(fork), methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    return Starlette(routes=routes)
+    return Starlette(routes=routes, middleware=[Middleware(BodyLimit, limit=limits.body_bytes)])
 
 
 def _clock_text(clock: str | None) -> str:
@@ -341,6 +399,18 @@ def _view(text: str | None) -> View:
     if text == "washington":
         return "washington"
     return "moscow" if text == "moscow" else "happened"
+
+
+def _telling(snapshot: Snapshot) -> Telling:
+    """What an export of a run tells, titled as `excomm export ID` titles it."""
+    title, description = snapshot.run_id, f"Run {snapshot.run_id} of excomm."
+    if is_catalogue_name(snapshot.timeline):
+        definition = load_timeline(snapshot.timeline)
+        branch = f", a branch of {snapshot.parent}" if snapshot.parent else ""
+        title, description = f"{definition.title} (run {snapshot.run_id}{branch})", definition.description
+    return Telling(
+        snapshot.run_id, title, description, snapshot.initial, list(snapshot.events), snapshot.fork_seq
+    )
 
 
 def _chart(snapshot: Snapshot, compared: Snapshot | None, view: View) -> str:
@@ -521,9 +591,19 @@ async def serve_classroom(
     teacher_key = key or secrets.token_urlsafe(18)
     students = student_address(host, bound_port)
     feeds = Feeds(client, store)
-    app = build_app(feeds, teacher_key, students)
+    limits = limits_for(open_files())
+    quiet_accept_errors()
+    app = build_app(feeds, teacher_key, students, limits)
     config = uvicorn.Config(
-        app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=1
+        app,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=1,
+        http=guarded_protocol(Gate(limits)),
+        timeout_keep_alive=limits.keep_alive_s,
+        h11_max_incomplete_event_size=limits.head_bytes,
+        backlog=ACCEPTS,
     )
     server = quiet(config)
     serving = asyncio.create_task(server.serve(sockets=[listener]))
@@ -533,6 +613,9 @@ async def serve_classroom(
             await asyncio.sleep(0.02)
         if serving.done():
             serving.result()
+        # asyncio took `backlog` for both the round of accepts and the kernel's queue; the
+        # queue may be long, since what waits in it takes none of the process's files.
+        listener.listen(QUEUE)
         on_ready(Opened(f"{students}?key={teacher_key}", students))
         await asyncio.wait([serving, stopping], return_when=asyncio.FIRST_COMPLETED)
     finally:

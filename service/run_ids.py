@@ -10,6 +10,7 @@ id that looks like a catalogue name (`memo`), a path (`../x`, `a/../b`) or a fil
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 from service.errors import Invalid
 
@@ -37,8 +38,8 @@ _FILE_SUFFIXES = frozenset(
 )
 
 
-def problem(text: str) -> str | None:
-    """Why `text` cannot be a run id, or None."""
+def problem(text: str, catalogue: Collection[str] | None = None) -> str | None:
+    """Why `text` cannot be a run id, or None (`catalogue`: the catalogue's names, if known)."""
     if not text:
         return "an id is not empty"
     if "/" in text or "\\" in text:
@@ -52,9 +53,11 @@ def problem(text: str) -> str | None:
     suffix = text.rsplit(".", 1)[1].lower() if "." in text else ""
     if suffix in _FILE_SUFFIXES:
         return f"it looks like a file's name (.{suffix})"
-    from timelines.loader import catalogue_names
+    if catalogue is None:
+        from timelines.loader import catalogue_names
 
-    if text in catalogue_names():
+        catalogue = catalogue_names()
+    if text in catalogue:
         return f"{text} is a timeline of the catalogue: a run's id must not hide it"
     return None
 

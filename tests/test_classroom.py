@@ -37,6 +37,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOTS = os.environ.get("EXCOMM_SCREENSHOTS")  # a folder: the README's pictures are taken there
+# What a page waits for (an event, a clock, a fork's column) takes longer when the suite's
+# other processes share the two cores: Playwright's 5 s was seen running out. Each wait
+# still ends as soon as its condition holds.
+expect.set_options(timeout=20_000)
 
 
 @dataclass(frozen=True)
@@ -53,21 +57,24 @@ class Classroom:
 @pytest.fixture(scope="module")
 def classroom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Classroom]:
     home = tmp_path_factory.mktemp("classroom") / "home"
-    process = subprocess.Popen(
-        [EXCOMM, "classroom", "--port", "0"],
-        env={**os.environ, "EXCOMM_HOME": str(home)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None and process.stderr is not None
+    log = home.parent / "classroom.log"
+    # Its log goes to a file: a pipe nobody reads would stop the classroom once full.
+    with log.open("w") as errors:
+        process = subprocess.Popen(
+            [EXCOMM, "classroom", "--port", "0"],
+            env={**os.environ, "EXCOMM_HOME": str(home)},
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            text=True,
+        )
+    assert process.stdout is not None
     teacher_line = process.stdout.readline()  # blocks until the classroom is up
     student_line = process.stdout.readline()
     teacher = re.search(r"(http://\S+\?key=\S+)", teacher_line)
     student = re.search(r"(http://\S+/)", student_line)
     if teacher is None or student is None:
         process.kill()
-        raise AssertionError(f"the classroom did not start: {teacher_line!r} {process.stderr.read()!r}")
+        raise AssertionError(f"the classroom did not start: {teacher_line!r} {log.read_text()!r}")
     try:
         yield Classroom(teacher[1], student[1], home)
     finally:
@@ -163,6 +170,22 @@ async def test_a_teacher_steps_two_days_and_a_student_sees_them_arrive_without_r
     assert set(badges) == {"RECORD"}, badges  # the record, marked as such, nothing else
     if SCREENSHOTS:
         await student.screenshot(path=f"{SCREENSHOTS}/classroom-student.png")
+
+
+async def test_a_second_step_sent_while_the_first_day_is_still_running_adds_a_day(
+    classroom: Classroom, browser: Browser, contexts: list[BrowserContext]
+) -> None:
+    # A teacher pressing the space bar twice: the second step arrives while the first day
+    # is being run and recorded, when the run is not held, and was refused as "running".
+    teacher = await _open(browser, contexts, classroom.teacher_url)
+    run_id = await _start(teacher)
+    cookie = f"excomm_teacher={classroom.teacher_url.rsplit('key=', 1)[1]}"
+    control = f"{classroom.base}/api/runs/{run_id}/control"
+    first = await asyncio.to_thread(_post, control, {"action": "step_day"}, cookie)
+    second = await asyncio.to_thread(_post, control, {"action": "step_day"}, cookie)
+    assert (first, second) == ((200, {"said": "Stepping a day."}),) * 2
+    await expect(teacher.locator("#clock")).to_contain_text("Tuesday 16 October 1962, 00:00")
+    await expect(teacher.locator("#status")).to_contain_text("paused")
 
 
 async def test_a_control_request_without_the_teachers_key_is_refused_and_changes_nothing(
@@ -312,6 +335,94 @@ async def test_a_nudge_wakes_the_follower_and_never_leaves_pages_woken(tmp_path:
     feeds._followers["lesson"] = follower
     feeds.nudge("lesson")
     assert follower.wake.is_set() and not follower.changed.is_set()
+
+
+class _Server:
+    """A Temporal server as a classroom's feeds see it: the runs it has, and how often
+    each id was asked about."""
+
+    def __init__(self, *runs: str) -> None:
+        self.runs = set(runs)
+        self.asked: dict[str, int] = {}
+
+    def get_workflow_handle_for(self, _: object, run_id: str) -> _Handle:
+        return _Handle(self, run_id)
+
+
+class _Handle:
+    def __init__(self, server: _Server, run_id: str) -> None:
+        self.server, self.run_id = server, run_id
+
+    async def describe(self, rpc_timeout: object = None) -> object:
+        from types import SimpleNamespace
+
+        from temporalio.client import WorkflowExecutionStatus
+        from temporalio.service import RPCError, RPCStatusCode
+
+        self.server.asked[self.run_id] = self.server.asked.get(self.run_id, 0) + 1
+        if self.run_id not in self.server.runs:
+            raise RPCError("workflow not found", RPCStatusCode.NOT_FOUND, b"")
+        return SimpleNamespace(status=WorkflowExecutionStatus.RUNNING)
+
+    async def query(self, query: Any, *args: object, rpc_timeout: object = None) -> object:
+        from datetime import datetime
+
+        from models.run import Progress
+        from models.state import WorldState
+        from models.timeline import InitialWorld
+
+        if query.__name__ == "progress":
+            at = datetime.fromisoformat("1962-10-14T00:00:00-04:00")
+            return Progress(
+                timeline="memo", version=1, pace="1d=20s", clock=at, paused=True, last_seq=0, finished=False
+            )
+        return WorldState.initial(InitialWorld()) if query.__name__ == "initial_state" else []
+
+
+async def _until(condition: Any, seconds: float, what: str) -> None:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, f"not within {seconds} s: {what}"
+        await asyncio.sleep(0.05)
+
+
+async def test_a_run_nobody_has_is_read_once_and_never_followed(tmp_path: Path) -> None:
+    # A thousand made-up ids each kept a follower asking Temporal five times a second for
+    # 30 s: the teacher's requests went from 0.2 s to 5 s.
+    from typing import cast
+
+    from activities.stores import open_store
+    from service.feed import Feeds
+
+    server = _Server()
+    feeds = Feeds(cast(Any, server), open_store(tmp_path / "events.sqlite3"))
+    found = await asyncio.gather(*(feeds.snapshot("nosuch-1-a") for _ in range(20)))
+    assert all(s.missing and s.problem for s in found)
+    assert feeds.following == [] and server.asked == {"nosuch-1-a": 1}  # twenty pages, one read
+    await feeds.close()
+
+
+async def test_a_follower_stops_seconds_after_its_last_page_leaves(tmp_path: Path) -> None:
+    # It went on asking five times a second for 30 s.
+    from typing import cast
+
+    from activities.stores import open_store
+    from service.feed import Feeds
+
+    server = _Server("lesson")
+    feeds = Feeds(cast(Any, server), open_store(tmp_path / "events.sqlite3"))
+    assert not (await feeds.snapshot("lesson")).missing
+    async with feeds.listening("lesson") as follower, feeds.listening("lesson"):
+        await _until(lambda: server.asked["lesson"] >= 5, 10, "the follower asks again and again")
+        assert follower.snapshot is not None and follower.snapshot.status == "running"
+        assert feeds.following == ["lesson"]
+    left = asyncio.get_running_loop().time()
+    await _until(lambda: not feeds.following, 3.5, "the follower stops")  # IDLE_S is 1.5
+    assert asyncio.get_running_loop().time() - left < 3.5
+    asked = server.asked["lesson"]
+    assert (await feeds.snapshot("lesson")).status == "running"  # read afresh, once
+    assert server.asked["lesson"] == asked + 1 and not feeds.following
+    await feeds.close()
 
 
 def test_a_taken_port_is_one_line_before_any_server_starts(tmp_path: Path) -> None:

@@ -362,6 +362,7 @@ class TimelineWorkflow:
             finished=self._finished,
             rejected_moves=tuple(self._rejected),
             refused=self._refusals,
+            clock_paused=self._clock.paused,
         )
 
     @workflow.query
