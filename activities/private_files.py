@@ -7,8 +7,10 @@ chmod: files are opened with O_NOFOLLOW and created 0600 whatever the umask.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
+import threading
 from pathlib import Path
 
 PRIVATE_FILE = 0o600
@@ -47,8 +49,42 @@ def open_private(path: Path, flags: int = os.O_WRONLY | os.O_APPEND) -> int:
 
 
 def create_private(path: Path) -> None:
-    """Make sure `path` exists as a private regular file (as before a database opens it)."""
-    os.close(open_private(path))
+    """Make sure `path` exists as a private regular file, before a database opens it.
+
+    An existing file is looked at, never opened: closing any descriptor on a file drops
+    every POSIX lock this process holds on it, so a descriptor opened and closed here while
+    another thread's SQLite connection is writing would hand its write lock to the other
+    workers, and their writes would land over each other's (events were lost that way).
+    A new file is made under a name of its own, closed, and only then linked into place."""
+    try:
+        found = path.lstat()
+    except FileNotFoundError:
+        found = None
+    if found is not None:
+        if stat.S_ISLNK(found.st_mode):
+            raise NotPrivate(f"{path} is a symbolic link: excomm writes no file through one")
+        if not stat.S_ISREG(found.st_mode):
+            raise NotPrivate(f"{path} is not a regular file")
+        return  # its mode is tightened by path, never through a descriptor (sqlite_store)
+    partial = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.new")
+    os.close(
+        os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, PRIVATE_FILE)
+    )
+    try:
+        os.link(partial, path)  # never replaces: if another made it first, theirs stands
+    except FileExistsError:
+        pass
+    except OSError:
+        # A file system without hard links: made in place. Only a connection that opened
+        # and locked the newborn file between this open and close could lose its lock.
+        with contextlib.suppress(FileExistsError):
+            os.close(
+                os.open(
+                    path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, PRIVATE_FILE
+                )
+            )
+    finally:
+        partial.unlink()
 
 
 def replace_private(path: Path, text: str) -> None:

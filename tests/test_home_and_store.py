@@ -9,12 +9,15 @@ home's live database. Each case runs the installed `excomm` as a user would.
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from activities.redaction import redacted
+from activities.sqlite_store import SqliteEventStore
 from activities.stores import StoreMisconfigured, location_of
 from tests.processes import EXCOMM, FIXTURE
 
@@ -155,3 +158,47 @@ def test_a_store_file_planted_as_a_symlink_is_refused(tmp_path: Path) -> None:
     assert ran.returncode == 1
     assert "is a symbolic link" in ran.stderr and ran.stderr.count("\n") == 1
     assert victim.read_bytes() == b""
+
+
+_COUNT_AND_CLOSE = """
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+print(db.execute("SELECT count(*) FROM events WHERE timeline_id = 'a-timeline'").fetchone()[0])
+db.close()
+"""
+
+
+def _another_worker(path: Path) -> int:
+    """Another worker process opens the store, counts a timeline's events, and closes it."""
+    ran = subprocess.run([sys.executable, "-c", _COUNT_AND_CLOSE, str(path)], capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stderr
+    return int(ran.stdout)
+
+
+def test_opening_the_store_in_one_thread_never_costs_another_threads_writes(tmp_path: Path) -> None:
+    """A worker runs its activities in threads: one has the store open to record events
+    while another opens it to deliver a message. Closing any descriptor on a file drops every
+    lock the process holds on it; had the second done so, another worker closing the store
+    would think itself its last user and remove its write-ahead log, and the first thread's
+    events, written there, would be lost: that is how a drill lost events."""
+    path = tmp_path / "events.sqlite3"
+    store = SqliteEventStore(path)
+    store.migrate()
+    recording = sqlite3.connect(path, isolation_level=None)
+    try:
+        recording.execute("SELECT count(*) FROM events").fetchone()  # the store open in one thread
+        assert store.events("a-timeline") == []  # another thread opens it meanwhile
+        assert _another_worker(path) == 0
+        recording.execute("INSERT INTO events VALUES ('a-timeline', 1, '1962-10-26', 'x', '{}')")
+        assert _another_worker(path) == 1
+    finally:
+        recording.close()
+
+
+def test_a_new_store_file_is_made_private_and_nothing_else_is_left_beside_it(tmp_path: Path) -> None:
+    path = tmp_path / "events.sqlite3"
+    SqliteEventStore(path).migrate()
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("events.sqlite3-")) == [
+        "events.sqlite3"
+    ]

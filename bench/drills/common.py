@@ -160,7 +160,8 @@ class Findings:
             stored = store.events(timeline.id)
             seqs = [e.seq for e in stored]
             by_seq = {e.seq: e for e in stored}
-            lost = sum(1 for e in expected if e.seq not in by_seq)
+            missing = [e.seq for e in expected if e.seq not in by_seq]
+            lost = len(missing)
             duplicated = len(seqs) - len(set(seqs)) + sum(1 for s in set(seqs) if s > len(expected))
             changed = sum(1 for e in expected if e.seq in by_seq and by_seq[e.seq] != e)
             self.timelines += 1
@@ -173,6 +174,7 @@ class Findings:
             if lost or duplicated or changed:
                 self.problems.append(
                     f"{timeline.id}: {lost} lost, {duplicated} duplicated, {changed} changed"
+                    + (f" (lost seqs {_spans(missing)})" if missing else "")
                 )
         for ensemble in work.ensembles:
             got = comparable(table(ensemble.plan, ensemble.seed, tallies[ensemble.id], "temporal", 0, 0))
@@ -193,6 +195,17 @@ class Findings:
             f"ensemble tables differing: {self.tables_differing}",
             *self.problems,
         ]
+
+
+def _spans(seqs: list[int]) -> str:
+    """1, 2, 3, 7 as "1-3, 7": where in a log the holes are."""
+    spans: list[list[int]] = []
+    for seq in seqs:
+        if spans and seq == spans[-1][1] + 1:
+            spans[-1][1] = seq
+        else:
+            spans.append([seq, seq])
+    return ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in spans)
 
 
 def worker_process(
