@@ -26,6 +26,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
+from models.bookkeeping import why_not
 from models.events import (
     EARLIEST_YEAR,
     LATEST_YEAR,
@@ -1239,7 +1240,7 @@ def _suppressed_line(event: EventSuppressed) -> str:
     what = event.summary.split("): ", 1)[-1]
     return clean(
         f"suppressed from the record: {local:%d %b %H:%M} {local.tzname()} {event.suppressed} "
-        f"(needs {event.condition}, as {event.side.capitalize()} knew it): {what}"
+        f"({why_not(event)}): {what}"
     )
 
 

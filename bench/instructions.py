@@ -52,13 +52,12 @@ def instructions(*command: str) -> int:
 
 
 def events_per_member(variant: str, members: int) -> float:
-    from models.ensemble import _Courses, _settled, member_seeds
+    from models.ensemble import _Courses, member_seeds
     from timelines.loader import plan_of
 
-    plan = plan_of(variant)
-    courses, settled = _Courses(plan), _settled(plan)
+    courses = _Courses(plan_of(variant))
     seeds = member_seeds(1, members)
-    return sum(len(courses.of(seed).run_to_end(until=settled)) for seed in seeds) / members
+    return sum(len(courses.of(seed).run_to_end()) for seed in seeds) / members
 
 
 def main() -> None:

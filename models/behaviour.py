@@ -23,7 +23,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from models.durations import Duration
-from models.events import IncidentKind
+from models.events import IncidentKind, WashingtonTime
 from models.moves import AlliedAnswer, Incident, Move, SovietReply
 from models.sides import Side
 from models.trusted import construct
@@ -47,6 +47,7 @@ class ReplyOption(TimedRule):
     p: float = Field(gt=0, le=1, description="relative weight of this option")
     answer: Literal["accept", "reject", "counter"]
     terms: tuple[str, ...] = ()
+    summary: str | None = Field(default=None, description="what the answer says, in words (rules 3)")
 
 
 class SovietRule(BaseModel):
@@ -68,6 +69,7 @@ class AllyRule(TimedRule):
     p_answer: float = Field(ge=0, le=1, description="the chance of any answer at all")
     agree: float = Field(ge=0, le=1, description="the chance the answer is agree (else refuse)")
     sources: tuple[str, ...] = Field(min_length=1)
+    summary: str | None = Field(default=None, description="what the answer says, in words (rules 3)")
 
 
 class IncidentRule(TimedRule):
@@ -79,6 +81,7 @@ class IncidentRule(TimedRule):
     learned_after: dict[Side, Duration] = Field(
         default_factory=dict, description="when each other side learns of it, after it happens (rules 3)"
     )
+    public: bool | None = Field(default=None, description="announced as it happened: every side knows")
 
 
 class Behaviour(BaseModel):
@@ -178,3 +181,15 @@ class Behaviour(BaseModel):
             return tuple(move for *_, move in moves)
 
         return draw
+
+
+class Takeover(BaseModel):
+    """A behaviour that plays from an instant on (a branch's, from its fork): it takes over
+    from whatever played its kinds of move before (engine rules 3)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    behaviour: Behaviour
+    at: WashingtonTime = Field(description="where it takes over")
+    seed: int = Field(default=0, description="the seed it plays with")
+    name: str | None = Field(default=None, description="its name or file, for views such as `tree`")

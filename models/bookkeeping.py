@@ -26,7 +26,7 @@ from models.events import (
     SovietReplyReceived,
     known_at,
 )
-from models.moves import AlliedAnswer, Incident, Move, SovietReply, arrival_event
+from models.moves import MOVE_KINDS, AlliedAnswer, Incident, Move, SovietReply, arrival_event
 from models.sides import LEARNED_FIELDS, SIDES, Side
 from models.trusted import construct, construct_from, replace
 from models.washington import to_washington
@@ -66,18 +66,25 @@ def delivery(message: MessageSent, seq: int, version: int = 2) -> MessageDeliver
     }
     if version >= KNOWLEDGE_BY_CHANNELS:
         fields.update(v=version, side=message.to, **_knowledge_of_delivery(message, message.arrives_at))
+        track = message.__dict__.get("track")
+        if track is not None:
+            # Eight proposals reach Moscow at one instant; the track tells them apart.
+            fields["summary"] = (
+                f"{message.recipient} received the message sent by {message.sender} on the "
+                f"{track} track over {message.channel}."
+            )
     return construct_from(MessageDelivered, fields)
 
 
 def _knowledge_of_delivery(message: DomainEvent, at: datetime) -> dict[str, datetime]:
-    """A delivery is no news to a side before it knew of the message itself; the sender's
-    side learns of it as it happens (its envoy or its embassy reports it)."""
+    """A delivery is no news to a side before it knew of the message itself: the sender's
+    side learns of it as it happens (its envoy or its embassy reports it), unless it knew of
+    its own message only later (an agent's approach, reported home the next day)."""
     learned: dict[str, datetime] = {}
-    sender = message.side
     for side in SIDES:
         if side == message.__dict__.get("to"):
             continue  # the recipient's own act of receiving: known at once
-        knew = at if side == sender else known_at(message, side)
+        knew = known_at(message, side)
         if knew is not None:
             learned[LEARNED_FIELDS[side]] = max(knew, at)
     return learned
@@ -118,10 +125,16 @@ def suppression(
     """The record of an event or move of the script that did not happen, and why: what it
     required (a condition), or what the world's rules said of it."""
     condition = describe(why) if isinstance(why, Condition) else why
-    if cause is None or (cause == "requires" and isinstance(why, Condition)):
+    if cause == "taken_over":
+        condition = (
+            f"from here a behaviour makes the {what.replace('_', ' ')} moves"
+            if what in MOVE_KINDS
+            else f"from here the plan acts for {side.capitalize()}"
+        )
+    if cause is None or cause == "requires":
         summary = f"{SUPPRESSED} (needs {condition}; not so as {side.capitalize()} knew it): "
     elif cause == "taken_over":
-        summary = f"{SUPPRESSED} (a behaviour plays {side.capitalize()} from the fork): "
+        summary = f"{SUPPRESSED} ({condition}): "
     else:
         summary = f"Did not happen ({condition}): "
     fields: dict[str, Any] = {}
@@ -192,3 +205,11 @@ def placed(
             if getattr(move, LEARNED_FIELDS[other]) is None:
                 extras[LEARNED_FIELDS[other]] = at
     return move, replace(arrival_event(move, seq), **extras)
+
+
+def why_not(event: EventSuppressed) -> str:
+    """Why an event of the script did not happen, in words: what it needed, as which side knew
+    it; or what the world's rules said of it."""
+    if event.cause in (None, "requires"):
+        return f"needs {event.condition}, as {event.side.capitalize()} knew it"
+    return event.condition

@@ -10,7 +10,7 @@ knew. So:
 - a Soviet reply names by default the last message on its track that had reached Moscow;
   with none, there is nothing to answer;
 - the Soviet side answers a track once it knows talks are open on it, and not again once it
-  has accepted or rejected on it, nor after it knew of military action;
+  has accepted or rejected on it, nor once it knew the crisis ended (in force or settled);
 - an ally answers a consultation only while it is open, and once;
 - a drawn incident happens only while the crisis is unresolved (as its side knew it).
 
@@ -122,8 +122,8 @@ def refusal(move: Move, world: World, drawn: bool = False) -> str | None:
 
 def _reply_refusal(move: SovietReply, side: Side, world: World) -> str | None:
     known = world.view(side)
-    if known.outcome == "military_action":
-        return f"the crisis has ended in military action, as {_name(side)} knew it"
+    if known.outcome is not None:
+        return f"the crisis has ended ({known.outcome.replace('_', ' ')}), as {_name(side)} knew it"
     given = known.soviet_answers.get(move.track)
     if given in ("accept", "reject"):
         done = "accepted" if given == "accept" else "rejected"

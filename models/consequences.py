@@ -6,11 +6,11 @@ record's own events do this, at their sourced instants; where a timeline has no 
 do it, at the record's own delays after the settlement of 28 October 1962 (measured from
 Khrushchev's acceptance, 09:00 EST), each a little later than the record's so that the
 record, where it still applies, always comes first. Each step is taken only if it has not
-happened already:
+happened already, and is left to the timeline's own script where that holds it still to come:
 
 - the missile sites begin to be dismantled (the record: the order went out with the
   acceptance, FRUS 1961-63 v06 d68), 2 hours after;
-- the missiles leave Cuba (the record: by 11 November, v06 d75), 14 days after;
+- the missiles leave Cuba (the record: by 11 November, v06 d75), 15 days after;
 - the quarantine is lifted once the removal is verified (the record: 20 November, after the
   IL-28 bombers were settled, v06 d79), 24 days after;
 - the commands on alert go back to DEFCON 5 (the record: 21 November, v11 d215), 25 days
@@ -26,6 +26,7 @@ the record.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -36,7 +37,7 @@ from models.washington import to_washington
 
 OUTCOME = "outcome"
 DISMANTLING_BEGINS = timedelta(hours=2)
-MISSILES_LEAVE = timedelta(days=14)
+MISSILES_LEAVE = timedelta(days=15)
 QUARANTINE_LIFTED = timedelta(days=24)
 ALERTS_DOWN = timedelta(days=25)
 SITES_ATTACKED = timedelta(hours=12)
@@ -80,57 +81,91 @@ def _consequences(world: Scheduler) -> Process:
         yield from _force(world, settled_at)
 
 
-def _settlement(world: Scheduler, settled_at: Any) -> Process:
-    yield Sleep(to_washington(settled_at + DISMANTLING_BEGINS))
-    if world.state.missiles in ("undetected", "detected"):
-        yield _event(
-            world,
-            ev.MissileDismantlingBegan,
-            "moscow",
-            "The settlement made, Soviet forces begin taking the missile sites apart, as they did within "
-            "hours of the acceptance of 28 October 1962.",
-            actor="Soviet forces in Cuba",
-            sources=SETTLEMENT_SOURCES[:1],
-            # Washington saw the sites dismantled on its reconnaissance photographs: four days
-            # later in 1962 (the low-level flights of 1 November, v11 d135).
-            learned_at=to_washington(world.now + timedelta(days=4)),
-        )
-    yield Sleep(to_washington(settled_at + MISSILES_LEAVE))
-    if world.state.missiles != "removed":
-        yield _event(
-            world,
-            ev.MissilesWithdrawn,
-            "moscow",
-            "The missiles leave Cuba, two weeks after the settlement, as they had by 11 November 1962.",
-            actor="Soviet Union",
-            sources=SETTLEMENT_SOURCES[1:2],
-            learned_at=world.now,  # counted at sea by US ships and aircraft as they sailed
-        )
-    yield Sleep(to_washington(settled_at + QUARANTINE_LIFTED))
-    if world.state.quarantine in ("proclaimed", "in_force"):
-        yield _event(
-            world,
-            ev.QuarantineLifted,
-            "washington",
-            "The removal verified, the United States lifts the quarantine, as it did on 20 November 1962.",
-            actor="Secretary of Defense McNamara",
-            sources=SETTLEMENT_SOURCES[2:],
-            public=True,
-        )
-    yield Sleep(to_washington(settled_at + ALERTS_DOWN))
+def _dismantling(world: Scheduler) -> Any:
+    if world.state.missiles not in ("undetected", "detected"):
+        return None
+    return _event(
+        world,
+        ev.MissileDismantlingBegan,
+        "moscow",
+        "The settlement made, Soviet forces begin taking the missile sites apart, as they did within "
+        "hours of the acceptance of 28 October 1962.",
+        actor="Soviet forces in Cuba",
+        sources=SETTLEMENT_SOURCES[:1],
+        # Washington saw the sites dismantled on its reconnaissance photographs: four days
+        # later in 1962 (the low-level flights of 1 November, v11 d135).
+        learned_at=to_washington(world.now + timedelta(days=4)),
+    )
+
+
+def _withdrawal(world: Scheduler) -> Any:
+    if world.state.missiles in ("removed", "attacked"):
+        return None
+    return _event(
+        world,
+        ev.MissilesWithdrawn,
+        "moscow",
+        "The missiles leave Cuba, fifteen days after the settlement, as they had by 11 November 1962.",
+        actor="Soviet Union",
+        sources=SETTLEMENT_SOURCES[1:2],
+        learned_at=world.now,  # counted at sea by US ships and aircraft as they sailed
+    )
+
+
+def _quarantine(world: Scheduler) -> Any:
+    if world.state.quarantine not in ("proclaimed", "in_force"):
+        return None
+    return _event(
+        world,
+        ev.QuarantineLifted,
+        "washington",
+        "The removal verified, the United States lifts the quarantine, as it did on 20 November 1962.",
+        actor="Secretary of Defense McNamara",
+        sources=SETTLEMENT_SOURCES[2:],
+        public=True,
+    )
+
+
+def _alerts(world: Scheduler) -> Any:
     raised = tuple(command for command, level in world.state.defcon.items() if level < 5)
-    if raised:
-        yield _event(
-            world,
-            ev.DefconChanged,
-            "washington",
-            "The crisis over, the commands on alert go back to peacetime readiness, as they did on "
-            "21 November 1962.",
-            actor="Joint Chiefs of Staff",
-            sources=("FRUS 1961-63 v11 d215",),
-            commands=raised,
-            level=5,
-        )
+    if not raised:
+        return None
+    return _event(
+        world,
+        ev.DefconChanged,
+        "washington",
+        "The crisis over, the commands on alert go back to peacetime readiness, as they did on "
+        "21 November 1962.",
+        actor="Joint Chiefs of Staff",
+        sources=("FRUS 1961-63 v11 d215",),
+        commands=raised,
+        level=5,
+    )
+
+
+# Each consequence of a settlement: its delay, the event the record has for it, and what
+# makes it (None when the world has it already).
+_SETTLEMENT: tuple[tuple[timedelta, type, Callable[[Scheduler], Any]], ...] = (
+    (DISMANTLING_BEGINS, ev.MissileDismantlingBegan, _dismantling),
+    (MISSILES_LEAVE, ev.MissilesWithdrawn, _withdrawal),
+    (QUARANTINE_LIFTED, ev.QuarantineLifted, _quarantine),
+    (ALERTS_DOWN, ev.DefconChanged, _alerts),
+)
+
+
+def _settlement(world: Scheduler, settled_at: Any) -> Process:
+    # Only the steps the world still lacks, and the script will not take itself: a timeline
+    # whose record does it all is not woken for nothing.
+    due = [
+        (delay, make)
+        for delay, recorded, make in _SETTLEMENT
+        if not world.scripted_later(recorded) and make(world) is not None
+    ]
+    for delay, make in due:
+        yield Sleep(to_washington(settled_at + delay))
+        event = make(world)
+        if event is not None:
+            yield event
 
 
 def _force(world: Scheduler, ordered_at: Any) -> Process:

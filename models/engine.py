@@ -21,9 +21,22 @@ world as the deciding side knew it; when it comes due and the condition does not
 timeline has diverged), it does not happen, and an `event_suppressed` (derived) says so.
 Whatever depended on it then fails in turn, through the state.
 
+Causality (rules 3). Every act answers something its actor knew: when a move comes due,
+the world's rules for acts decide it (models.causality), whoever made it: a script, a
+behaviour's draw (models.reactions, which the engine plays: each side reacts to what
+reaches it), an analyst. A move they do not admit is recorded as refused. Knowledge
+travels by channels: the events are version 3, each saying whose act it is and who learned
+of it when (a Soviet reply is a message, which reaches Washington over its channel), and a
+side's view holds only what reached it (models.knowledge). A scripted act that answers a
+message its side never received does not happen; in a timeline that begins with the record,
+the plan acts for its side from its start in place of the record's acts of that side; and
+consequences follow by rules of the world (models.consequences).
+
 `rules` is the version of these rules a timeline was started under, so a run started
 before a rule existed goes on, and replays, as it began: under rules 1, events got their
-provenance by the version 1 rule and a plan saw every event at once.
+provenance by the version 1 rule and a plan saw every event at once; under rules 2, a
+side knew of every event at once unless it said later, a behaviour's moves were drawn
+ahead into the input, and a move was admitted only when it was sent.
 """
 
 from __future__ import annotations
@@ -49,13 +62,13 @@ from models.events import (
     v1_provenance,
 )
 from models.knowledge import Knowledge, SideView, instant_key
-from models.moves import Move, SovietReply, arrival_event, mailbox
+from models.moves import Incident, Move, SovietReply, arrival_event, mailbox
 from models.sides import Side
 from models.state import WorldState, apply_to_own
 from models.trusted import replace
 from models.washington import to_washington
 
-RULES = 2  # the engine's rules today: see the module's docstring
+RULES = 3  # the engine's rules today: see the module's docstring
 
 
 _key = instant_key
@@ -182,7 +195,10 @@ class Scheduler:
         self._replies = 0
         self._listeners: dict[type, list[Callable[[DomainEvent], None]]] = {}
         self.refused = 0  # moves the world's rules did not admit
-        self._played: tuple[datetime, frozenset[str]] | None = None
+        self.players = 0  # behaviours playing on this timeline (models.reactions numbers them)
+        self._played: list[tuple[datetime, frozenset[str]]] = []
+        self._acting: tuple[Side, datetime] | None = None
+        self._scripted: dict[type, list[DomainEvent]] = {}  # the script's events still to come
 
     # --- scheduling -------------------------------------------------------------------
 
@@ -224,6 +240,17 @@ class Scheduler:
     def schedule_event(self, event: DomainEvent) -> None:
         """A scripted event, emitted at its own instant."""
         self._push(event.at, _EVENT, event)
+        self._scripted.setdefault(type(event), []).append(event)
+
+    def scripted_later(self, kind: type) -> bool:
+        """Whether the script holds an event of this class still to come that is not an act
+        the plan has taken over: a rule of the world leaves to the timeline's own record what
+        the record will do itself."""
+        acting = self._acting
+        return any(
+            acting is None or event.side != acting[0] or event.at <= acting[1]
+            for event in self._scripted.get(kind, ())
+        )
 
     def next_instant(self) -> datetime | None:
         due = self._first()
@@ -288,7 +315,7 @@ class Scheduler:
             else:
                 if kind == _INTERJECTED and self.record_interjections:
                     self.emit(interjection(subject, self.seq + 1, self.version))
-                self._arrive(subject)
+                self._arrive(subject, scripted=kind == _MOVE)
 
     # --- the world ----------------------------------------------------------------------
 
@@ -324,19 +351,20 @@ class Scheduler:
 
     def _happen(self, event: DomainEvent) -> None:
         """A scripted event comes due: it happens, unless what it depends on does not hold;
-        under rules 3, nor if a behaviour now plays its side, nor if it answers a message
-        its side had not received."""
+        under rules 3, nor if it answers a message its side had not received."""
+        self._scripted[type(event)].remove(event)
         version = self.version
         if version >= KNOWLEDGE_BY_CHANNELS:
             side = event.side
-            if self._taken_over(side, event.at):
-                assert side is not None
-                self.emit(suppression(event, event.type, "", side, self.seq + 1, "taken_over", version))
+            acting = self._acting
+            if acting is not None and side == acting[0] and event.at > acting[1]:
+                gone = suppression(event, event.type, "", acting[0], self.seq + 1, "taken_over", version)
+                self.emit(gone)
                 return
             if event.in_reply_to and side is not None:
                 premise = unreceived(event.in_reply_to, side, self)
                 if premise is not None:
-                    gone = suppression(event, event.type, premise, side, self.seq + 1, "requires", version)
+                    gone = suppression(event, event.type, premise, side, self.seq + 1, "premise", version)
                     self.emit(gone)
                     return
         unmet = self._unmet(event.requires)
@@ -365,13 +393,20 @@ class Scheduler:
         """Be told of every event of this class as it is emitted."""
         self._listeners.setdefault(kind, []).append(listener)
 
-    def play_from(self, at: datetime, governed: frozenset[str]) -> None:
-        """A behaviour plays these sides (and `allies`) from `at`: their script stops there."""
-        self._played = (at, governed)
+    def act_from(self, at: datetime, side: Side) -> None:
+        """A plan acts for a side from `at`, in place of the record's acts of that side."""
+        self._acting = (side, at)
 
-    def _taken_over(self, side: str | None, at: datetime) -> bool:
-        played = self._played
-        return played is not None and side in played[1] and at > played[0]
+    def play_from(self, at: datetime, governed: frozenset[str]) -> None:
+        """A behaviour plays these kinds of move from `at` (models.reactions.governed): the
+        script's moves of those kinds stop there (another behaviour may take over later)."""
+        self._played.append((at, governed))
+
+    def _taken_over(self, move: Move) -> bool:
+        if not self._played or move.at is None:
+            return False
+        kind = move.kind if type(move) is not Incident else f"incident:{move.incident}"
+        return any(start < move.at and kind in kinds for start, kinds in self._played)
 
     def emit(self, event: DomainEvent) -> None:
         seq = self.seq = self.seq + 1
@@ -408,12 +443,11 @@ class Scheduler:
         for listener in self._listeners.get(kind, ()):
             listener(event)
 
-    def _arrive(self, move: Move, drawn: bool = False) -> None:
+    def _arrive(self, move: Move, drawn: bool = False, scripted: bool = False) -> None:
         version = self.version
-        assert move.at is not None
-        if version >= KNOWLEDGE_BY_CHANNELS and not drawn and self._taken_over(side_of_move(move), move.at):
-            side = side_of_move(move)
-            assert side is not None
+        # A behaviour takes over the script's moves of its kinds; never an analyst's.
+        if version >= KNOWLEDGE_BY_CHANNELS and scripted and self._taken_over(move):
+            side = side_of_move(move) or self.side
             gone = suppression(arrival_event(move), move.kind, "", side, self.seq + 1, "taken_over", version)
             self.emit(gone)
             return

@@ -12,16 +12,18 @@ from __future__ import annotations
 import math
 import random
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from models import events as ev
+from models.consequences import follow
 from models.engine import RULES, Scheduler
 from models.members import ENDINGS, NO_ANSWER, RUNGS, Row, member_row, reached_outcome
 from models.memo import MemoPlan
 from models.moves import Move
 from models.plan import PlanDefinition
+from models.reactions import play
 from models.simulation import build
 from models.state import WorldState
 from models.timeline import InitialWorld, TimelineDefinition
@@ -78,6 +80,8 @@ class Tally(BaseModel):
     rung_days: dict[str, dict[str, int]] = Field(
         default_factory=dict, description="rung -> day first reached -> runs (the fan chart)"
     )
+    refused: int = Field(default=0, description="moves drawn that the world's rules did not admit")
+    members_refused: int = Field(default=0, description="members with at least one such move")
 
     def __add__(self, other: Tally) -> Tally:
         def add(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
@@ -94,6 +98,8 @@ class Tally(BaseModel):
             days=add_nested(self.days, other.days),
             rungs=add(self.rungs, other.rungs),
             rung_days=add_nested(self.rung_days, other.rung_days),
+            refused=self.refused + other.refused,
+            members_refused=self.members_refused + other.members_refused,
         )
 
 
@@ -102,31 +108,39 @@ def tally_outcome(events: Iterable[ev.DomainEvent]) -> Tally:
     return _count([_what_came(events)])
 
 
-_COUNTED = frozenset((*RUNGS, *ENDINGS))  # the only events a tally reads
+_COUNTED = frozenset((*RUNGS, *ENDINGS, ev.EventSuppressed))  # the only events a tally reads
+_Came = tuple[str, str, dict[str, str], int]
 
 
-def _what_came(events: Iterable[ev.DomainEvent]) -> tuple[str, str, dict[str, str]]:
-    """(outcome, the Washington day it was reached, rung -> the day first reached)."""
+def _what_came(events: Iterable[ev.DomainEvent]) -> _Came:
+    """(outcome, the Washington day it was reached, rung -> the day first reached, moves
+    the world refused)."""
     outcome, day = NO_ANSWER, NO_ANSWER
     reached: dict[str, str] = {}
+    refused = 0
     for event in events:
         if type(event) not in _COUNTED:  # most events: one look-up (classes are never subclassed)
+            continue
+        if type(event) is ev.EventSuppressed:
+            refused += event.cause == "refused"
             continue
         if isinstance(event, RUNGS):
             reached.setdefault(event.rung, washington_date(event.at).isoformat())
         if outcome == NO_ANSWER and (first := reached_outcome(event)) is not None:
             outcome, day = first, washington_date(event.at).isoformat()
-    return outcome, day, reached
+    return outcome, day, reached, refused
 
 
-def _count(results: Iterable[tuple[str, str, dict[str, str]]]) -> Tally:
-    runs = 0
+def _count(results: Iterable[_Came]) -> Tally:
+    runs = refused = members_refused = 0
     outcomes: Counter[str] = Counter()
     days: dict[str, Counter[str]] = {}
     rungs: Counter[str] = Counter()
     rung_days: dict[str, Counter[str]] = {}
-    for outcome, day, reached in results:
+    for outcome, day, reached, turned_down in results:
         runs += 1
+        refused += turned_down
+        members_refused += turned_down > 0
         outcomes[outcome] += 1
         days.setdefault(outcome, Counter())[day] += 1
         for rung, first in reached.items():
@@ -138,29 +152,16 @@ def _count(results: Iterable[tuple[str, str, dict[str, str]]]) -> Tally:
         days={k: dict(sorted(v.items())) for k, v in sorted(days.items())},
         rungs=dict(sorted(rungs.items())),
         rung_days={k: dict(sorted(v.items())) for k, v in sorted(rung_days.items())},
+        refused=refused,
+        members_refused=members_refused,
     )
 
 
-def _settled(plan: PlanDefinition) -> Callable[[WorldState], bool]:
-    """When nothing that a tally counts can change any more, so a member may stop early:
-    an outcome is reached, and no rung of the ladder is still to come."""
-    ladder = {r.rung for r in plan.ladder}
-    last = plan.ladder[-1].rung
-
-    def settled(state: WorldState) -> bool:
-        if state.outcome is None:
-            return False
-        rung = state.escalation_rung
-        return state.outcome != "military_action" or rung == last or rung not in ladder
-
-    return settled
-
-
 def run_batch(plan: PlanDefinition, seeds: Iterable[int]) -> Tally:
-    """Simulate members in-process and count what came of them."""
-    settled = _settled(plan)
+    """Simulate members in-process, each to its end (a move the world refuses may come
+    after the outcome), and count what came of them."""
     course = _Courses(plan)
-    return _count(_what_came(course.of(seed).run_to_end(until=settled)) for seed in seeds)
+    return _count(_what_came(course.of(seed).run_to_end()) for seed in seeds)
 
 
 class _Courses:
@@ -177,14 +178,14 @@ class _Courses:
         self.plan = plan
         self.initial = WorldState.initial(InitialWorld())  # a member's timeline's default
         self.side = plan.side
-        self.draw = plan.behaviour.drawer(plan.starts_at) if plan.behaviour is not None else None
 
     def of(self, seed: int) -> Scheduler:
         plan = self.plan
-        world = Scheduler(self.initial, plan.starts_at, RULES, self.side)
+        world = Scheduler(self.initial, plan.starts_at, RULES, self.side, plan.transit)
         world.schedule_moves(plan.moves)
-        if self.draw is not None:
-            world.schedule_moves(self.draw(seed))
+        if plan.behaviour is not None:
+            play(world, plan.behaviour, seed, plan.starts_at)
+        follow(world)
         world.start(MemoPlan(plan, world).run())
         return world
 
@@ -198,12 +199,10 @@ def run_recorded(
     rows: list[Row] = []
     results = []
     for index, seed in enumerate(seeds, start=first):
-        drawn = plan.behaviour.draw(seed, plan.starts_at) if plan.behaviour is not None else ()
-        # The whole log, not up to the outcome: the row's size and span of the log are the
-        # durable run's, as `excomm run VARIANT --seed S` shows them.
-        events = build(member(plan, seed, drawn)).run_to_end()
+        # The whole log, as `excomm run VARIANT --seed S` records it.
+        events = build(member(plan, seed)).run_to_end()
         results.append(_what_came(events))
-        rows.append(member_row(plan, index, seed, drawn, events, varied))
+        rows.append(member_row(plan, index, seed, events, varied))
     return _count(results), rows
 
 

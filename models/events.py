@@ -429,10 +429,11 @@ class EventSuppressed(_Event):
     side: Side = Field(  # required here: the side it was decided for
         description="the side whose knowledge it was decided on, whose act it would have been"
     )
-    cause: Literal["requires", "refused", "taken_over"] | None = Field(
+    cause: Literal["requires", "premise", "refused", "taken_over"] | None = Field(
         default=None,
-        description="requires: what it depended on no longer held; refused: the world's rules for moves "
-        "did not admit it; taken_over: a behaviour governs its side from the fork",
+        description="requires: what it depended on no longer held; premise: a message it answered never "
+        "reached its side; refused: the world's rules for moves did not admit it; taken_over: a plan "
+        "or a behaviour acts in its place from here",
     )
 
 

@@ -1,11 +1,15 @@
-"""A member of an ensemble on the record: one row of what it drew and what came of it.
+"""A member of an ensemble on the record: one row of what happened in it.
 
 The row is what an analyst needs to ask "which members, and why?": the member's index and
 seed (so `excomm run VARIANT --seed S` runs it again, durably, with the same event log),
-each value its behaviour drew, the plan's parameters in force, and the outcome with its
-instant and Washington day, the rungs it reached, and the size and span of its event log.
+what each of its behaviour's rules came to (the answers given, each with its delay after
+what it answered reached its side; the incidents; the moves the world's rules refused),
+the plan's parameters in force, and the outcome with its instant and Washington day, the
+rungs it reached, and the size and span of its event log. A row holds what happened, never
+an input the plan did not meet: an answer the world refused is counted as refused, not as
+an answer.
 
-Every member of a plan has the same columns, in the same order, whatever it drew: an
+Every member of a plan has the same columns, in the same order, whatever happened: an
 ally's rule gives `ally.<name>.answer` whether or not that ally answered (`none` if not),
 so the rows of many members make one table. Durations are in hours, in columns whose
 names end in `_h`; instants are ISO 8601 with Washington's offset of the day.
@@ -20,7 +24,7 @@ from typing import TypeVar
 
 from models import events as ev
 from models.behaviour import Behaviour
-from models.moves import AlliedAnswer, Incident, Move, SovietReply
+from models.moves import AlliedAnswer, Incident, SovietReply
 from models.plan import PlanDefinition
 from models.washington import to_washington, washington_date
 
@@ -40,20 +44,6 @@ def hours(duration: timedelta) -> float:
     return round(duration.total_seconds() / 3600, 4)
 
 
-def drawn_columns(behaviour: Behaviour | None) -> list[str]:
-    """The columns of what came of a behaviour's rules, in the order of its rules."""
-    if behaviour is None:
-        return []
-    columns: list[str] = []
-    for soviet in _soviet_keys(behaviour):
-        columns += [f"{soviet}.answer", f"{soviet}.terms", f"{soviet}.after_h", f"{soviet}.answers"]
-    for ally in _ally_keys(behaviour):
-        columns += [f"{ally}.answer", f"{ally}.after_h"]
-    for incident in _incident_keys(behaviour):
-        columns += [f"{incident}.happened", f"{incident}.at", f"{incident}.after_h"]
-    return [*columns, "refused", "refused.what"]
-
-
 def _unique(keys: list[str]) -> list[str]:
     # Two rules for the same track, ally or kind of incident get numbered columns.
     return [key if keys.count(key) == 1 else f"{key}.{keys[:i].count(key) + 1}" for i, key in enumerate(keys)]
@@ -69,39 +59,6 @@ def _ally_keys(behaviour: Behaviour) -> list[str]:
 
 def _incident_keys(behaviour: Behaviour) -> list[str]:
     return _unique([f"incident.{slug(rule.incident)}" for rule in behaviour.incidents])
-
-
-def drawn_values(plan: PlanDefinition, drawn: Sequence[Move]) -> Row:
-    """What the behaviour drew for one member, read off the moves it made.
-
-    The moves are matched to the rules that made them in the order the rules draw: a
-    rule whose chance did not come up made no move, and its row says so."""
-    behaviour = plan.behaviour
-    if behaviour is None:
-        return {}
-    start = plan.starts_at
-    row: Row = {}
-    replies = [m for m in drawn if isinstance(m, SovietReply)]
-    for key, soviet_rule in zip(_soviet_keys(behaviour), behaviour.soviet, strict=True):
-        reply = _take(replies, [m.track == soviet_rule.track for m in replies])
-        row[f"{key}.answer"] = reply.answer if reply else NO_ANSWER
-        row[f"{key}.terms"] = ";".join(reply.terms) if reply else ""
-        row[f"{key}.after_h"] = _after(reply, start)
-    answers = [m for m in drawn if isinstance(m, AlliedAnswer)]
-    for key, ally_rule in zip(_ally_keys(behaviour), behaviour.allies, strict=True):
-        answer = _take(answers, [m.ally == ally_rule.ally for m in answers])
-        row[f"{key}.answer"] = answer.answer if answer else NO_ANSWER
-        row[f"{key}.after_h"] = _after(answer, start)
-    incidents = [m for m in drawn if isinstance(m, Incident)]
-    for key, incident_rule in zip(_incident_keys(behaviour), behaviour.incidents, strict=True):
-        incident = _take(
-            incidents,
-            [(m.incident, m.subject) == (incident_rule.incident, incident_rule.subject) for m in incidents],
-        )
-        row[f"{key}.happened"] = incident is not None
-        row[f"{key}.at"] = to_washington(incident.at).isoformat() if incident and incident.at else None
-        row[f"{key}.after_h"] = _after(incident, start)
-    return row
 
 
 def happened_values(plan: PlanDefinition, events: Sequence[ev.DomainEvent]) -> Row:
@@ -148,20 +105,6 @@ def happened_values(plan: PlanDefinition, events: Sequence[ev.DomainEvent]) -> R
     row["refused"] = len(refused)
     row["refused.what"] = ";".join(f"{e.suppressed}: {e.condition}" for e in refused)
     return row
-
-
-def _take(moves: list[M], made_by_rule: list[bool]) -> M | None:
-    """The first move a rule made, taken off the list (so a second rule gets the next)."""
-    for index, made in enumerate(made_by_rule):
-        if made:
-            return moves.pop(index)
-    return None
-
-
-def _after(move: Move | None, start: datetime) -> float | None:
-    if move is None or move.at is None:
-        return None
-    return hours(move.at - start)
 
 
 def parameters(plan: PlanDefinition) -> Row:
@@ -221,15 +164,15 @@ def member_row(
     plan: PlanDefinition,
     index: int,
     seed: int,
-    drawn: Sequence[Move],
     events: Sequence[ev.DomainEvent],
     varied: Row | None = None,
 ) -> Row:
-    """One member's row: index, seed, what it drew, the parameters, what came of it."""
+    """One member's row: index, seed, what its behaviour's rules came to, the parameters,
+    what came of it."""
     return {
         "member": index,
         "seed": seed,
-        **drawn_values(plan, drawn),
+        **happened_values(plan, events),
         **parameters(plan),
         **(varied or {}),
         **outcome_values(plan, events),

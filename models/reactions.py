@@ -27,24 +27,25 @@ from itertools import accumulate
 
 from models.behaviour import AllyRule, Behaviour, IncidentRule, SovietRule
 from models.engine import Act, Process, Receive, Scheduler, Sleep
-from models.events import ConsultationOpened, DomainEvent, MessageDelivered, MessageSent
+from models.events import ConsultationOpened, DomainEvent, MessageDelivered, MessageSent, known_at
 from models.moves import AlliedAnswer, Incident, SovietReply
 from models.sides import LEARNED_FIELDS
 from models.trusted import construct
 from models.washington import to_washington
 
 _MINUTE = timedelta(minutes=1)
-ALLIES = "allies"  # what a behaviour with rules for allies plays, besides the sides
 
 
 def governed(behaviour: Behaviour) -> frozenset[str]:
-    """The sides (and the allies) a behaviour plays: their script stops where it starts."""
+    """The kinds of move a behaviour plays (`soviet_reply`, `allied_answer`, `incident:KIND`):
+    from where it starts, the script's moves of those kinds stop. The script's other acts
+    go on while what they depend on holds."""
     played: set[str] = set()
     if behaviour.soviet:
-        played.add("moscow")
+        played.add("soviet_reply")
     if behaviour.allies:
-        played.add(ALLIES)
-    played.update(rule.side for rule in behaviour.incidents if rule.side is not None)
+        played.add("allied_answer")
+    played.update(f"incident:{rule.incident}" for rule in behaviour.incidents)
     return frozenset(played)
 
 
@@ -55,8 +56,7 @@ def play(
     branch's fork): from then, it plays the sides it governs, until `until` (where a branch's
     behaviour takes over from it), if given."""
     reactions = _Reactions(world, random.Random(seed), seed, start, until)
-    if until is None:
-        world.play_from(start, governed(behaviour))
+    world.play_from(start, governed(behaviour))
     world.listen(MessageDelivered, reactions.delivered)
     world.listen(ConsultationOpened, reactions.consulted)
     for soviet in behaviour.soviet:
@@ -67,12 +67,12 @@ def play(
         world.start(reactions.incident(incident), at=start)
 
 
-def _received(side: str, track: str) -> str:
-    return f"received:{side}:{track}"
+def _received(player: int, side: str, track: str) -> str:
+    return f"behaviour {player}: received:{side}:{track}"
 
 
-def _consulted(ally: str) -> str:
-    return f"consulted:{ally}"
+def _consulted(player: int, ally: str) -> str:
+    return f"behaviour {player}: consulted:{ally}"
 
 
 class _Reactions:
@@ -84,16 +84,24 @@ class _Reactions:
         self.seed = seed
         self.start = start
         self.until = until
+        # Each behaviour on a timeline has mailboxes of its own: one that takes over from a
+        # fork must not take what the one before it was waiting for.
+        self.player = world.players = world.players + 1
 
     def _over(self) -> bool:
         """Whether another behaviour has taken over by now (a branch's, from its fork)."""
         return self.until is not None and self.world.now > self.until
 
-    def _answered(self, message_id: str, track: str) -> bool:
-        """Whether Moscow has answered this message already (a behaviour taking over from a
-        fork does not answer again what its side answered before it)."""
+    def _dealt_with(self, message_id: str, track: str) -> bool:
+        """Whether Moscow has answered since this message reached it: what its side had
+        answered, or passed over, before this behaviour took over is not answered again."""
+        message = self.world.message(message_id)
+        received = known_at(message, "moscow") if message is not None else None
+        if received is None:
+            return True
         return any(
-            message_id in (reply.in_reply_to or ()) for reply in self.world.messages_to("washington", track)
+            reply.side == "moscow" and reply.at >= received
+            for reply in self.world.messages_to("washington", track)
         )
 
     # --- what reaches whom ------------------------------------------------------------------
@@ -103,11 +111,11 @@ class _Reactions:
         assert isinstance(event, MessageDelivered)
         message = self.world.message(event.message_id)
         if type(message) is MessageSent and message.to is not None and message.track is not None:
-            self.world.post(_received(message.to, message.track), message.message_id)
+            self.world.post(_received(self.player, message.to, message.track), message.message_id)
 
     def consulted(self, event: DomainEvent) -> None:
         assert isinstance(event, ConsultationOpened)
-        self.world.post(_consulted(event.ally), event.ally)
+        self.world.post(_consulted(self.player, event.ally), event.ally)
 
     # --- the rules --------------------------------------------------------------------------
 
@@ -121,10 +129,10 @@ class _Reactions:
         later = (rule.later, list(accumulate(o.p for o in rule.later))) if rule.later else first
         answering = first
         while True:
-            received = yield Receive((_received("moscow", rule.track),), None)
+            received = yield Receive((_received(self.player, "moscow", rule.track),), None)
             if not isinstance(received, str) or self._over():
                 return
-            if self._answered(received, rule.track):
+            if self._dealt_with(received, rule.track):
                 continue
             known = self.world.view("moscow")
             done = known.soviet_answers.get(rule.track) in ("accept", "reject")
@@ -147,14 +155,15 @@ class _Reactions:
                     channel=rule.channel,
                     in_reply_to=(received,),
                     sources=rule.sources,
-                    summary=f"(seed {self.seed}) The Soviet side answers {received} on the {rule.track} "
+                    summary=option.summary
+                    or f"(seed {self.seed}) The Soviet side answers {received} on the {rule.track} "
                     f"track: {option.answer}.",
                 )
             )
 
     def answer_consultation(self, rule: AllyRule) -> Process:
         """An ally answers the consultation opened with it, or never does."""
-        opened = yield Receive((_consulted(rule.ally),), None)
+        opened = yield Receive((_consulted(self.player, rule.ally),), None)
         if opened is None:
             return
         answers, agrees = self.rng.random(), self.rng.random()
@@ -171,7 +180,8 @@ class _Reactions:
                 ally=rule.ally,
                 answer="agree" if agrees < rule.agree else "refuse",
                 sources=rule.sources,
-                summary=f"(seed {self.seed}) {rule.ally} answers the consultation: "
+                summary=rule.summary
+                or f"(seed {self.seed}) {rule.ally} answers the consultation: "
                 f"{'agree' if agrees < rule.agree else 'refuse'}.",
             )
         )
@@ -196,6 +206,7 @@ class _Reactions:
                 incident=rule.incident,
                 subject=rule.subject,
                 side=rule.side,
+                public=rule.public,
                 sources=rule.sources,
                 **learned,
             )

@@ -36,19 +36,28 @@ def build(definition: TimelineDefinition, rules: int = RULES) -> Scheduler:
     if rules >= 3:
         # Under rules 3 a behaviour is played by the engine, reacting as things reach its
         # sides (models.reactions), and consequences follow by rules of the world.
-        own = plan.behaviour if plan is not None else None
-        taking_over = definition.behaviour
-        if own is not None and plan is not None:
-            # A branch's behaviour takes over from its fork: the plan's own plays until then.
-            until = definition.behaviour_from if taking_over is not None else None
-            play(world, own, definition.seed or 0, plan.starts_at, until)
-        if taking_over is not None:
-            start = definition.behaviour_from or definition.starts_at
-            play(world, taking_over, definition.behaviour_seed or 0, start)
+        _play_behaviours(world, definition)
+        if plan is not None and definition.record is not None:
+            # A timeline that begins with the record: from its start the plan acts for its
+            # side, and the record's acts of that side after then do not happen.
+            world.act_from(plan.starts_at, plan.side)
         follow(world)
     if plan is not None:
         world.start(MemoPlan(plan, world).run())
     return world
+
+
+def _play_behaviours(world: Scheduler, definition: TimelineDefinition) -> None:
+    """The timeline's own behaviour (its file's, else its plan's) from the plan's start, then
+    each takeover from its instant, each playing until the next takes over."""
+    plan = definition.plan
+    start = plan.starts_at if plan is not None else definition.starts_at
+    own = definition.behaviour or (plan.behaviour if plan is not None else None)
+    players = [(own, start, definition.seed or 0)] if own is not None else []
+    players += [(t.behaviour, t.at, t.seed) for t in definition.takeovers]
+    for index, (behaviour, at, seed) in enumerate(players):
+        until = players[index + 1][1] if index + 1 < len(players) else None
+        play(world, behaviour, seed, at, until)
 
 
 def simulate(definition: TimelineDefinition, rules: int = RULES) -> tuple[DomainEvent, ...]:

@@ -6,7 +6,7 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from models.behaviour import Behaviour
+from models.behaviour import Behaviour, Takeover
 from models.events import DomainEvent, JupiterStatus, WashingtonTime
 from models.moves import Move, MoveProvenance
 from models.plan import PlanDefinition
@@ -58,12 +58,12 @@ class TimelineDefinition(BaseModel):
     seed: int | None = Field(default=None, description="the seed the plan's behaviour was drawn with")
     behaviour: Behaviour | None = Field(
         default=None,
-        description="a behaviour that plays its sides from `behaviour_from` (a branch's), with "
-        "`behaviour_seed`: played by the engine under its rules 3, in place of the plan's own from then",
+        description="a behaviour the timeline's own file gives, played from its plan's start with `seed` "
+        "(engine rules 3), in place of the plan's own",
     )
-    behaviour_from: WashingtonTime | None = Field(default=None, description="where the behaviour takes over")
-    behaviour_seed: int | None = Field(default=None, description="the seed `behaviour` plays with")
-    behaviour_name: str | None = Field(default=None, description="the behaviour's name or file, for views")
+    takeovers: tuple[Takeover, ...] = Field(
+        default=(), description="behaviours that take over from later instants: a branch's, from its fork"
+    )
     variant: str | None = Field(default=None, description="the plan a branch runs from its fork, by name")
     interjections: tuple[Move, ...] = Field(
         default=(), description="analysts' moves at their instants, each taken after all else due then"

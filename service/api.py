@@ -42,7 +42,7 @@ from service.errors import BadUsage, Invalid, Refused
 from service.explore import explore_locally, explore_recorded
 from service.graph import mermaid, mermaid_timeline
 from service.plan_diff import plan_diff
-from service.settings import TASK_QUEUE, event_store_location
+from service.settings import TASK_QUEUE, event_store_location, usable_store
 from service.sweep import Sweep
 from timelines.citations import Source
 from timelines.citations import resolve as resolve_citation
@@ -70,23 +70,6 @@ if TYPE_CHECKING:
 
 def store() -> EventStore:
     return open_store(event_store_location())
-
-
-def usable_store(make_home: bool = False) -> EventStore:
-    """The store a server, a worker or a migration writes to, checked now: a store that
-    cannot be used is said before anything starts. The home's own store is checked once
-    the home is there (`make_home` makes it; a server makes it only once its port is its)."""
-    from service.settings import default_store, ensure_home, excomm_home
-
-    location = event_store_location()
-    recorded = open_store(location)
-    if location == default_store():
-        if make_home:
-            ensure_home()
-        elif not excomm_home().exists():
-            return recorded  # nothing there yet to be unusable: the home is made as it starts
-    recorded.check()
-    return recorded
 
 
 def store_note() -> str | None:

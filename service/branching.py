@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from models import vocabulary
 from models.admission import Situation, admit, field_name, vocabulary_problems
-from models.behaviour import Behaviour
+from models.behaviour import Behaviour, Takeover
 from models.causality import LogWorld
 from models.engine import RULES
 from models.events import DomainEvent, MoveInterjected, event_to_json, in_washington_time
@@ -124,11 +124,16 @@ def fork(
             "root": parent.root or parent_id,
             "fork_seq": kept[-1].seq if kept else 0,
             "plan": branch_plan,
-            # From the fork a behaviour plays the sides it governs, in place of their script.
-            "behaviour": behaviour,
-            "behaviour_from": to_washington(fork_at) if behaviour is not None else None,
-            "behaviour_seed": seed if behaviour is not None else None,
-            "behaviour_name": behaviour_name if behaviour is not None else parent.behaviour_name,
+            # From the fork a behaviour plays the kinds of move it governs, in place of their
+            # script and of whatever played them before.
+            "takeovers": (
+                *parent.takeovers,
+                *(
+                    [Takeover(behaviour=behaviour, at=to_washington(fork_at), seed=seed, name=behaviour_name)]
+                    if behaviour is not None
+                    else []
+                ),
+            ),
             "variant": (plan.id if plan is not None else parent.variant),
         }
     )

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import platformdirs
 
+from activities.event_store import EventStore
 from activities.private_files import PRIVATE_FOLDER
+from activities.stores import location_of, open_store
 
 TASK_QUEUE = os.environ.get("EXCOMM_TASK_QUEUE", "excomm")
 
@@ -101,8 +103,6 @@ def event_store_location() -> str | Path:
     """EXCOMM_EVENT_STORE: a `postgresql://` URL (a cluster's shared store) or a SQLite
     file; by default the home's SQLite file. Anything that looks like a database URL but
     is not one excomm can use is refused in one line (activities.stores)."""
-    from activities.stores import location_of
-
     configured = os.environ.get("EXCOMM_EVENT_STORE")
     if not configured:
         home = excomm_home()
@@ -114,3 +114,18 @@ def event_store_location() -> str | Path:
 
 def temporal_db_path() -> Path:
     return excomm_home() / "temporal.sqlite3"
+
+
+def usable_store(make_home: bool = False) -> EventStore:
+    """The store a server, a worker or a migration writes to, checked now: a store that
+    cannot be used is said before anything starts. The home's own store is checked once
+    the home is there (`make_home` makes it; a server makes it only once its port is its)."""
+    location = event_store_location()
+    recorded = open_store(location)
+    if location == default_store():
+        if make_home:
+            ensure_home()
+        elif not excomm_home().exists():
+            return recorded  # nothing there yet to be unusable: the home is made as it starts
+    recorded.check()
+    return recorded

@@ -28,7 +28,7 @@ from activities.ensemble import simulate_batch
 from activities.event_store import EventStore
 from activities.recording import EventRecorder
 from activities.stores import open_store
-from service.settings import TASK_QUEUE, event_store_location
+from service.settings import TASK_QUEUE, event_store_location, usable_store
 from workflows.ensemble import EnsembleWorkflow
 from workflows.exchange import AlliedConsultationWorkflow, NegotiationTrackWorkflow, PlanPhaseWorkflow
 from workflows.timeline import TimelineWorkflow
@@ -88,8 +88,7 @@ async def run_worker() -> None:
     from service.session import connect_running
 
     configure_logging()
-    store = open_store(event_store_location())
-    store.check()
+    store = usable_store(make_home=True)
     client = await connect_running()
     await build_worker(client, store).run()
 

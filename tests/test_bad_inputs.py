@@ -203,7 +203,7 @@ OFFLINE = [
         2,
     ),
     Bad("format-yaml", ("events", "october-1962", "--format", "yaml"), "--format", 2),
-    Bad("as-havana", ("state", "october-1962", "--as", "havana"), "--as", 2),
+    Bad("as-cuba", ("state", "october-1962", "--as", "cuba"), "--as", 2),
     Bad("status-bogus", ("list", "--status", "sleeping"), "--status", 2),
     Bad("unknown-command", ("repaly", "october-1962"), "did you mean 'replay'", 2),
     Bad("unknown-option", ("replay", "october-1962", "--pase", "1d=1s"), "did you mean --pace", 2),

@@ -72,7 +72,11 @@ def test_the_memo_timeline_marks_the_plans_events_plan_and_the_records_historica
     rows = [json.loads(line) for line in done.stdout.splitlines()]
     acts = [r for r in rows if r.get("step") and r["type"] != "message_delivered"]
     assert {r["provenance"] for r in acts} == {"plan"}
-    assert {r["provenance"] for r in rows if r["type"] == "soviet_reply_received"} == {"historical"}
+    # Moscow's answers to the plan are the timeline's own counterfactual; the record's Soviet
+    # letters stay the record, answers to Kennedy's.
+    assert {r["provenance"] for r in rows if r["type"] == "soviet_reply_received"} == {"counterfactual"}
+    letters = [r for r in rows if r["type"] == "message_sent" and r.get("side") == "moscow"]
+    assert letters and {r["provenance"] for r in letters} == {"historical"}
     chronicle = excomm("events", "memo-1962", home=home).stdout
     assert "PLAN ¶5a" in chronicle and "PLAN ¶7b" in chronicle
 
@@ -95,7 +99,8 @@ def test_the_chronicle_as_washington_knew_it_tells_the_u2_loss_at_the_afternoon_
     assert done.returncode == 0, done.stderr
     text = done.stdout
     loss = text.index("bring down Maj. Rudolf Anderson")
-    assert text.rfind("16:00 EDT", 0, loss) > text.rfind("15:40 EDT", 0, loss) > 0
+    # Told when Taylor reported it to the 16:00 ExComm, not when it happened.
+    assert text.rfind("16:00 EDT", 0, loss) > text.rfind("Saturday 27 October 1962", 0, loss) > 0
     assert "it happened 27 Oct 1962 11:19 EDT" in text[loss:]
 
 
@@ -203,6 +208,16 @@ def test_a_move_by_excomm_signal_and_by_the_temporal_cli_has_the_same_effect(
     accept = {"track": "cuba", "answer": "accept", "at": "1962-10-30T15:00-05:00"}
     for run in ("by-excomm", "by-temporal"):
         assert excomm("start", "memo", "--id", run, "--paused", home=home).returncode == 0
+    # Moscow can accept only what has reached it: the plan's Cuba proposal, sent at noon on
+    # 27 Oct and in Moscow at 20:00. Two days stepped, it is.
+    early = excomm("signal", "by-excomm", "soviet_reply", "--json", json.dumps(accept), home=home)
+    assert early.stderr == "excomm: error: move refused: no message on the cuba track had reached Moscow\n"
+    for run in ("by-excomm", "by-temporal"):
+        for _ in range(2):
+            assert excomm("step-day", run, home=home).returncode == 0
+        for _ in range(200):  # the two days run in well under a second
+            if "Sun 28 Oct 1962 00:00 EDT  (paused)" in excomm("status", run, home=home).stdout:
+                break
     sent = excomm("signal", "by-excomm", "soviet_reply", "--json", json.dumps(accept), home=home)
     assert sent.returncode == 0, sent.stderr
     assert sent.stdout.strip() == "move accepted: soviet_reply at 30 Oct 1962 15:00 EST"
@@ -282,13 +297,16 @@ def test_a_branch_of_the_memo_timeline_rejected_on_27_october_diverges_there_and
     assert diff[0].startswith(
         "only in what-if-rejected: 27 Oct 1962 19:44 EDT  move_interjected (counterfactual)"
     )
+    # What Moscow's rejection changed: no answer to the plan, no settlement, and the record's
+    # acts that presupposed one.
     assert any(
-        line.startswith("what-if-rejected: suppressed from the record: 28 Oct 09:00 EST") for line in diff
+        line.startswith("only in history: 30 Oct 1962 07:00 EST  agreement_reached (plan)") for line in diff
     )
+    assert any(line.startswith("what-if-rejected: suppressed from the record: ") for line in diff)
     assert len(diff) < 60
     summary = " ".join(" ".join(line.split()) for line in diff)
     assert "first divergence 27 Oct 1962 19:44 EDT" in summary
-    assert "outcome negotiated_withdrawal military_action" in summary and "suppressed 0 3" in summary
+    assert "outcome negotiated_withdrawal military_action" in summary
     assert _chronicle(home, "history") == before  # the parent is untouched
     lineage = excomm("tree", "what-if-rejected", home=home).stdout
     assert "history" in lineage and "negotiated_withdrawal" in lineage
@@ -301,8 +319,8 @@ def test_a_branch_of_the_memo_timeline_rejected_on_27_october_diverges_there_and
     assert "agreement_reached" not in kinds and "soviet_reply_received" in kinds
     status = excomm("status", "what-if-rejected", home=home).stdout
     assert (
-        "suppressed from the record: 28 Oct 09:00 EST soviet_reply (needs soviet_answers.cuba is not"
-        in status
+        "suppressed from the record: 28 Oct 09:00 EST agreement_reached (it answers jfk-1962-10-27, which "
+        "was never sent in this timeline)" in status
     )
     drawn = excomm(
         *("branch", "history", "--at", fork_at, "--behaviour", "memo-uncertain", "--seed", "3"),

@@ -86,7 +86,7 @@ def test_a_plan_answers_an_incident_only_once_its_side_has_learned_of_it() -> No
 
 
 def test_runs_started_under_the_first_rules_still_answer_as_soon_as_they_watch() -> None:
-    assert RULES == 2
+    assert RULES == 3
     # The loss waits in the plan's mailbox from 11:19 until the watch opens at noon.
     assert _strike(simulate(_answer_the_loss(), rules=1)).at == _at(WATCH_OPENS)
 

@@ -45,7 +45,17 @@ def test_rows_say_what_each_member_drew_and_what_came_of_it() -> None:
         assert {k: row[k] for k in outcome_values(plan, events)} == outcome_values(plan, events)
         reply = next(e for e in events if isinstance(e, ev.SovietReplyReceived) and e.track == "cuba")
         assert row["soviet.cuba.answer"] == reply.answer
-        assert row["soviet.cuba.after_h"] == round((reply.at - plan.starts_at).total_seconds() / 3600, 4)
+        # Its delay is from the arrival in Moscow of the message it answers, never before it.
+        assert reply.in_reply_to is not None
+        received = next(
+            e.at
+            for e in events
+            if isinstance(e, ev.MessageDelivered) and e.message_id == reply.in_reply_to[0]
+        )
+        assert reply.at >= received
+        assert row["soviet.cuba.after_h"] == round((reply.at - received).total_seconds() / 3600, 4)
+        refused = [e for e in events if isinstance(e, ev.EventSuppressed) and e.cause == "refused"]
+        assert row["refused"] == len(refused)
         answered = {e.ally: e.answer for e in events if isinstance(e, ev.AlliedAnswerReceived)}
         assert row["ally.turkey.answer"] == answered.get("Turkey", "none")
         shot = [e for e in events if isinstance(e, ev.IncidentOccurred) and e.kind == "aircraft_shot_down"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -23,7 +23,6 @@ from models.plan import PlanDefinition
 from models.simulation import initial_state, simulate
 from models.state import fold
 from models.timeline import TimelineDefinition
-from models.washington import to_washington
 from service.runs import start_timeline
 from service.workers import build_worker
 from timelines.loader import load_plan, load_timeline
@@ -73,6 +72,13 @@ def _of(events: Sequence[ev.DomainEvent], kind: type[ev.DomainEvent]) -> list[An
 
 REPLY = {"kind": "soviet_reply", "track": "cuba", "channel": "cable"}
 OFFER_26 = ["offensive_weapons_removed_under_un_verification", "no_invasion_pledge"]
+# With every ally left to its 24 hours, the plan proposes on the Cuba track at noon on 27 Oct;
+# the cable reaches Moscow at 20:00. A Soviet answer comes after that (models.causality), and
+# reaches Washington eight hours after it is sent.
+AFTER_THE_PROPOSAL = "1962-10-27T22:00-04:00"
+# A counter-proposal sent at 22:00 reaches Washington at 05:00 EST on 28 Oct; the plan's reply
+# reaches Moscow at 13:00 EST.
+AFTER_THE_REPLY = "1962-10-28T15:00-05:00"
 
 
 async def test_5_and_7_the_stage_is_set_then_allies_consulted_then_negotiations_opened(
@@ -123,9 +129,9 @@ async def test_3b_a_counter_proposal_asking_for_the_jupiters_is_answered_without
             **REPLY,
             "answer": "counter",
             "terms": [*OFFER_26, "jupiters_withdrawn_from_turkey"],
-            "at": "1962-10-27T14:00-04:00",
+            "at": AFTER_THE_PROPOSAL,
         },
-        {**REPLY, "answer": "accept", "at": "1962-10-28T09:00-05:00"},
+        {**REPLY, "answer": "accept", "at": AFTER_THE_REPLY},
     ]
     events = await _durable(time_skipping, _timeline(moves), store)
     (answer,) = _of(events, ev.CounterProposalAnswered)
@@ -146,9 +152,9 @@ async def test_3a_3b_trading_an_unconsulted_allys_interest_costs_cohesion(
             **REPLY,
             "answer": "counter",
             "terms": [*OFFER_26, "jupiters_withdrawn_from_turkey"],
-            "at": "1962-10-27T14:00-04:00",
+            "at": AFTER_THE_PROPOSAL,
         },
-        {**REPLY, "answer": "accept", "at": "1962-10-28T09:00-05:00"},
+        {**REPLY, "answer": "accept", "at": AFTER_THE_REPLY},
     ]
     steps = memo.model_dump(by_alias=True)["steps"]
     consult = next(step for step in steps if step["id"] == "consult-allies")
@@ -215,10 +221,11 @@ async def test_1b_a_rejection_on_the_cuba_track_escalates_at_once(
     time_skipping: WorkflowEnvironment, store: EventStore
 ) -> None:
     events = await _durable(
-        time_skipping, _timeline([{**REPLY, "answer": "reject", "at": "1962-10-27T18:00-04:00"}]), store
+        time_skipping, _timeline([{**REPLY, "answer": "reject", "at": AFTER_THE_PROPOSAL}]), store
     )
     (passed,) = _of(events, ev.PlanDeadlinePassed)
-    assert (passed.reason, passed.at) == ("negotiations_failed", _at("1962-10-27T18:00-04:00"))
+    # At once when Washington has the refusal: eight hours by cable after Moscow sent it.
+    assert (passed.reason, passed.at) == ("negotiations_failed", _at("1962-10-28T05:00-05:00"))
     assert {e.track: e.reason for e in _of(events, ev.TrackClosed)}["cuba"] == "rejected"
 
 
@@ -232,7 +239,7 @@ async def test_4_a_refused_summit_falls_back_to_foreign_ministers(
     assert (changed.level, changed.step) == ("foreign_ministers", "4")
 
 
-async def test_the_memo_meeting_the_real_moves_of_1962_reaches_a_negotiated_withdrawal_on_28_october(
+async def test_the_memo_in_1962_settles_by_moscows_answers_to_the_plan_and_keeps_the_record_apart(
     time_skipping: WorkflowEnvironment, store: EventStore
 ) -> None:
     events = await _durable(time_skipping, load_timeline("memo-1962"), store)
@@ -242,17 +249,23 @@ async def test_the_memo_meeting_the_real_moves_of_1962_reaches_a_negotiated_with
             first[event.step] = event.seq
     assert max(first["5a"], first["5b"]) < first["7a"] < first["7b"]
     (deal,) = [e for e in _of(events, ev.AgreementReached) if e.outcome]
-    assert deal.outcome == "negotiated_withdrawal"
-    assert to_washington(deal.at).date() == date(1962, 10, 28)
-    (declined,) = [e for e in _of(events, ev.CounterProposalAnswered) if e.declined_terms]
-    assert declined.declined_terms == ("jupiters_withdrawn_from_turkey",)  # the 27 Oct broadcast
-    settled = {e.track for e in _of(events, ev.TrackSettled)}
-    assert settled == {"cuba", "safeguards", "test-ban"}  # hotline 1963, test-ban treaty 1963
-    # The plan's doings are the plan's; what the Soviet side, the allies and Cuba did is the record.
-    assert {e.provenance for e in events if e.step and not isinstance(e, ev.MessageDelivered)} == {"plan"}
-    replies = _of(events, ev.SovietReplyReceived)
-    assert replies and {e.provenance for e in replies} == {"historical"}
-    # The plan answers the 26 Oct letter only once Washington has it in full, at 21:15.
-    letter = next(e for e in replies if "FRUS 1961-63 v06 d65" in e.sources)
-    assert letter.learned_at == _at("1962-10-26T21:15-04:00")
-    assert all(e.at >= letter.learned_at for e in _of(events, ev.CounterProposalAnswered))
+    assert (deal.outcome, deal.provenance) == ("negotiated_withdrawal", "plan")
+    # Moscow answers the plan's own messages, each after it reached Moscow, and says it is
+    # counterfactual: the record's letters answered Kennedy's, never the plan's.
+    sent = {e.message_id: e for e in _of(events, ev.MessageSent) if e.provenance == "plan"}
+    delivered = {e.message_id: e.at for e in _of(events, ev.MessageDelivered)}
+    answers = [e for e in _of(events, ev.SovietReplyReceived) if set(e.in_reply_to or ()) & sent.keys()]
+    assert [e.answer for e in answers] == ["counter", "accept"]
+    assert {e.provenance for e in answers} == {"counterfactual"}
+    for answer in answers:
+        assert all(delivered[m] <= answer.at for m in answer.in_reply_to or ())
+    assert not [e for e in events if e.provenance == "historical" and set(e.in_reply_to or ()) & sent.keys()]
+    # The record's acceptance of 28 Oct answered a letter the plan never wrote: it does not happen.
+    gone = [e for e in _of(events, ev.EventSuppressed) if e.suppressed == "agreement_reached"]
+    assert gone and "jfk-1962-10-27, which was never sent in this timeline" in gone[0].condition
+    # From noon on 26 Oct the plan acts for Washington: the record's Washington acts stop there.
+    taken = [e for e in _of(events, ev.EventSuppressed) if e.cause == "taken_over"]
+    assert taken and all(e.side == "washington" and e.at > _at("1962-10-26T12:00-04:00") for e in taken)
+    # Consequences follow the settlement: the missiles leave.
+    world = fold(initial_state(load_timeline("memo-1962")), events)
+    assert (world.outcome, world.missiles) == ("negotiated_withdrawal", "removed")

@@ -22,6 +22,9 @@ from workflows.timeline import TimelineWorkflow
 
 Handle = WorkflowHandle[TimelineWorkflow, TimelineResult]
 ACCEPT = {"kind": "soviet_reply", "track": "cuba", "answer": "accept", "at": "1962-10-30T15:00-05:00"}
+# A Soviet answer answers what had reached Moscow: the plan's Cuba proposal, sent at noon on
+# 27 Oct, arrives at 20:00. Two days stepped from its start, the memo stands at midnight after.
+ANSWERED = {**ACCEPT, "at": None}
 
 
 async def _paused_memo(env: WorkflowEnvironment, queue: str) -> Handle:
@@ -36,6 +39,20 @@ async def _paused_memo(env: WorkflowEnvironment, queue: str) -> Handle:
     )
 
 
+async def _stepped_memo(env: WorkflowEnvironment, queue: str) -> Handle:
+    """The memo, paused, stepped to midnight after 27 Oct: its Cuba proposal is in Moscow."""
+    handle = await _paused_memo(env, queue)
+    for _ in range(2):
+        await handle.signal(TimelineWorkflow.step_day)
+    await eventually(lambda: _holding_at(handle, "1962-10-28T00:00:00-04:00"), what="28 Oct")
+    return handle
+
+
+async def _holding_at(handle: Handle, instant: str) -> bool:
+    progress = await handle.query(TimelineWorkflow.progress)
+    return progress.paused and progress.clock.isoformat() == instant
+
+
 def _comparable(events: list[Any]) -> list[dict[str, Any]]:
     return [e.model_dump(mode="json") for e in events]
 
@@ -44,11 +61,11 @@ async def test_a_move_by_signal_and_the_same_move_by_update_have_the_same_effect
     time_skipping: WorkflowEnvironment, store: EventStore, task_queue: str
 ) -> None:
     async with build_worker(time_skipping.client, store, task_queue=task_queue):
-        by_update = await _paused_memo(time_skipping, task_queue)
-        receipt = await by_update.execute_update(TimelineWorkflow.submit_move, ACCEPT)
+        by_update = await _stepped_memo(time_skipping, task_queue)
+        receipt = await by_update.execute_update(TimelineWorkflow.submit_move, ANSWERED)
         assert receipt.kind == "soviet_reply"
-        by_signal = await _paused_memo(time_skipping, task_queue)
-        await by_signal.signal(TimelineWorkflow.move, ACCEPT)
+        by_signal = await _stepped_memo(time_skipping, task_queue)
+        await by_signal.signal(TimelineWorkflow.move, ANSWERED)
         for handle in (by_update, by_signal):
             await handle.signal(TimelineWorkflow.resume)
         updated, signalled = await by_update.result(), await by_signal.result()
@@ -102,13 +119,21 @@ async def test_a_move_the_state_forbids_is_refused(
 ) -> None:
     async with build_worker(time_skipping.client, store, task_queue=task_queue):
         handle = await _paused_memo(time_skipping, task_queue)
-        await handle.execute_update(TimelineWorkflow.submit_move, {**ACCEPT, "at": "1962-10-27T13:00-04:00"})
+        # Before the proposal is even sent, there is nothing for Moscow to accept.
+        with pytest.raises(WorkflowUpdateFailedError) as early:
+            await handle.execute_update(
+                TimelineWorkflow.submit_move, {**ACCEPT, "at": "1962-10-27T13:00-04:00"}
+            )
+        assert "no message on the cuba track had reached Moscow" in str(early.value.cause)
         await handle.signal(TimelineWorkflow.step_day)  # 26 Oct: consultations open
-        await handle.signal(TimelineWorkflow.step_day)  # 27 Oct: tracks open, Cuba settles at 13:00
+        await handle.signal(TimelineWorkflow.step_day)  # 27 Oct: tracks open, the proposal reaches Moscow
+        await eventually(lambda: _holding_at(handle, "1962-10-28T00:00:00-04:00"), what="28 Oct")
+        await handle.execute_update(TimelineWorkflow.submit_move, ANSWERED)
+        await handle.signal(TimelineWorkflow.step_day)  # 28 Oct: the acceptance reaches Washington
         await eventually(lambda: _settled(handle), what="the Cuba track to settle")
         with pytest.raises(WorkflowUpdateFailedError) as refused:
-            await handle.execute_update(TimelineWorkflow.submit_move, {**ACCEPT, "at": None})
-        assert "the cuba track is closed (settled)" in str(refused.value.cause)
+            await handle.execute_update(TimelineWorkflow.submit_move, ANSWERED)
+        assert "the crisis has ended (negotiated withdrawal), as Moscow knew it" in str(refused.value.cause)
         # Let it finish, children and all: a running child would stall the time-skipping
         # server for every later test.
         await handle.signal(TimelineWorkflow.resume)

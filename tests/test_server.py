@@ -138,10 +138,10 @@ def test_a_full_disk_under_the_store_is_reported_and_the_timeline_goes_on_once_t
 ) -> None:
     disk = tmp_path / "disk"
     disk.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=400k", "tmpfs", str(disk)], check=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=800k", "tmpfs", str(disk)], check=True)
     try:
         filler = disk / "filler"
-        filler.write_bytes(bytes(360 * 1024))  # the record needs about 230 kB; leave 40
+        filler.write_bytes(bytes(760 * 1024))  # the record needs about 340 kB; leave 40
         store = disk / "events.sqlite3"
         process = subprocess.Popen(
             [EXCOMM, "replay", "october-1962", "--id", "cramped"],

@@ -62,7 +62,10 @@ async def test_instant_pace_runs_the_whole_script_without_a_single_timer(
         handle = await _start(time_skipping, three_days, "instant", task_queue)
         result = await handle.result()
         expected = list(simulate(three_days))
-        assert result.events == len(expected) == 6
+        # Six scripted events and the missiles' withdrawal, which follows the settlement by a
+        # rule of the world (models.consequences).
+        assert result.events == len(expected) == 7
+        assert expected[-1].type == "missiles_withdrawn"
         assert result.state.outcome == "negotiated_withdrawal"
         assert await _timer_durations(handle) == []
         assert await handle.query(TimelineWorkflow.events) == expected
@@ -79,7 +82,7 @@ async def test_paced_timers_last_the_simulated_gap_divided_by_the_pace(
     gaps = [later - earlier for earlier, later in itertools.pairwise(instants) if later > earlier]
     # One simulated day is ten real seconds: a gap of g simulated seconds is g/8640 s.
     assert await _timer_durations(handle) == [gap / 8640 for gap in gaps]
-    assert result.events == 6
+    assert result.events == 7
     assert store.events(handle.id) == list(simulate(three_days))
 
 
@@ -96,7 +99,7 @@ async def test_a_paused_timeline_holds_its_clock_until_resumed(
         assert held.last_seq == 0
         await handle.signal(TimelineWorkflow.resume)
         result = await handle.result()
-        assert result.events == 6
+        assert result.events == 7
 
 
 async def _is_paused(handle: Handle) -> bool:
@@ -124,13 +127,17 @@ async def test_step_day_runs_one_washington_day_then_pauses_again(
         # Saturday's midnight is still EDT; Sunday's is EST (the clocks went back at 02:00).
         await handle.signal(TimelineWorkflow.step_day)
         await eventually(lambda: clock_is("1962-10-28T00:00-04:00"), what="the end of 27 Oct")
-        # Sunday's step reaches the last event: the timeline ends there, in EST.
+        # Sunday's step runs the last scripted events, and holds at Monday's midnight, in EST.
         await handle.signal(TimelineWorkflow.step_day)
+        await eventually(lambda: clock_is("1962-10-29T00:00-05:00"), what="the end of 28 Oct")
+        sunday = await handle.query(TimelineWorkflow.events)
+        assert [e.type for e in sunday[-2:]] == ["agreement_reached", "missile_dismantling_began"]
+        # Resumed, it runs to the withdrawal that follows the settlement, and ends there.
+        await handle.signal(TimelineWorkflow.resume)
         result = await handle.result()
-        assert result.events == 6
-        assert result.state.outcome == "negotiated_withdrawal"
-        assert (await _progress(handle)).clock == _at("1962-10-28T12:00-05:00")
-        assert await _timer_durations(handle) == []
+        assert result.events == 7
+        assert result.state.outcome == "negotiated_withdrawal" and result.state.missiles == "removed"
+        assert (await _progress(handle)).clock == _at("1962-11-12T09:00-05:00")
 
 
 async def test_state_query_tracks_the_fold_as_the_clock_moves(

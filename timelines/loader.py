@@ -13,7 +13,6 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from models.admission import field_name, vocabulary_problems
 from models.behaviour import Behaviour
 from models.ensemble import member
-from models.events import MessageSent
 from models.plan import PlanDefinition
 from models.plan_checks import check
 from models.timeline import TimelineDefinition
@@ -297,8 +296,9 @@ def _record(doc: Document, name: object) -> TimelineDefinition:
 def _begin_with_record(
     doc: Document, definition: TimelineDefinition, record: TimelineDefinition
 ) -> TimelineDefinition:
-    """The record's events up to the plan's start (a message only if it had arrived by
-    then), then the file's own: from there the plan, not history, acts for its side."""
+    """The record's events, then the file's own: from the plan's start the plan acts for its
+    side in place of the record's acts of that side (the engine suppresses those), and the
+    record's other acts happen while what they answered and depended on holds."""
     if definition.plan is None:
         line, column = doc.place(("record",))
         raise FileProblems(
@@ -308,11 +308,7 @@ def _begin_with_record(
                 )
             ]
         )
-    cut = definition.plan.starts_at
-    kept = tuple(
-        e for e in record.events if e.at <= cut and not (isinstance(e, MessageSent) and e.arrives_at > cut)
-    )
-    return definition.model_copy(update={"events": (*kept, *definition.events)})
+    return definition.model_copy(update={"events": (*record.events, *definition.events)})
 
 
 def _timeline_from(doc: Document) -> TimelineDefinition:
