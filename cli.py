@@ -1005,6 +1005,10 @@ def status(timeline_id: RunArgument) -> None:
     out.print(f"[bold]{name}[/bold]: {literal(current.timeline)} v{current.version}, {report.status}")
     out.print(f"  clock    {clock:%a %d %b %Y %H:%M %Z}" + ("  (paused)" if current.paused else ""))
     out.print(f"  pace     {current.pace}")
+    if current.variant is not None:
+        out.print(f"  variant  {literal(current.variant)} (from the fork)")
+    if current.behaviour is not None:
+        out.print(f"  behaviour {literal(current.behaviour)}", soft_wrap=True)
     out.print(f"  events   {current.last_seq}")
     if report.trouble is not None:
         out.print(f"  waiting  {literal(one_line(report.trouble))}; it retries")
@@ -1275,8 +1279,12 @@ def _node(node: api.LineageNode) -> str:
         )
         when = f" at {to_washington(forked_at):%d %b %Y %H:%M %Z}" if forked_at is not None else ""
         moves = [_move_words(e.move) for e in taken]
-        fork_text = f"  forked after seq {node.fork_seq}{when}" + (
-            f"; moves: {'; '.join(moves)}" if moves else ""
+        lineage = node.timeline
+        fork_text = (
+            f"  forked after seq {node.fork_seq}{when}"
+            + (f"; moves: {'; '.join(moves)}" if moves else "")
+            + (f"; variant {lineage.variant}" if lineage.variant else "")
+            + (f"; behaviour {lineage.behaviour}" if lineage.behaviour else "")
         )
     outcome = node.world.outcome or "no outcome yet"
     return f"{literal(node.timeline.timeline_id)}{literal(fork_text)}  [bold]{outcome}[/bold]"

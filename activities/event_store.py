@@ -45,13 +45,15 @@ class StoredTimeline:
     status: str | None = None  # set when it ended otherwise than by finishing: cancelled
     created_at: str | None = None
     last_at: str | None = None  # the simulated instant of its last recorded event
+    variant: str | None = None  # the plan a branch runs from its fork (`branch --variant`)
+    behaviour: str | None = None  # the behaviours that play in it, and from when
 
 
 # Every timeline with its count of events and last instant; `{where}` is a store's own
 # literal (placeholders differ: `?` for SQLite, `%s` for PostgreSQL).
 TIMELINES_QUERY = (
     "SELECT t.timeline_id, t.name, t.version, t.initial, COUNT(e.seq), t.parent_id, t.fork_seq, "
-    "t.status, t.created_at, MAX(e.at) FROM timelines t "
+    "t.status, t.created_at, MAX(e.at), t.variant, t.behaviour FROM timelines t "
     "LEFT JOIN events e ON e.timeline_id = t.timeline_id {where} "
     "GROUP BY t.timeline_id ORDER BY t.created_at"
 )
@@ -71,8 +73,23 @@ def stored_timelines(rows: Sequence[Sequence[Any]]) -> list[StoredTimeline]:
             status,
             created,
             last,
+            variant,
+            behaviour,
         )
-        for timeline_id, name, version, initial, count, parent, fork_seq, status, created, last in rows
+        for (
+            timeline_id,
+            name,
+            version,
+            initial,
+            count,
+            parent,
+            fork_seq,
+            status,
+            created,
+            last,
+            variant,
+            behaviour,
+        ) in rows
     ]
 
 
@@ -95,6 +112,8 @@ class EventStore(Protocol):
         events: Sequence[DomainEvent],
         parent: str | None = None,
         fork_seq: int | None = None,
+        variant: str | None = None,
+        behaviour: str | None = None,
     ) -> int: ...
 
     def deliver(self, timeline_id: str, message_id: str, channel: str, at: datetime) -> bool: ...

@@ -34,7 +34,7 @@ from activities.redaction import redacted
 from models.events import DomainEvent, event_from_json, event_to_json
 from models.timeline import InitialWorld
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # Each version's statements, applied in order by `migrate`, in one transaction each.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: (
@@ -64,6 +64,11 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
             at          TEXT NOT NULL,
             PRIMARY KEY (timeline_id, message_id)
         )""",
+    ),
+    # A branch's variant and behaviours, for `tree`.
+    2: (
+        "ALTER TABLE timelines ADD COLUMN variant TEXT",
+        "ALTER TABLE timelines ADD COLUMN behaviour TEXT",
     ),
 }
 CONNECT_TIMEOUT_S = 5
@@ -205,13 +210,16 @@ class PostgresEventStore:
         events: Sequence[DomainEvent],
         parent: str | None = None,
         fork_seq: int | None = None,
+        variant: str | None = None,
+        behaviour: str | None = None,
     ) -> int:
         """Append events idempotently; returns how many were new."""
         rows = [(timeline_id, e.seq, e.at.isoformat(), e.type, event_to_json(e)) for e in events]
         with self._connection() as conn, conn.transaction():
             conn.execute(
                 "INSERT INTO timelines (timeline_id, name, version, initial, created_at, parent_id, "
-                "fork_seq) VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (timeline_id) DO NOTHING",
+                "fork_seq, variant, behaviour) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                "ON CONFLICT (timeline_id) DO NOTHING",
                 (
                     timeline_id,
                     name,
@@ -220,6 +228,8 @@ class PostgresEventStore:
                     datetime.now(UTC).isoformat(),
                     parent,
                     fork_seq,
+                    variant,
+                    behaviour,
                 ),
             )
             if not rows:

@@ -28,6 +28,8 @@ class EventRecorder:
                 batch.events,
                 batch.parent,
                 batch.fork_seq,
+                batch.variant,
+                batch.behaviour,
             )
         except ConflictingEvent as exc:
             # Retrying cannot fix a diverged timeline; fail loudly instead.

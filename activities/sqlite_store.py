@@ -29,7 +29,7 @@ from models.timeline import InitialWorld
 
 # The schema's version, kept in SQLite's user_version. 0 is a store made before versions
 # were kept: its tables may lack the columns that came with branches and cancellation.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 WAL_PATIENCE_S = 30  # as long as a connection waits for a lock (sqlite3's timeout)
 _TABLES = (
     """CREATE TABLE IF NOT EXISTS timelines (
@@ -58,7 +58,13 @@ _TABLES = (
         PRIMARY KEY (timeline_id, message_id)
     ) WITHOUT ROWID""",
 )
-_LATER_COLUMNS = (("parent_id", "TEXT"), ("fork_seq", "INTEGER"), ("status", "TEXT"))
+_LATER_COLUMNS = (
+    ("parent_id", "TEXT"),
+    ("fork_seq", "INTEGER"),
+    ("status", "TEXT"),
+    ("variant", "TEXT"),  # schema 2: a branch's variant and behaviours, for `tree`
+    ("behaviour", "TEXT"),
+)
 
 
 def _migrate(db: sqlite3.Connection) -> None:
@@ -188,6 +194,8 @@ class SqliteEventStore:
         events: Sequence[DomainEvent],
         parent: str | None = None,
         fork_seq: int | None = None,
+        variant: str | None = None,
+        behaviour: str | None = None,
     ) -> int:
         """Append events idempotently; returns how many were new."""
         rows = [(timeline_id, e.seq, e.at.isoformat(), e.type, event_to_json(e)) for e in events]
@@ -196,7 +204,7 @@ class SqliteEventStore:
             try:
                 db.execute(
                     "INSERT OR IGNORE INTO timelines (timeline_id, name, version, initial, created_at, "
-                    "parent_id, fork_seq) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "parent_id, fork_seq, variant, behaviour) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         timeline_id,
                         name,
@@ -205,6 +213,8 @@ class SqliteEventStore:
                         datetime.now(UTC).isoformat(),
                         parent,
                         fork_seq,
+                        variant,
+                        behaviour,
                     ),
                 )
                 added = 0

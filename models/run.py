@@ -77,6 +77,8 @@ class Progress(BaseModel):
     # Whether the clock is paused: held, or still stepping a day towards its hold. A step
     # is taken in either (each adds a day). None from a worker older than this field.
     clock_paused: bool | None = None
+    variant: str | None = None  # a branch's variant: the plan it runs from its fork
+    behaviour: str | None = None  # the behaviours that took over in it, in words
 
 
 class EventBatch(BaseModel):
@@ -91,6 +93,8 @@ class EventBatch(BaseModel):
     events: tuple[DomainEvent, ...] = Field(min_length=1)
     parent: str | None = None
     fork_seq: int | None = None
+    variant: str | None = None  # a branch's variant, for `tree`
+    behaviour: str | None = None  # the behaviours that play in it, in words, for `tree`
 
 
 class TimelineResult(BaseModel):

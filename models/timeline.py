@@ -10,6 +10,7 @@ from models.behaviour import Behaviour, Takeover
 from models.events import DomainEvent, JupiterStatus, WashingtonTime
 from models.moves import Move, MoveProvenance
 from models.plan import PlanDefinition
+from models.washington import to_washington
 
 TIMELINE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
@@ -80,6 +81,16 @@ class TimelineDefinition(BaseModel):
             and not self.interjections
             and all(item.provenance == "historical" for item in (*self.events, *self.moves))
         )
+
+    @property
+    def played_by(self) -> str | None:
+        """The behaviours that took over in it, in words, for `tree` and `status`:
+        'memo-uncertain (seed 3) from 27 Oct 1962 20:30 EDT'."""
+        said = [
+            f"{t.name or 'a behaviour'} (seed {t.seed}) from {to_washington(t.at):%d %b %Y %H:%M %Z}"
+            for t in self.takeovers
+        ]
+        return "; ".join(said) or None
 
     @model_validator(mode="after")
     def _has_a_course(self) -> TimelineDefinition:

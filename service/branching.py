@@ -117,6 +117,14 @@ def fork(
         )
     if behaviour is not None:
         _check_vocabulary(behaviour, branch_plan)
+    own = parent.behaviour
+    if plan is not None and plan.behaviour is not None:
+        # The variant applies from the fork on, its behaviour with it: it takes over there,
+        # unless one is given; before the fork, what played in the parent plays on (nothing,
+        # if nothing did, rather than the variant's from its plan's start).
+        own = parent.behaviour or (parent.plan.behaviour if parent.plan is not None else None) or Behaviour()
+        if behaviour is None:
+            behaviour, behaviour_name = plan.behaviour, f"{plan.id}'s own"
     branch = parent.model_copy(
         update={
             "interjections": tuple(taken),
@@ -135,11 +143,30 @@ def fork(
                 ),
             ),
             "variant": (plan.id if plan is not None else parent.variant),
+            "behaviour": own,
         }
     )
     if plan is not None:
+        branch = replace(branch, moves=_variant_moves(parent, plan, fork_at))
         _keeps_its_past(branch, kept, rules, plan.id)
     return branch
+
+
+def _variant_moves(parent: TimelineDefinition, plan: PlanDefinition, fork_at: datetime) -> tuple[Move, ...]:
+    """The parent's moves up to the fork, the variant's after it. A move of the variant
+    before the fork that the parent did not make would have to have happened already: the
+    branch would rewrite its past, so it is refused, naming the move."""
+    start = plan.starts_at
+    before = tuple(m for m in parent.moves if (m.at or start) <= fork_at)
+    for move in plan.moves:
+        if (move.at or start) <= fork_at and move not in before:
+            raise BranchError(
+                f"--variant {plan.id}: its {move.kind.replace('_', ' ')} at "
+                f"{to_washington(move.at or start).isoformat()} comes before the fork, and the parent had "
+                "none: a variant applies from the fork on, so fork before it, or run the variant as a "
+                "timeline of its own"
+            )
+    return (*before, *(m for m in plan.moves if (m.at or start) > fork_at))
 
 
 def _keeps_its_past(branch: TimelineDefinition, kept: list[DomainEvent], rules: int, variant: str) -> None:

@@ -333,6 +333,33 @@ def test_a_branch_of_the_memo_timeline_rejected_on_27_october_diverges_there_and
             break
     seeded = [e for e in _chronicle(home, "drawn") if e["summary"].startswith("(seed 3)")]
     assert seeded and {e["provenance"] for e in seeded} == {"counterfactual"}
+    # A branch says what plays in it, in `status` and in `tree`.
+    played = "behaviour memo-uncertain (seed 3) from 27 Oct 1962 19:44 EDT"
+    assert played in excomm("status", "drawn", home=home).stdout
+    assert f"; {played}" in excomm("tree", "drawn", home=home).stdout
+    holdout = excomm(
+        *("branch", "history", "--at", fork_at, "--variant", "jupiter-holdout", "--seed", "1"),
+        *("--id", "holdout"),
+        home=home,
+    )
+    assert holdout.returncode == 0, holdout.stderr
+    for _ in range(200):
+        if "completed" in excomm("status", "holdout", home=home).stdout:
+            break
+    assert _chronicle(home, "holdout")[: seq - 1] == before[: seq - 1]  # its past, byte for byte
+    assert "variant  jupiter-holdout (from the fork)" in excomm("status", "holdout", home=home).stdout
+    assert (
+        "; variant jupiter-holdout; behaviour jupiter-holdout's own (seed 1) from 27 Oct 1962 19:44 EDT"
+        in excomm("tree", "holdout", home=home).stdout
+    )
+    # A variant whose own moves come before the fork would rewrite the branch's past.
+    late = excomm(
+        *("branch", "history", "--at", "1962-10-28T08:00-05:00", "--variant", "u2-sam-strike"),
+        *("--id", "late-strike"),
+        home=home,
+    )
+    assert late.returncode == 1 and late.stderr.count("\n") == 1
+    assert "its incident at 1962-10-27T11:19:00-04:00 comes before the fork" in late.stderr
     wrong = excomm("branch", "history", "--at", "1962-10-27T19:44-05:00", "--id", "wrong-offset", home=home)
     assert wrong.returncode == 1 and wrong.stderr.count("\n") == 1
     assert "offset is not Washington time at that instant (expected EDT, -04:00)" in wrong.stderr

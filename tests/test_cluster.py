@@ -105,7 +105,7 @@ async def test_two_workers_with_their_own_homes_share_one_store_and_a_third_home
             return subprocess.run([EXCOMM, *args], env=analyst, capture_output=True, text=True, timeout=120)
 
         migrated = excomm("store", "migrate")
-        assert migrated.returncode == 0 and "upgraded from schema 0 to schema 1" in migrated.stdout
+        assert migrated.returncode == 0 and "upgraded from schema 0 to schema 2" in migrated.stdout
         workers = [_worker(cluster, tmp_path / name) for name in ("machine-a", "machine-b")]
         try:
             names = ["memo", "memo-1962", "hotline-1962", "u2-sam-strike", "october-1962", "memo-halved"]

@@ -15,9 +15,11 @@ from contextlib import closing
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from activities.event_store import ConflictingEvent, EventStore, StoreUnavailable
+from activities.postgres_store import MIGRATIONS
 from activities.sqlite_store import SCHEMA_VERSION
 from activities.stores import open_store
 from models.events import MeetingHeld
@@ -195,12 +197,38 @@ def test_a_sqlite_store_made_before_branches_and_cancellation_is_brought_up_to_d
             "type TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (timeline_id, seq)) WITHOUT ROWID;"
         )
     store = open_store(path)
-    store.append("old", "october-1962", 1, WORLD, [_meeting(1)], parent="p", fork_seq=1)
+    store.append("old", "october-1962", 1, WORLD, [_meeting(1)], parent="p", fork_seq=1, variant="v")
     store.mark("old", "cancelled")
     stored = store.timeline("old")
-    assert stored is not None and (stored.parent, stored.fork_seq, stored.status) == ("p", 1, "cancelled")
+    assert stored is not None
+    assert (stored.parent, stored.fork_seq, stored.status, stored.variant) == ("p", 1, "cancelled", "v")
     with closing(sqlite3.connect(path)) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_a_sqlite_store_of_schema_1_keeps_its_timelines_and_learns_branches_variants(tmp_path: Path) -> None:
+    path = tmp_path / "events.sqlite3"
+    with closing(sqlite3.connect(path)) as db:  # as excomm's schema 1 left it
+        db.executescript(
+            "CREATE TABLE timelines (timeline_id TEXT PRIMARY KEY, name TEXT NOT NULL, version INTEGER "
+            "NOT NULL, initial TEXT NOT NULL, created_at TEXT NOT NULL, parent_id TEXT, fork_seq INTEGER, "
+            "status TEXT);"
+            "CREATE TABLE events (timeline_id TEXT NOT NULL, seq INTEGER NOT NULL, at TEXT NOT NULL, "
+            "type TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (timeline_id, seq)) WITHOUT ROWID;"
+            "PRAGMA user_version = 1;"
+        )
+        db.execute(
+            "INSERT INTO timelines VALUES ('old', 'memo', 1, ?, '2026-11-01', NULL, NULL, NULL)",
+            (WORLD.model_dump_json(),),
+        )
+        db.commit()
+    store = open_store(path)
+    assert store.migrate() == (1, 2)
+    old = store.timeline("old")
+    assert old is not None and (old.name, old.variant, old.behaviour) == ("memo", None, None)
+    store.append("what-if", "memo", 1, WORLD, [_meeting(1)], "old", 1, "memo-halved", "a behaviour")
+    branch = store.timeline("what-if")
+    assert branch is not None and (branch.variant, branch.behaviour) == ("memo-halved", "a behaviour")
 
 
 # --- PostgreSQL: a schema changed only by an explicit, versioned step -----------------------
@@ -210,12 +238,36 @@ def test_a_postgres_store_without_the_schema_is_refused_until_it_is_migrated(pos
     with fresh_database(postgres_url) as url:
         store = open_store(url)
         with pytest.raises(
-            StoreUnavailable, match=r"has schema 0, this excomm needs 1: run `excomm store migrate`"
+            StoreUnavailable, match=r"has schema 0, this excomm needs 2: run `excomm store migrate`"
         ):
             store.check()
-        assert store.migrate() == (0, 1)
-        assert store.migrate() == (1, 1)  # again: nothing to do
+        assert store.migrate() == (0, 2)
+        assert store.migrate() == (2, 2)  # again: nothing to do
         store.check()
+
+
+def test_a_postgres_store_of_schema_1_keeps_its_timelines_and_learns_branches_variants(
+    postgres_url: str,
+) -> None:
+    with fresh_database(postgres_url) as url:
+        with psycopg.connect(url, autocommit=True) as conn:  # as excomm's schema 1 left it
+            conn.execute("CREATE TABLE excomm_schema (version INTEGER NOT NULL)")
+            conn.execute("INSERT INTO excomm_schema VALUES (1)")
+            for statement in MIGRATIONS[1]:
+                conn.execute(statement)
+            conn.execute(
+                "INSERT INTO timelines VALUES ('old', 'memo', 1, %s, '2026-11-01', NULL, NULL, NULL)",
+                (WORLD.model_dump_json(),),
+            )
+        store = open_store(url)
+        with pytest.raises(StoreUnavailable, match=r"has schema 1, this excomm needs 2"):
+            store.check()
+        assert store.migrate() == (1, 2)
+        old = store.timeline("old")
+        assert old is not None and (old.name, old.variant, old.behaviour) == ("memo", None, None)
+        store.append("what-if", "memo", 1, WORLD, [_meeting(1)], "old", 1, "memo-halved", "a behaviour")
+        branch = store.timeline("what-if")
+        assert branch is not None and (branch.variant, branch.behaviour) == ("memo-halved", "a behaviour")
 
 
 def test_two_migrations_at_once_take_turns(postgres_url: str) -> None:
@@ -228,7 +280,7 @@ def test_two_migrations_at_once_take_turns(postgres_url: str) -> None:
             thread.start()
         for thread in threads:
             thread.join()
-        assert sorted(results) == [(0, 1), (1, 1), (1, 1), (1, 1)]
+        assert sorted(results) == [(0, 2), (2, 2), (2, 2), (2, 2)]
 
 
 def test_a_store_that_does_not_answer_is_one_line_without_its_password(postgres_url: str) -> None:

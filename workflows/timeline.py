@@ -171,6 +171,8 @@ class TimelineWorkflow:
             events=tuple(self._unrecorded),
             parent=self._run.timeline.parent,
             fork_seq=self._run.timeline.fork_seq,
+            variant=self._run.timeline.variant,
+            behaviour=self._run.timeline.played_by,
         )
         first, last = batch.events[0], batch.events[-1]
         await _activity("record_events", batch, summary=f"record events {first.seq}-{last.seq}")
@@ -363,6 +365,8 @@ class TimelineWorkflow:
             rejected_moves=tuple(self._rejected),
             refused=self._refusals,
             clock_paused=self._clock.paused,
+            variant=self._run.timeline.variant,
+            behaviour=self._run.timeline.played_by,
         )
 
     @workflow.query
