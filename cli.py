@@ -566,6 +566,12 @@ def explore(
     if result.rungs:
         rungs = ", ".join(f"{rung} {n / result.runs:.1%}" for rung, n in result.rungs.items())
         out.print(f"  rungs touched: {rungs}", markup=False)
+    if result.refused:
+        out.print(
+            f"  refused by the world: {result.refused} moves its behaviour played, in "
+            f"{result.members_refused} members ({result.members_refused / result.runs:.1%})",
+            markup=False,
+        )
     _wrote(plot=plot_file, members=members_file)
 
 

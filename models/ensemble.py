@@ -223,6 +223,8 @@ class EnsembleTable(BaseModel):
     rungs: dict[str, int]
     rung_days: dict[str, dict[str, int]]
     ladder: list[str] = Field(default_factory=list, description="the plan's rungs, lowest first")
+    refused: int = Field(default=0, description="moves its behaviours drew that the world did not admit")
+    members_refused: int = Field(default=0, description="members with at least one such move")
     runtime: str
     workers: int
     elapsed_s: float
@@ -254,6 +256,8 @@ def table(
         rungs=tally.rungs,
         rung_days=tally.rung_days,
         ladder=[rung.rung for rung in plan.ladder],
+        refused=tally.refused,
+        members_refused=tally.members_refused,
         runtime=runtime,
         workers=workers,
         elapsed_s=round(elapsed_s, 3),

@@ -71,6 +71,9 @@ class Sweep:
                 row[f"share.{outcome}"] = share.share if share else 0.0
                 row[f"low.{outcome}"] = share.ci95[0] if share else 0.0
                 row[f"high.{outcome}"] = share.ci95[1] if share else _upper_when_none(point.table.runs)
+            # The drawn moves the world did not admit, and the share of members with one.
+            row["refused"] = point.table.refused
+            row["refused.members"] = round(point.table.members_refused / max(point.table.runs, 1), 6)
             row.update({"sampler": self.sampler, "seed": self.seed, "variant": self.variant})
             rows.append(row)
         return rows
@@ -281,5 +284,5 @@ def sobol_indices(sweep: pd.DataFrame, outcome: str) -> pd.DataFrame:
     )
 
 
-_NOT_PARAMETERS = {"point", "runs", "sampler", "seed", "variant"}
+_NOT_PARAMETERS = {"point", "runs", "sampler", "seed", "variant", "refused", "refused.members"}
 _SHARES = ("share.", "low.", "high.")

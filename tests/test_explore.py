@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from models.ensemble import member, member_seeds, run_batch, tally_outcome, wilson
+from models.ensemble import member, member_seeds, run_batch, run_recorded, tally_outcome, wilson
 from models.simulation import simulate
 from service.explore import explore_locally
-from timelines.loader import load_plan
+from timelines.loader import load_plan, plan_of
 
 EXCOMM = str(Path(sys.executable).parent / "excomm")
 RUN_ONLY = {"runtime", "workers", "elapsed_s"}
@@ -64,6 +64,20 @@ def test_explore_prints_json_for_scripts(tmp_path: Path) -> None:
     assert table["runs"] == 300 and table["runtime"] == "local"
     assert {o["outcome"] for o in table["outcomes"]} == {"military_action", "negotiated_withdrawal"}
     assert set(table["rungs"]) >= {"tightened_quarantine", "air_strike"}
+    # The moves its behaviour played that the world refused are counted, with their members:
+    # the same count the members' own logs give.
+    plan = plan_of("memo-uncertain")
+    _, rows = run_recorded(plan, member_seeds(1, 300))
+    assert table["refused"] == sum(int(row["refused"]) for row in rows) > 0
+    assert table["members_refused"] == sum(1 for row in rows if row["refused"]) > 0
+    said = subprocess.run(
+        [EXCOMM, "explore", "memo-uncertain", "--runs", "300", "--seed", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert f"refused by the world: {table['refused']} moves its behaviour played, in " in said.stdout
 
 
 @pytest.mark.parametrize(

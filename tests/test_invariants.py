@@ -161,6 +161,7 @@ def _variants() -> list[str]:
     return [name for name in catalogue_names() if name not in ("october-1962", "memo-1962")]
 
 
+@pytest.mark.timeout(max(120, EXAMPLES // 5))  # a long run by hand takes its time
 @settings(
     max_examples=EXAMPLES,
     deadline=None,

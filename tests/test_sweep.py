@@ -143,8 +143,12 @@ def test_sweep_writes_its_table_and_plot_and_a_point_is_reproducible(tmp_path: P
         *("--set", f"behaviour.soviet.cuba.options.accept.p={value}"),
     )
     assert alone.returncode == 0, alone.stderr
-    shares = {o["outcome"]: o["share"] for o in json.loads(alone.stdout)["outcomes"]}
+    said = json.loads(alone.stdout)
+    shares = {o["outcome"]: o["share"] for o in said["outcomes"]}
     assert shares["military_action"] == printed["points"][1]["share.military_action"]
+    # Each point counts the moves its members' behaviour played that the world refused.
+    assert printed["points"][1]["refused"] == said["refused"] > 0
+    assert printed["points"][1]["refused.members"] == round(said["members_refused"] / 150, 6)
 
 
 @pytest.mark.parametrize(
@@ -218,7 +222,9 @@ def test_sobol_indices_rank_the_input_that_drives_the_share() -> None:
     table.insert(0, "point", range(len(table)))
     table["share.military_action"] = (table["deadline_h"] - 24) / 96  # the deadline alone
     table["sampler"], table["seed"], table["runs"], table["variant"] = "saltelli", 2, 100, "memo-uncertain"
+    table["refused"], table["refused.members"] = 3, 0.5  # what came of a point, not a parameter
     indices = sobol_indices(table, "military_action").set_index("parameter")["ST"].to_dict()
+    assert set(indices) == {"deadline_h", "cohesion_cost"}
     assert indices["deadline_h"] > 0.9
     assert indices["cohesion_cost"] < 0.05
     with pytest.raises(BadParameter, match="Sobol' indices need a sweep sampled for them"):
