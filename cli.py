@@ -1248,9 +1248,10 @@ def _suppressed_line(event: EventSuppressed) -> str:
     """One line for what history did not do, and why: for status and diff."""
     local = to_washington(event.at)
     what = event.summary.split("): ", 1)[-1]
+    # A move the world's rules refused was never on the record: it did not happen at all.
+    lead = "refused by the world" if event.cause == "refused" else "suppressed from the record"
     return clean(
-        f"suppressed from the record: {local:%d %b %H:%M} {local.tzname()} {event.suppressed} "
-        f"({why_not(event)}): {what}"
+        f"{lead}: {local:%d %b %H:%M} {local.tzname()} {event.suppressed} ({why_not(event)}): {what}"
     )
 
 

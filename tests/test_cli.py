@@ -335,7 +335,10 @@ def test_a_branch_of_the_memo_timeline_rejected_on_27_october_diverges_there_and
     assert seeded and {e["provenance"] for e in seeded} == {"counterfactual"}
     # A branch says what plays in it, in `status` and in `tree`.
     played = "behaviour memo-uncertain (seed 3) from 27 Oct 1962 19:44 EDT"
-    assert played in excomm("status", "drawn", home=home).stdout
+    drawn_status = excomm("status", "drawn", home=home).stdout
+    assert played in drawn_status
+    # What the behaviour played that the world did not admit is listed, with why.
+    assert "refused by the world: " in drawn_status and "is not open" in drawn_status
     assert f"; {played}" in excomm("tree", "drawn", home=home).stdout
     holdout = excomm(
         *("branch", "history", "--at", fork_at, "--variant", "jupiter-holdout", "--seed", "1"),
