@@ -79,11 +79,17 @@ def delivery(message: MessageSent, seq: int, version: int = 2) -> MessageDeliver
 def _knowledge_of_delivery(message: DomainEvent, at: datetime) -> dict[str, datetime]:
     """A delivery is no news to a side before it knew of the message itself: the sender's
     side learns of it as it happens (its envoy or its embassy reports it), unless it knew of
-    its own message only later (an agent's approach, reported home the next day)."""
+    its own message only later (an agent's approach, reported home the next day). The
+    recipient's side knows of its receiving at once, unless the message reached its capital
+    only after it reached its envoy (Scali's answer, given to Fomin in Washington on the
+    evening of 26 October, cabled to Moscow the next day)."""
     learned: dict[str, datetime] = {}
     for side in SIDES:
         if side == message.__dict__.get("to"):
-            continue  # the recipient's own act of receiving: known at once
+            told = message.__dict__[LEARNED_FIELDS[side]]
+            if told is not None and told > at:
+                learned[LEARNED_FIELDS[side]] = told
+            continue
         knew = known_at(message, side)
         if knew is not None:
             learned[LEARNED_FIELDS[side]] = max(knew, at)

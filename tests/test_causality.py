@@ -340,3 +340,14 @@ def test_a_delivery_known_before_its_message_trips_the_invariant(monkeypatch: py
         lambda message, at: {field: at for field in LEARNED_FIELDS.values()},
     )
     assert any("known to washington before the message itself" in p for p in _tripped(record))
+
+
+def test_scalis_answer_reaches_fomin_on_26_october_and_moscow_with_its_delivery_on_the_27th() -> None:
+    events = simulate(load_timeline("october-1962"))
+    (answer,) = [e for e in events if isinstance(e, ev.MessageSent) and "real possibilities" in e.summary]
+    (delivered,) = [
+        e for e in events if isinstance(e, ev.MessageDelivered) and e.message_id == answer.message_id
+    ]
+    assert delivered.at == _at("1962-10-26T20:30-04:00")  # to Fomin, at the embassy
+    # Moscow learns of the answer, and of its delivery, from the residency's cable.
+    assert known_at(answer, "moscow") == known_at(delivered, "moscow") == _at("1962-10-27T12:00-04:00")

@@ -68,7 +68,7 @@ def test_explore_prints_json_for_scripts(tmp_path: Path) -> None:
     # the same count the members' own logs give.
     plan = plan_of("memo-uncertain")
     _, rows = run_recorded(plan, member_seeds(1, 300))
-    assert table["refused"] == sum(int(row["refused"]) for row in rows) > 0
+    assert table["refused"] == sum(int(str(row["refused"])) for row in rows) > 0
     assert table["members_refused"] == sum(1 for row in rows if row["refused"]) > 0
     said = subprocess.run(
         [EXCOMM, "explore", "memo-uncertain", "--runs", "300", "--seed", "1"],
