@@ -50,12 +50,20 @@ def governed(behaviour: Behaviour) -> frozenset[str]:
 
 
 def play(
-    world: Scheduler, behaviour: Behaviour, seed: int, start: datetime, until: datetime | None = None
+    world: Scheduler,
+    behaviour: Behaviour,
+    seed: int,
+    start: datetime,
+    until: datetime | None = None,
+    taking_over: bool = False,
 ) -> None:
     """Start the behaviour's processes on the engine, from `start` (the plan's start, or a
     branch's fork): from then, it plays the sides it governs, until `until` (where a branch's
-    behaviour takes over from it), if given."""
+    behaviour takes over from it), if given. One `taking_over` at a fork acts no sooner than
+    a minute after it: what happened at the fork instant itself is the parent's."""
     reactions = _Reactions(world, random.Random(seed), seed, start, until)
+    if taking_over:
+        reactions.earliest = to_washington(start + _MINUTE)
     world.play_from(start, governed(behaviour))
     world.listen(MessageDelivered, reactions.delivered)
     world.listen(ConsultationOpened, reactions.consulted)
@@ -83,6 +91,7 @@ class _Reactions:
         self.rng = rng
         self.seed = seed
         self.start = start
+        self.earliest = start  # no act of this behaviour comes sooner
         self.until = until
         # Each behaviour on a timeline has mailboxes of its own: one that takes over from a
         # fork must not take what the one before it was waiting for.
@@ -119,6 +128,10 @@ class _Reactions:
 
     # --- the rules --------------------------------------------------------------------------
 
+    def _until(self, instant: datetime) -> Sleep:
+        """Sleep until `instant`, or until this behaviour may first act if that is later."""
+        return Sleep(to_washington(max(instant, self.earliest)))
+
     def _after(self, low: timedelta, high: timedelta) -> timedelta:
         minutes = round(self.rng.uniform(low.total_seconds(), high.total_seconds()) / 60)
         return _MINUTE * minutes
@@ -142,7 +155,7 @@ class _Reactions:
             answering = later
             chosen = bisect_right(cumulative, self.rng.random() * cumulative[-1], 0, len(options) - 1)
             option = options[chosen]
-            yield Sleep(to_washington(self.world.now + self._after(*option.after)))
+            yield self._until(self.world.now + self._after(*option.after))
             if self._over():
                 return
             yield Act(
@@ -170,7 +183,7 @@ class _Reactions:
         delay = self._after(*rule.after)
         if answers >= rule.p_answer:
             return  # it keeps its counsel
-        yield Sleep(to_washington(self.world.now + delay))
+        yield self._until(self.world.now + delay)
         if self._over():
             return
         yield Act(
@@ -192,7 +205,7 @@ class _Reactions:
         delay = self._after(*rule.after)
         if happens >= rule.p:
             return
-        yield Sleep(to_washington(self.start + delay))
+        yield self._until(self.start + delay)
         if self._over():
             return
         now = self.world.now

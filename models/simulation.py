@@ -57,7 +57,8 @@ def _play_behaviours(world: Scheduler, definition: TimelineDefinition) -> None:
     players += [(t.behaviour, t.at, t.seed) for t in definition.takeovers]
     for index, (behaviour, at, seed) in enumerate(players):
         until = players[index + 1][1] if index + 1 < len(players) else None
-        play(world, behaviour, seed, at, until)
+        taking_over = index > 0 or own is None  # a branch's, from its fork
+        play(world, behaviour, seed, at, until, taking_over)
 
 
 def simulate(definition: TimelineDefinition, rules: int = RULES) -> tuple[DomainEvent, ...]:

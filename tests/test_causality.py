@@ -351,3 +351,28 @@ def test_scalis_answer_reaches_fomin_on_26_october_and_moscow_with_its_delivery_
     assert delivered.at == _at("1962-10-26T20:30-04:00")  # to Fomin, at the embassy
     # Moscow learns of the answer, and of its delivery, from the residency's cable.
     assert known_at(answer, "moscow") == known_at(delivered, "moscow") == _at("1962-10-27T12:00-04:00")
+
+
+def test_a_behaviour_taking_over_at_the_plans_first_instant_leaves_that_instant_to_the_parent() -> None:
+    """Seed 1607 draws the boarding of a freighter at no delay: taken over at noon on 26
+    October, where the plan's eleven acts of noon are the parent's, it comes a minute later
+    instead of before them (found by the long run of the property test)."""
+    memo = load_timeline("memo")
+    events = list(simulate(memo))
+    fork_at = _at("1962-10-26T12:00-04:00")
+    branch = fork(
+        "memo62",
+        memo,
+        events,
+        at=fork_at,
+        after_seq=None,
+        moves=[],
+        behaviour=load_behaviour("memo-uncertain"),
+        seed=1607,
+    )
+    mine = simulate(branch)
+    kept = branch.fork_seq or 0
+    assert kept == 11
+    assert [ev.event_to_json(e) for e in mine[:kept]] == [ev.event_to_json(e) for e in events[:kept]]
+    (boarded,) = [e for e in mine if isinstance(e, ev.IncidentOccurred) and e.kind == "ship_boarded"]
+    assert boarded.at == _at("1962-10-26T12:01-04:00")
