@@ -42,7 +42,7 @@ from models.sides import SIDES, Side
 from models.simulation import initial_state, simulate
 from models.timeline import TimelineDefinition
 from models.washington import to_washington, written
-from service import api
+from service import api, processes
 from service.chronicle import Chronicle
 from service.errors import BadUsage, exit_status
 from service.tables import FORMATS as TABLE_FORMATS
@@ -1357,7 +1357,7 @@ def server(
         out.print("Worker running; Ctrl-C to stop.")
 
     async def serve() -> None:
-        await api.serve(
+        await processes.serve(
             ip,
             port,
             ui_port,
@@ -1409,7 +1409,7 @@ def classroom(
     configure_logging(level="WARNING")
 
     async def serve() -> None:
-        await api.classroom(host, port, _classroom_ready(show_ctrl_c=True), _until_stopped())
+        await processes.classroom(host, port, _classroom_ready(show_ctrl_c=True), _until_stopped())
 
     _translated(serve())
     out.print("Stopped.")
@@ -1438,7 +1438,7 @@ def worker() -> None:
         out.print(f"Worker polling on {literal(address)}; event store: {literal(store)}; Ctrl-C to stop.")
 
     async def work() -> None:
-        await api.work(ready, _until_stopped())
+        await processes.work(ready, _until_stopped())
 
     _translated(work())
 
@@ -1456,7 +1456,7 @@ app.add_typer(store_app, name="store")
 @handled
 def store_migrate() -> None:
     """Create or upgrade the event store's schema (once per store, before its workers start)."""
-    location, before, after = api.migrate_store()
+    location, before, after = processes.migrate_store()
     done = "already at" if before == after else f"upgraded from schema {before} to"
     out.print(f"event store {clean(location)}: {done} schema {after}", markup=False)
 

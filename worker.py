@@ -8,7 +8,19 @@ from __future__ import annotations
 
 import asyncio
 
-from service.workers import run_worker
+from service.logs import configure_logging
+from service.session import connect_running
+from service.settings import usable_store
+from service.workers import build_worker
+
+
+async def run_worker() -> None:
+    """The worker process's life: connect to the configured (or running) server and poll."""
+    configure_logging()
+    store = usable_store(make_home=True)
+    client = await connect_running()
+    await build_worker(client, store).run()
+
 
 if __name__ == "__main__":
     asyncio.run(run_worker())

@@ -9,18 +9,18 @@ happen when it fails (models.engine). A condition is one of:
 - `{state: PATH, in: [VALUES]}`: it is one of VALUES;
 - `{state: PATH, has: VALUE}`: it is a list (`terms_agreed`) that holds VALUE;
 - `{all: [...]}`, `{any: [...]}`, `{not: ...}`.
+
+The language is data, and an event carries it: what it means of a state is
+`models.evaluation`'s, below the events and the state that use it.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from models.sides import Side
-
-if TYPE_CHECKING:
-    from models.state import WorldState
 
 
 class Condition(BaseModel):
@@ -51,42 +51,6 @@ class Requirement(BaseModel):
         if self.if_ == Condition():
             raise ValueError("if: an empty condition")
         return self
-
-
-def holds(condition: Condition, state: WorldState) -> bool:
-    """Whether a condition holds of the world state."""
-    if condition.all is not None:
-        return all(holds(c, state) for c in condition.all)
-    if condition.any is not None:
-        return any(holds(c, state) for c in condition.any)
-    if condition.not_ is not None:
-        return not holds(condition.not_, state)
-    value = state_value(state, condition.state or "")
-    if condition.in_ is not None:
-        return value in condition.in_
-    if condition.has is not None:
-        return isinstance(value, list | tuple) and condition.has in value
-    return bool(value == condition.is_)
-
-
-def failing(condition: Condition, state: WorldState) -> Condition:
-    """The part of a condition that does not hold: for `all`, the first failing member."""
-    if condition.all is not None:
-        return next((failing(c, state) for c in condition.all if not holds(c, state)), condition)
-    return condition
-
-
-def state_value(state: WorldState, path: str) -> Any:
-    """A value of the state by dotted path: `outcome`, `defcon.SAC`, `tracks.cuba`."""
-    value: Any = state
-    for part in path.split("."):
-        if isinstance(value, dict):
-            value = value.get(part)
-        elif isinstance(value, BaseModel):
-            value = getattr(value, part, None)
-        else:
-            return None
-    return value
 
 
 def describe(condition: Condition) -> str:

@@ -51,7 +51,8 @@ from typing import Any, get_args
 from models.bookkeeping import TRANSIT, delivery, interjection, placed, reply_delivery, suppression
 from models.causality import answered_message, refusal, unreceived
 from models.causality import side_of as side_of_move
-from models.condition_language import Condition, Requirement, failing, holds
+from models.condition_language import Condition, Requirement
+from models.evaluation import failing, holds
 from models.events import (
     KNOWLEDGE_BY_CHANNELS,
     AlliedAnswerReceived,

@@ -14,8 +14,8 @@ from functools import lru_cache
 from typing import TypeVar
 
 from models import events as ev
-from models.condition_language import holds
 from models.engine import Parallel, Process, Receive, Scheduler, Sleep
+from models.evaluation import holds
 from models.events import EVENT_ADAPTER, KNOWLEDGE_BY_CHANNELS
 from models.move_patterns import matches, pattern_mailbox
 from models.plan import PlanDefinition

@@ -42,7 +42,7 @@ from service.errors import BadUsage, Invalid, Refused
 from service.explore import explore_locally, explore_recorded
 from service.graph import mermaid, mermaid_timeline
 from service.plan_diff import plan_diff
-from service.settings import TASK_QUEUE, event_store_location, usable_store
+from service.settings import TASK_QUEUE, event_store_location
 from service.sweep import Sweep
 from timelines.citations import Source
 from timelines.citations import resolve as resolve_citation
@@ -60,9 +60,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from temporalio.client import Client, WorkflowHandle
 
-    from service.classroom import Opened
     from service.discovery import Discovery
-    from service.embedded_server import RunningServer
     from service.exports import Format, Telling
     from service.runs import RunSummary
     from workflows.timeline import TimelineWorkflow
@@ -827,82 +825,3 @@ async def branch(
     # The branch runs under its parent's engine rules, so it reproduces the parent exactly.
     await start_timeline(client, definition, pace or run.pace, new_id, start_paused=paused, rules=run.rules)
     return new_id, definition.fork_seq
-
-
-# --- processes -------------------------------------------------------------------------------
-
-
-async def serve(
-    ip: str,
-    port: int,
-    ui_port: int,
-    on_ready: Callable[[RunningServer, str], None],
-    until: asyncio.Event,
-    classroom_port: int | None = None,
-    on_classroom: Callable[[Opened], None] = lambda _: None,
-) -> None:
-    """The home's embedded server and a worker, until `until` is set; and the classroom on
-    `classroom_port` (same address), unless None."""
-    from service.embedded_server import embedded_server
-    from service.workers import build_worker
-
-    recorded = usable_store()
-    listener = None
-    if classroom_port is not None:
-        from service.classroom import bind
-
-        listener = bind(ip, classroom_port)
-    try:
-        async with embedded_server(ip=ip, port=port, ui=True, ui_port=ui_port) as (client, running):
-            async with build_worker(client, recorded):
-                on_ready(running, recorded.location)
-                if listener is None:
-                    await until.wait()
-                else:
-                    from service.classroom import serve_classroom
-
-                    await serve_classroom(client, recorded, listener, on_classroom, until)
-    finally:
-        if listener is not None:
-            listener.close()
-
-
-async def classroom(
-    host: str, port: int, on_ready: Callable[[Opened], None], until: asyncio.Event, key: str | None = None
-) -> None:
-    """`excomm classroom`: the classroom, with the home's server started on demand (or the
-    configured cluster) and a worker, until `until` is set."""
-    from service.classroom import bind, serve_classroom
-    from service.session import session
-    from service.workers import worker_processes
-
-    listener = bind(host, port)  # a taken port is said before a server starts
-    recorded = usable_store()
-    try:
-        # The worker runs in a process of its own: a workflow task must not wait on the
-        # interpreter lock while the web server renders pages for a whole class.
-        async with session(with_worker=False) as client, worker_processes(client, 1):
-            await serve_classroom(client, recorded, listener, on_ready, until, key)
-    finally:
-        listener.close()
-
-
-async def work(on_ready: Callable[[str, str], None], until: asyncio.Event) -> None:
-    """A worker for the configured cluster (or the running `excomm server`), until `until`."""
-    from service.registration import register_search_attributes
-    from service.session import connect_running
-    from service.workers import build_worker
-
-    recorded = usable_store()
-    client = await connect_running()
-    await register_search_attributes(client)
-    async with build_worker(client, recorded):
-        on_ready(client.service_client.config.target_host, recorded.location)
-        await until.wait()
-
-
-def migrate_store() -> tuple[str, int, int]:
-    """`excomm store migrate`: the store's location, its schema before and after."""
-    recorded = usable_store(make_home=True) if not isinstance(event_store_location(), str) else store()
-    before, after = recorded.migrate()
-    return recorded.location, before, after

@@ -28,7 +28,7 @@ from activities.ensemble import simulate_batch
 from activities.event_store import EventStore
 from activities.recording import EventRecorder
 from activities.stores import open_store
-from service.settings import TASK_QUEUE, event_store_location, usable_store
+from service.settings import TASK_QUEUE, event_store_location
 from workflows.ensemble import EnsembleWorkflow
 from workflows.exchange import AlliedConsultationWorkflow, NegotiationTrackWorkflow, PlanPhaseWorkflow
 from workflows.timeline import TimelineWorkflow
@@ -80,17 +80,6 @@ def build_worker(client: Client, store: EventStore | None = None, task_queue: st
         workflow_runner=WORKFLOW_RUNNER,
         workflow_failure_exception_types=DOMAIN_FAILURES,
     )
-
-
-async def run_worker() -> None:
-    """The worker process's life: connect to the configured (or running) server and poll."""
-    from service.logs import configure_logging
-    from service.session import connect_running
-
-    configure_logging()
-    store = usable_store(make_home=True)
-    client = await connect_running()
-    await build_worker(client, store).run()
 
 
 @contextlib.asynccontextmanager
