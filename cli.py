@@ -42,11 +42,14 @@ from models.sides import SIDES, Side
 from models.simulation import initial_state, simulate
 from models.timeline import TimelineDefinition
 from models.washington import to_washington, written
-from service import api, processes
-from service.chronicle import Chronicle
+from service import processes
+from service.analysis import front
+from service.analysis.tables import FORMATS as TABLE_FORMATS
 from service.errors import BadUsage, exit_status
-from service.tables import FORMATS as TABLE_FORMATS
-from service.text import Unpadded, clean, literal, one_line
+from service.reading import plans, views
+from service.reading.chronicle import Chronicle
+from service.reading.text import Unpadded, clean, literal, one_line
+from service.runs import control
 from timelines.safe_yaml import FileProblems
 
 # The Temporal SDK, what is built on it, and structlog take 0.4 s to import: service.api
@@ -121,7 +124,7 @@ def handled(func: Callable[P, T]) -> Callable[P, T]:
 
 def run(coroutine: Coroutine[Any, Any, T]) -> T:
     """Run an async service call, with logging set up (the SDK logs through it)."""
-    from service.logs import configure_logging
+    from service.runtime.logs import configure_logging
 
     try:
         configure_logging()
@@ -329,7 +332,7 @@ def events(
     """Print the events of a timeline (as text, in the order a side learned of them with --as)."""
     _choice("--format", format, ("jsonl", "text"))
     side = _side(side_name)
-    initial, found = run(api.timeline_events(timeline))
+    initial, found = run(control.timeline_events(timeline))
     if format == "jsonl":
         for event in found:
             _stdout.write(event_to_json(event) + "\n")
@@ -350,7 +353,7 @@ def state(
 ) -> None:
     """Print the world state of a timeline, at its end or at a simulated instant, as JSON."""
     instant = _instant(at) if at is not None else None
-    world = run(api.world_state(timeline, instant, _side(side_name)))
+    world = run(views.world_state(timeline, instant, _side(side_name)))
     _stdout.write(world.model_dump_json(indent=2) + "\n")
 
 
@@ -358,7 +361,7 @@ def state(
 @handled
 def timelines() -> None:
     """List the timelines in the catalogue."""
-    for definition in api.catalogue():
+    for definition in plans.catalogue():
         out.print(f"{definition.id}  v{definition.version}  {definition.title}", markup=False)
 
 
@@ -370,7 +373,7 @@ def source(
     ],
 ) -> None:
     """Open a cited source: its full text where excomm ships it, else its record and address."""
-    found = api.source(citation)
+    found = plans.source(citation)
     where = f", {found.locator}" if found.locator else ""
     out.print(f"[bold]{literal(found.citation + where)}: {literal(found.title)}[/bold]")
     for line in (found.byline, found.date and f"dated {found.date}", found.address):
@@ -407,7 +410,7 @@ def export(
     ] = None,
 ) -> None:
     """Export a timeline or run for TimelineJS, a calendar, a spreadsheet, or print (a handout)."""
-    from service.exports import FORMATS, Format
+    from service.reading.exports import FORMATS, Format
 
     chosen: Format = _choice("--format", format, FORMATS)  # type: ignore[assignment]
     if anniversary is not None:
@@ -416,7 +419,7 @@ def export(
         _bounded("--anniversary", anniversary, 1963, 9999)
     if output is not None and not output.parent.is_dir():
         fail(f"cannot write --output {output}: there is no folder {output.parent}")
-    text = run(api.export(timeline, chosen, anniversary))
+    text = run(views.export(timeline, chosen, anniversary))
     if output is None:
         _stdout.write(text)
         return
@@ -445,7 +448,7 @@ def validate(
     failed = False
     for path in files:
         try:
-            api.check(path)
+            plans.check(path)
         except FileProblems as exc:
             failed = True
             _stdout.write("".join(f"{one_line(str(problem))}\n" for problem in exc.problems))
@@ -466,7 +469,7 @@ def graph(
 ) -> None:
     """Print a plan (or a timeline's plan) as a Mermaid flowchart; a timeline of the record
     as a Mermaid timeline of its days."""
-    _stdout.write(clean(api.graph(name)))
+    _stdout.write(clean(plans.graph(name)))
 
 
 @app.command(name="diff-variant")
@@ -476,7 +479,7 @@ def diff_variant(
     variant: Annotated[str, typer.Argument(metavar="VARIANT", help="a plan or variant, by name or file")],
 ) -> None:
     """Show what the second plan changes relative to the first."""
-    for line in api.diff_variant(base, variant) or ["no differences"]:
+    for line in plans.diff_variant(base, variant) or ["no differences"]:
         out.print(clean(line), markup=False)
 
 
@@ -493,7 +496,7 @@ def dry_run(
 ) -> None:
     """Run a plan in-process on a virtual clock (no server) and print its chronicle."""
     seed = _seed(seed, member, ensemble_seed)
-    result = api.dry_run(timeline, seed, settings)
+    result = plans.dry_run(timeline, seed, settings)
     _heading(result.definition, None)
     Chronicle(out, result.initial).feed(result.events)
     out.print()
@@ -541,10 +544,10 @@ def explore(
     bar, progress = _ensemble_bar(variant, runs, format)
     try:
         if runtime == "local":
-            result = api.explore(variant, runs, seed, workers, progress, plot_file, members_file, settings)
+            result = front.explore(variant, runs, seed, workers, progress, plot_file, members_file, settings)
         else:
             result = run(
-                api.explore_durably(variant, runs, seed, workers, batch, progress, plot_file, settings)
+                front.explore_durably(variant, runs, seed, workers, batch, progress, plot_file, settings)
             )
     finally:
         if bar:
@@ -650,7 +653,7 @@ def sweep(
     ] = None,
 ) -> None:
     """Sample a plan's parameters over ranges and run an ensemble at each point."""
-    from service.sweep import SAMPLERS
+    from service.analysis.sweep import SAMPLERS
 
     _bounded("--points", points, 1, MAX_POINTS)
     _choice("--sampler", sampler, SAMPLERS)
@@ -662,7 +665,7 @@ def sweep(
     bar, progress = _ensemble_bar(variant, points * runs, format)
     try:
         if runtime == "local":
-            result = api.sweep(
+            result = front.sweep(
                 variant,
                 vary or [],
                 points,
@@ -677,7 +680,7 @@ def sweep(
             )
         else:
             result = run(
-                api.sweep_durably(
+                front.sweep_durably(
                     variant,
                     vary or [],
                     points,
@@ -720,9 +723,9 @@ def discover(
     _bounded("--rules", rules, 1, 100)
     _bounded("--depth", depth, 1, 10)
     _choice("--format", format, ("table", "json"))
-    table = api.read_members(table_file)
-    if api.is_sweep_table(table):
-        indices = api.sobol(table, outcome)
+    table = front.read_members(table_file)
+    if front.is_sweep_table(table):
+        indices = front.sobol(table, outcome)
         if format == "json":
             _stdout.write(indices.to_json(orient="records", indent=2) + "\n")
             return
@@ -735,13 +738,13 @@ def discover(
                 markup=False,
             )
         return
-    found = api.discover(table, outcome, rules, depth)
+    found = front.discover(table, outcome, rules, depth)
     if format == "json":
         payload = {
             "outcome": found.outcome,
             "members": found.members,
             "hits": found.hits,
-            "rules": api.rules_table(found).to_dict(orient="records"),
+            "rules": front.rules_table(found).to_dict(orient="records"),
         }
         _stdout.write(json.dumps(payload, indent=2) + "\n")
         return
@@ -836,7 +839,7 @@ def plan(
     name: Annotated[str, typer.Argument(metavar="PLAN", help="a plan, or a timeline that runs one")] = "memo",
 ) -> None:
     """Print a plan's steps in order, with the memo paragraph each carries out."""
-    definition, lines = api.plan_outline(name)
+    definition, lines = plans.plan_outline(name)
     out.print(
         f"[bold]{literal(definition.title)}[/bold]  "
         f"({literal(definition.id)} v{definition.version}; {literal(', '.join(definition.sources))})"
@@ -901,7 +904,7 @@ def replay(
     """Run a timeline through Temporal and print its chronicle, day by day."""
     side = _side(side_name)
     chosen_pace = _pace(pace)
-    definition = api.timeline_with(timeline, _seed(seed, member, ensemble_seed), settings)
+    definition = plans.timeline_with(timeline, _seed(seed, member, ensemble_seed), settings)
     chronicle = Chronicle(out, initial_state(definition), side=side)
     bar, on_progress = _progress_bar(definition)
 
@@ -919,7 +922,7 @@ def replay(
         seen.extend(events)
         chronicle.feed(events)
 
-    report = api.Replay(started, feed, on_progress, _report_trouble)
+    report = control.Replay(started, feed, on_progress, _report_trouble)
 
     async def replaying() -> tuple[str, TimelineResult]:
         # A closed terminal (SIGHUP) or a process manager (SIGTERM) stops a replay as
@@ -930,11 +933,11 @@ def replay(
         assert task is not None
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             loop.add_signal_handler(signum, task.cancel)
-        return await api.replay(definition, chosen_pace, timeline_id, replace, detach, report)
+        return await control.replay(definition, chosen_pace, timeline_id, replace, detach, report)
 
     try:
         run_id, result = run(replaying())
-    except api.Interrupted as stopped:
+    except control.Interrupted as stopped:
         if bar is not None:
             bar.stop()
         shown = one_line(stopped.run_id)
@@ -971,7 +974,7 @@ def send_move(
 ) -> None:
     """Send a move to a running timeline; say whether it was taken, and if not, why."""
     fields = _json_object(payload)
-    kind_taken, at = run(api.send_move(timeline_id, kind, fields))
+    kind_taken, at = run(control.send_move(timeline_id, kind, fields))
     out.print(f"move accepted: {clean(kind_taken)} at {written(at)}", markup=False)
 
 
@@ -990,15 +993,15 @@ def start(
 ) -> None:
     """Start a timeline on a running server and return at once."""
     chosen_pace = _pace(pace)
-    definition = api.timeline_with(timeline, _seed(seed, member, ensemble_seed), settings)
-    out.print(clean(run(api.start(definition, chosen_pace, timeline_id, paused, replace))), markup=False)
+    definition = plans.timeline_with(timeline, _seed(seed, member, ensemble_seed), settings)
+    out.print(clean(run(control.start(definition, chosen_pace, timeline_id, paused, replace))), markup=False)
 
 
 @app.command()
 @handled
 def status(timeline_id: RunArgument) -> None:
     """Show where a running (or finished) timeline stands."""
-    report = run(api.status(timeline_id))
+    report = run(control.status(timeline_id))
     _note_store()
     name = literal(report.id)
     if report.failure is not None:
@@ -1048,7 +1051,7 @@ def status(timeline_id: RunArgument) -> None:
 
 
 def _note_store() -> None:
-    note = api.store_note()
+    note = control.store_note()
     if note is not None:
         sys.stderr.write(f"excomm: note: {one_line(note)}\n")
 
@@ -1085,7 +1088,7 @@ def list_timelines(
         "recorded",
     )
     wanted = _choice("--status", status.lower(), statuses) if status is not None else None
-    found = run(api.runs(timeline, wanted, lineage))
+    found = run(control.runs(timeline, wanted, lineage))
     _note_store()
     if format == "json":
         _stdout.write(json.dumps([r.__dict__ for r in found.runs], indent=2) + "\n")
@@ -1112,14 +1115,14 @@ def list_timelines(
 @handled
 def cancel(timeline_id: RunArgument) -> None:
     """Cancel a running timeline and its children; what it recorded stays, marked cancelled."""
-    run(api.cancel(timeline_id))
+    run(control.cancel(timeline_id))
     out.print(f"cancelled {clean(timeline_id)}", markup=False)
 
 
-def _steering_command(action: api.Steering, help_text: str) -> None:
+def _steering_command(action: control.Steering, help_text: str) -> None:
     @handled
     def command(timeline_id: RunArgument) -> None:
-        out.print(clean(run(api.steer(timeline_id, action))), markup=False)
+        out.print(clean(run(control.steer(timeline_id, action))), markup=False)
 
     command.__doc__ = help_text
     app.command(name=action.replace("_", "-"))(command)
@@ -1178,7 +1181,7 @@ def branch(
         for index, kind in enumerate(kinds)
     ]
     new_id, fork_seq = run(
-        api.branch(
+        control.branch(
             parent_id,
             at=_instant(at) if at is not None else None,
             after_seq=after_seq,
@@ -1206,7 +1209,7 @@ def diff(
 ) -> None:
     """Show what one timeline did that the other did not, matched by content, and a summary."""
     instant = _instant(at) if at is not None else None
-    found = run(api.compare_timelines(first, second, instant))
+    found = run(views.compare_timelines(first, second, instant))
     comparison = found.comparison
     names = {"first": clean(first), "second": clean(second)}
     if comparison.first_divergence is None:
@@ -1261,12 +1264,12 @@ def tree(
     timeline_id: Annotated[str, typer.Argument(metavar="ID", help="any timeline of the lineage")],
 ) -> None:
     """Show a timeline's lineage: the root, every branch, its fork point and its outcome."""
-    root = api.lineage(timeline_id)
+    root = control.lineage(timeline_id)
     out.print(_node(root), soft_wrap=True)
 
     # Drawn by hand, a line per timeline, never cut at the terminal's width: a branch's line
     # (its fork and moves) is long, and scripts read it whole.
-    def grow(parent: api.LineageNode, indent: str) -> None:
+    def grow(parent: control.LineageNode, indent: str) -> None:
         for index, child in enumerate(parent.children):
             last = index == len(parent.children) - 1
             out.print(f"{indent}{'└── ' if last else '├── '}{_node(child)}", soft_wrap=True)
@@ -1275,7 +1278,7 @@ def tree(
     grow(root, "")
 
 
-def _node(node: api.LineageNode) -> str:
+def _node(node: control.LineageNode) -> str:
     """A timeline in its lineage: where it was forked, the moves it took there, its outcome."""
     fork_text = ""
     if node.fork_seq is not None:
@@ -1338,7 +1341,7 @@ def server(
 ) -> None:
     """Run the embedded Temporal server, a worker and the classroom in the foreground
     (Ctrl-C stops them)."""
-    from service.logs import configure_logging
+    from service.runtime.logs import configure_logging
 
     _bounded("--port", port, 1, 65535)
     _bounded("--ui-port", ui_port, 1, 65535)
@@ -1398,7 +1401,7 @@ def classroom(
     ] = CLASSROOM_PORT,
 ) -> None:
     """Serve the classroom: teach a timeline day by day, live, to students' browsers."""
-    from service.logs import configure_logging
+    from service.runtime.logs import configure_logging
 
     _bounded("--port", port, 0, 65535)
     if not _loopback(host):
@@ -1430,7 +1433,7 @@ def _loopback(ip: str) -> bool:
 @handled
 def worker() -> None:
     """Run a worker against a configured cluster (or the running `excomm server`)."""
-    from service.logs import configure_logging
+    from service.runtime.logs import configure_logging
 
     configure_logging(level="INFO")
 

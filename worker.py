@@ -1,17 +1,17 @@
 """The excomm worker's entry point: ``python worker.py`` (or ``excomm worker``).
 
 It polls excomm's task queue on the configured cluster (TEMPORAL_ADDRESS, profiles) or
-on the home's running `excomm server`; what it registers is in service.workers.
+on the home's running `excomm server`; what it registers is in service.runtime.workers.
 """
 
 from __future__ import annotations
 
 import asyncio
 
-from service.logs import configure_logging
-from service.session import connect_running
-from service.settings import usable_store
-from service.workers import build_worker
+from service.runtime.logs import configure_logging
+from service.runtime.session import connect_running
+from service.runtime.settings import usable_store
+from service.runtime.workers import build_worker
 
 
 async def run_worker() -> None:

@@ -1,1 +1,4 @@
-"""Temporal activities: every side effect of a timeline happens here."""
+"""Temporal activities: every side effect of a timeline happens here (the event store too).
+
+May import: models.
+"""

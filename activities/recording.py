@@ -36,7 +36,7 @@ class EventRecorder:
             raise ApplicationError(str(exc), type="ConflictingEvent", non_retryable=True) from exc
         except StoreUnavailable as exc:
             # Retrying is right (room can be made, a permission fixed): the timeline waits,
-            # and a command following it reports this message (service.runs.troubles).
+            # and a command following it reports this message (service.runs.lifecycle.troubles).
             raise ApplicationError(str(exc), type="StoreUnavailable") from exc
         activity.logger.info(
             "events recorded",

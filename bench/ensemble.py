@@ -22,9 +22,9 @@ from temporalio import workflow
 from temporalio.client import Client
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
-from service.embedded_server import embedded_server
-from service.explore import explore_locally, explore_on_temporal
-from service.workers import polling_workers, worker_processes
+from service.analysis.explore import explore_locally, explore_on_temporal
+from service.runtime.embedded_server import embedded_server
+from service.runtime.workers import polling_workers, worker_processes
 from timelines.loader import load_plan
 
 

@@ -31,10 +31,10 @@ from activities.stores import open_store
 from bench.drills.common import worker_process
 from bench.ensemble import empty_workflow_rate
 from models.pace import INSTANT
-from service.embedded_server import embedded_server
-from service.explore import explore_on_temporal
-from service.runs import start_timeline
-from service.workers import polling_workers
+from service.analysis.explore import explore_on_temporal
+from service.runs.lifecycle import start_timeline
+from service.runtime.embedded_server import embedded_server
+from service.runtime.workers import polling_workers
 from tests.postgres import fresh_database, postgres_server
 from timelines.loader import load_plan, load_timeline
 

@@ -46,20 +46,20 @@ class Unreachable(ExcommError):
 _STATUS_OF = (
     ("models.pace", "PaceError", 2),
     ("models.parameters", "BadParameter", 2),
-    ("service.embedded_server", "ServerRefused", 1),  # before its base class
-    ("service.embedded_server", "ServerUnavailable", 3),
+    ("service.runtime.embedded_server", "ServerRefused", 1),  # before its base class
+    ("service.runtime.embedded_server", "ServerUnavailable", 3),
     ("timelines.safe_yaml", "FileProblems", 1),
     ("timelines.loader", "UnknownTimeline", 1),
     ("timelines.loader", "NoPlan", 1),
-    ("service.branching", "BranchError", 1),
-    ("service.runs", "IdTaken", 1),
-    ("service.runs", "NotRunning", 1),
+    ("service.runs.branching", "BranchError", 1),
+    ("service.runs.lifecycle", "IdTaken", 1),
+    ("service.runs.lifecycle", "NotRunning", 1),
     ("activities.event_store", "StoreUnavailable", 1),
     ("activities.private_files", "NotPrivate", 1),
-    ("service.logs", "BadLogLevel", 1),
-    ("service.settings", "HomeUnusable", 1),
-    ("service.connection", "BadConfiguration", 1),  # before its base class
-    ("service.connection", "ConnectionFailed", 3),
+    ("service.runtime.logs", "BadLogLevel", 1),
+    ("service.runtime.settings", "HomeUnusable", 1),
+    ("service.runtime.connection", "BadConfiguration", 1),  # before its base class
+    ("service.runtime.connection", "ConnectionFailed", 3),
 )
 
 

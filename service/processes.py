@@ -12,11 +12,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from activities.stores import open_store
-from service.settings import event_store_location, usable_store
+from service.runtime.settings import event_store_location, usable_store
 
 if TYPE_CHECKING:
-    from service.classroom import Opened
-    from service.embedded_server import RunningServer
+    from service.classroom.app import Opened
+    from service.runtime.embedded_server import RunningServer
 
 
 async def serve(
@@ -30,13 +30,13 @@ async def serve(
 ) -> None:
     """The home's embedded server and a worker, until `until` is set; and the classroom on
     `classroom_port` (same address), unless None."""
-    from service.embedded_server import embedded_server
-    from service.workers import build_worker
+    from service.runtime.embedded_server import embedded_server
+    from service.runtime.workers import build_worker
 
     recorded = usable_store()
     listener = None
     if classroom_port is not None:
-        from service.classroom import bind
+        from service.classroom.app import bind
 
         listener = bind(ip, classroom_port)
     try:
@@ -46,7 +46,7 @@ async def serve(
                 if listener is None:
                     await until.wait()
                 else:
-                    from service.classroom import serve_classroom
+                    from service.classroom.app import serve_classroom
 
                     await serve_classroom(client, recorded, listener, on_classroom, until)
     finally:
@@ -59,9 +59,9 @@ async def classroom(
 ) -> None:
     """`excomm classroom`: the classroom, with the home's server started on demand (or the
     configured cluster) and a worker, until `until` is set."""
-    from service.classroom import bind, serve_classroom
-    from service.session import session
-    from service.workers import worker_processes
+    from service.classroom.app import bind, serve_classroom
+    from service.runtime.session import session
+    from service.runtime.workers import worker_processes
 
     listener = bind(host, port)  # a taken port is said before a server starts
     recorded = usable_store()
@@ -76,9 +76,9 @@ async def classroom(
 
 async def work(on_ready: Callable[[str, str], None], until: asyncio.Event) -> None:
     """A worker for the configured cluster (or the running `excomm server`), until `until`."""
-    from service.registration import register_search_attributes
-    from service.session import connect_running
-    from service.workers import build_worker
+    from service.runtime.registration import register_search_attributes
+    from service.runtime.session import connect_running
+    from service.runtime.workers import build_worker
 
     recorded = usable_store()
     client = await connect_running()

@@ -16,7 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.event_store import EventStore
 from activities.stores import open_store
 from models.timeline import TimelineDefinition
-from service.embedded_server import installed_binary
+from service.runtime.embedded_server import installed_binary
 from tests.postgres import postgres_server
 from timelines.loader import load_timeline, load_timeline_file
 from workflows import search_attributes

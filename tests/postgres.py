@@ -20,7 +20,7 @@ from pathlib import Path
 
 import psycopg
 
-from service import ports
+from service.runtime import ports
 
 USER = "excomm"
 

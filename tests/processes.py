@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from service import ports
+from service.runtime import ports
 
 EXCOMM = str(Path(sys.executable).parent / "excomm")
 FIXTURE = str(Path(__file__).parent / "fixtures" / "three-days.yaml")

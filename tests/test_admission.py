@@ -16,9 +16,9 @@ from models.admission import Situation, admit
 from models.moves import InvalidMove, SovietReply
 from models.simulation import initial_state, simulate
 from models.state import fold, state_at
-from service.branching import BranchError, fork
-from service.runs import failure_of
-from service.workers import build_worker
+from service.runs.branching import BranchError, fork
+from service.runs.lifecycle import failure_of
+from service.runtime.workers import build_worker
 from timelines.loader import load_plan_file, load_timeline
 from timelines.safe_yaml import FileProblems
 

@@ -8,6 +8,7 @@ circle is a circle of concepts whatever the moment it is loaded.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -83,7 +84,9 @@ def circles(graph: dict[str, set[str]]) -> Iterator[list[str]]:
 def test_the_graph_is_read_whole() -> None:
     graph = import_graph()
     # Enough of the house to mean something: the rooms are there, and the arrows too.
-    assert {"models.engine", "workflows.timeline", "activities.recording", "service.api"} <= set(graph)
+    assert {"models.engine", "workflows.timeline", "activities.recording", "service.runs.control"} <= set(
+        graph
+    )
     assert "models.events" in graph["models.engine"]
     assert "models.state" in graph["models.evaluation"]
 
@@ -95,3 +98,70 @@ def test_no_module_imports_what_imports_it() -> None:
 def test_a_circle_is_found_where_there_is_one() -> None:
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert list(circles(graph)) == [["a", "b", "c"]]
+
+
+def room_of(module: str, rooms: set[str]) -> str | None:
+    """The room a module lives in: the longest package with import rules that holds it."""
+    held = [r for r in rooms if module == r or module.startswith(r + ".")]
+    return max(held, key=len) if held else None
+
+
+def room_rules() -> dict[str, set[str]]:
+    """Each room's rules, as its __init__ states them: "May import: a, b, c." (a room may
+    always import itself)."""
+    rules: dict[str, set[str]] = {}
+    for init in ROOT.rglob("__init__.py"):
+        relative = init.relative_to(ROOT)
+        if relative.parts[0] in OUTSIDE or relative.parts[0].startswith("."):
+            continue
+        doc = ast.get_docstring(ast.parse(init.read_text())) or ""
+        stated = re.search(r"May import: (.*?)\.\s*$", doc, re.S | re.M)
+        assert stated is not None, f"{relative} does not say what its room may import"
+        room = ".".join(relative.parent.parts)
+        names = stated.group(1).replace("\n", " ")
+        rules[room] = set() if names.startswith("nothing") else {n.strip() for n in names.split(",")}
+    return rules
+
+
+def trespasses(graph: dict[str, set[str]], rules: dict[str, set[str]]) -> list[str]:
+    """Every import from one room into another that the first room's rules do not allow."""
+    found = []
+    for module, imported in sorted(graph.items()):
+        room = room_of(module, set(rules))
+        if room is None:
+            continue
+        for target in sorted(imported):
+            allowed = room_of(target, set(rules)) == room or any(
+                target == name or target.startswith(name + ".") for name in rules[room]
+            )
+            if not allowed:
+                found.append(f"{module} imports {target} ({room} may import {sorted(rules[room])})")
+    return found
+
+
+def test_every_room_says_what_it_may_import() -> None:
+    rules = room_rules()
+    assert {"models", "timelines", "activities", "workflows"} <= set(rules)
+    assert {
+        "service.runtime",
+        "service.runs",
+        "service.reading",
+        "service.analysis",
+        "service.classroom",
+    } <= set(rules)
+    assert rules["models"] == set()
+
+
+def test_no_room_imports_what_its_rules_forbid() -> None:
+    assert trespasses(import_graph(), room_rules()) == []
+
+
+def test_a_trespass_is_found_where_there_is_one() -> None:
+    graph = {
+        "service.runtime.ports": {"service.classroom.app"},
+        "service.classroom.app": {"service.runtime.ports"},
+    }
+    rules = {"service.runtime": {"models"}, "service.classroom": {"service.runtime"}}
+    assert trespasses(graph, rules) == [
+        "service.runtime.ports imports service.classroom.app (service.runtime may import ['models'])"
+    ]

@@ -24,8 +24,8 @@ from models.sides import LEARNED_FIELDS, Side
 from models.simulation import build, initial_state, simulate
 from models.state import fold, state_at
 from models.timeline import TimelineDefinition
-from service import analysis as ax
-from service.branching import BranchError, fork
+from service.analysis import notebook as ax
+from service.runs.branching import BranchError, fork
 from timelines.loader import catalogue_names, load_behaviour, load_plan, load_timeline
 
 # Every member of an ensemble this size, of every variant with a behaviour, goes through

@@ -328,7 +328,7 @@ async def test_a_nudge_wakes_the_follower_and_never_leaves_pages_woken(tmp_path:
     from typing import cast
 
     from activities.stores import open_store
-    from service.feed import Feeds, _Follower
+    from service.classroom.feed import Feeds, _Follower
 
     feeds = Feeds(cast(Any, None), open_store(tmp_path / "events.sqlite3"))
     follower = _Follower()
@@ -392,7 +392,7 @@ async def test_a_run_nobody_has_is_read_once_and_never_followed(tmp_path: Path) 
     from typing import cast
 
     from activities.stores import open_store
-    from service.feed import Feeds
+    from service.classroom.feed import Feeds
 
     server = _Server()
     feeds = Feeds(cast(Any, server), open_store(tmp_path / "events.sqlite3"))
@@ -407,7 +407,7 @@ async def test_a_follower_stops_seconds_after_its_last_page_leaves(tmp_path: Pat
     from typing import cast
 
     from activities.stores import open_store
-    from service.feed import Feeds
+    from service.classroom.feed import Feeds
 
     server = _Server("lesson")
     feeds = Feeds(cast(Any, server), open_store(tmp_path / "events.sqlite3"))

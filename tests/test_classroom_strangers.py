@@ -260,7 +260,7 @@ def test_asyncio_running_out_of_files_is_logged_once_a_minute_not_once_an_accept
     # and again each second: 693,261 lines in 30 s of a crowd, before the caps.
     import logging
 
-    from service.classroom_limits import quiet_accept_errors
+    from service.classroom.limits import quiet_accept_errors
 
     quiet_accept_errors()
     quiet_accept_errors()  # a second classroom in the process adds no second filter
@@ -285,7 +285,7 @@ class _Connection:
 
 
 async def test_room_for_a_newcomer_is_taken_from_the_addresses_holding_the_most() -> None:
-    from service.classroom_limits import Gate, Limits
+    from service.classroom.limits import Gate, Limits
 
     gate = Gate(Limits(connections=8, per_client=6))
     teacher = _Connection("10.0.0.1")

@@ -17,8 +17,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from models.events import event_to_json
 from models.simulation import simulate
-from service.embedded_server import installed_binary
-from service.registration import register_search_attributes
+from service.runtime.embedded_server import installed_binary
+from service.runtime.registration import register_search_attributes
 from tests.postgres import fresh_database
 from timelines.loader import load_timeline
 from workflows import search_attributes

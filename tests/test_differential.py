@@ -21,9 +21,9 @@ from models.events import event_to_json
 from models.pace import INSTANT
 from models.simulation import simulate
 from models.timeline import TimelineDefinition
-from service.branching import fork
-from service.runs import start_timeline
-from service.workers import build_worker
+from service.runs.branching import fork
+from service.runs.lifecycle import start_timeline
+from service.runtime.workers import build_worker
 from timelines.loader import catalogue_names, load_behaviour, load_timeline
 
 # The dev server is what bounds this test (about half a second a timeline on two cores).

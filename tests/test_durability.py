@@ -19,9 +19,9 @@ from models.pace import parse_pace
 from models.run import TimelineResult
 from models.simulation import simulate
 from models.timeline import TimelineDefinition
-from service.embedded_server import embedded_server, installed_binary
-from service.runs import start_timeline
-from service.workers import build_worker
+from service.runs.lifecycle import start_timeline
+from service.runtime.embedded_server import embedded_server, installed_binary
+from service.runtime.workers import build_worker
 from tests.conftest import eventually
 from workflows.timeline import TimelineWorkflow
 

@@ -15,8 +15,8 @@ from temporalio.testing import WorkflowEnvironment
 from activities.event_store import EventStore
 from models.ensemble import EnsembleTable
 from models.plan import PlanDefinition
-from service.explore import explore_locally, explore_on_temporal
-from service.workers import build_worker
+from service.analysis.explore import explore_locally, explore_on_temporal
+from service.runtime.workers import build_worker
 from tests.conftest import eventually
 from timelines.loader import load_plan
 

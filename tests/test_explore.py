@@ -12,7 +12,7 @@ import pytest
 
 from models.ensemble import member, member_seeds, run_batch, run_recorded, tally_outcome, wilson
 from models.simulation import simulate
-from service.explore import explore_locally
+from service.analysis.explore import explore_locally
 from timelines.loader import load_plan, plan_of
 
 EXCOMM = str(Path(sys.executable).parent / "excomm")

@@ -18,7 +18,7 @@ from icalendar import Calendar
 from models.events import DomainEvent, StatementMade
 from models.simulation import initial_state, simulate
 from models.washington import to_washington, washington_date
-from service.exports import Telling, csv_table, handout, ics, timelinejs
+from service.reading.exports import Telling, csv_table, handout, ics, timelinejs
 from tests.processes import excomm
 from timelines.loader import load_timeline
 

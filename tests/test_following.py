@@ -8,7 +8,7 @@ from pathlib import Path
 from activities.stores import open_store
 from models.run import TimelineResult
 from models.state import WorldState
-from service.runs import _finished_tail
+from service.runs.lifecycle import _finished_tail
 from tests.test_event_store import WORLD, _meeting
 
 

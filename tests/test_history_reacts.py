@@ -11,8 +11,8 @@ from models import events as ev
 from models.simulation import initial_state, simulate
 from models.state import fold
 from models.timeline import TimelineDefinition
-from service.branching import fork
-from service.comparison import compare
+from service.reading.comparison import compare
+from service.runs.branching import fork
 from timelines.loader import load_behaviour, load_timeline
 from timelines.safe_yaml import FileProblems
 

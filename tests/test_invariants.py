@@ -27,7 +27,7 @@ from models.simulation import initial_state, simulate
 from models.state import WorldState
 from models.timeline import InitialWorld, TimelineDefinition
 from models.washington import to_washington
-from service.branching import BranchError, fork
+from service.runs.branching import BranchError, fork
 from timelines.loader import catalogue_names, load_behaviour, load_plan, load_timeline
 
 EXAMPLES = int(os.environ.get("EXCOMM_PROPERTY_EXAMPLES", "2000"))

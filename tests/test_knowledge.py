@@ -15,7 +15,7 @@ from models.plan import PlanDefinition
 from models.simulation import initial_state, simulate
 from models.state import state_at
 from models.timeline import TimelineDefinition
-from service.chronicle import Chronicle
+from service.reading.chronicle import Chronicle
 from timelines.loader import load_plan, load_timeline
 
 LOSS_AT = "1962-10-27T11:19-04:00"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from models.simulation import initial_state, simulate
-from service.feed import Snapshot
-from service.lesson import changes_today, lesson_day, visible, world
+from service.classroom.feed import Snapshot
+from service.classroom.lesson import changes_today, lesson_day, visible, world
 from timelines.loader import load_timeline
 
 

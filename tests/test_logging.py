@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from service.logs import configure_logging
+from service.runtime.logs import configure_logging
 
 
 def test_records_from_the_sdk_loggers_come_out_as_json_with_the_timeline_id(

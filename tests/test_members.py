@@ -16,10 +16,10 @@ from models import events as ev
 from models.members import outcome_values
 from models.pace import INSTANT
 from models.simulation import simulate
-from service.explore import explore_locally, explore_recorded
-from service.runs import start_timeline
-from service.tables import read_table
-from service.workers import build_worker
+from service.analysis.explore import explore_locally, explore_recorded
+from service.analysis.tables import read_table
+from service.runs.lifecycle import start_timeline
+from service.runtime.workers import build_worker
 from timelines.loader import load_plan, load_timeline
 
 EXCOMM = str(Path(sys.executable).parent / "excomm")

@@ -23,8 +23,8 @@ from models.plan import PlanDefinition
 from models.simulation import initial_state, simulate
 from models.state import fold
 from models.timeline import TimelineDefinition
-from service.runs import start_timeline
-from service.workers import build_worker
+from service.runs.lifecycle import start_timeline
+from service.runtime.workers import build_worker
 from timelines.loader import load_plan, load_timeline
 
 

@@ -14,8 +14,8 @@ from temporalio.testing import WorkflowEnvironment
 from activities.event_store import EventStore
 from models.pace import INSTANT
 from models.run import TimelineResult
-from service.runs import start_timeline
-from service.workers import build_worker
+from service.runs.lifecycle import start_timeline
+from service.runtime.workers import build_worker
 from tests.conftest import eventually
 from timelines.loader import load_timeline
 from workflows.timeline import TimelineWorkflow

@@ -19,7 +19,7 @@ from models.engine import RULES
 from models.events import DomainEvent
 from models.run import EventBatch, TimelineRun
 from models.simulation import simulate
-from service.workers import WORKFLOW_RUNNER, WORKFLOWS
+from service.runtime.workers import WORKFLOW_RUNNER, WORKFLOWS
 from timelines.loader import catalogue_names, load_timeline
 
 HISTORIES = Path(__file__).parent / "histories"

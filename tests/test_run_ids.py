@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from service import run_ids
+from service.runs import ids as run_ids
 from tests.processes import FIXTURE, excomm
 
 

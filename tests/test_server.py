@@ -16,9 +16,9 @@ import pytest
 from activities.stores import open_store
 from models.simulation import simulate
 from models.timeline import TimelineDefinition
-from service import ports
-from service.embedded_server import installed_binary, server_owned
-from service.ports import processes_with_argument
+from service.runtime import ports
+from service.runtime.embedded_server import installed_binary, server_owned
+from service.runtime.ports import processes_with_argument
 from tests.processes import EXCOMM, FIXTURE, excomm, excomm_server, free_port
 
 

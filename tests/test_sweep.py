@@ -20,10 +20,10 @@ from models.behaviour import Behaviour
 from models.parameters import BadParameter, parameter, parse_range, with_settings, with_values
 from models.plan import PlanDefinition, walk
 from models.steps import ConsultStep
-from service.discovery import discover
-from service.sweep import design, sobol_indices, sweep_locally, sweep_on_temporal
-from service.tables import read_table
-from service.workers import build_worker
+from service.analysis.discovery import discover
+from service.analysis.sweep import design, sobol_indices, sweep_locally, sweep_on_temporal
+from service.analysis.tables import read_table
+from service.runtime.workers import build_worker
 from timelines.loader import load_plan
 
 EXCOMM = str(Path(sys.executable).parent / "excomm")

@@ -15,8 +15,8 @@ from models.pace import parse_pace
 from models.run import Progress, TimelineResult
 from models.simulation import simulate
 from models.timeline import TimelineDefinition
-from service.runs import start_timeline
-from service.workers import build_worker
+from service.runs.lifecycle import start_timeline
+from service.runtime.workers import build_worker
 from tests.conftest import eventually
 from workflows.timeline import TimelineWorkflow
 

@@ -12,8 +12,8 @@ import pytest
 from models.plan import PlanDefinition
 from models.simulation import initial_state, simulate
 from models.state import fold
-from service.graph import mermaid
-from service.plan_diff import plan_diff
+from service.reading.graph import mermaid
+from service.reading.plan_diff import plan_diff
 from timelines.loader import load_plan, load_plan_file, load_timeline, plan_names
 from timelines.safe_yaml import FileProblems
 

@@ -1,1 +1,4 @@
-"""The catalogue of timelines, their primary sources, and the loader that validates them."""
+"""The catalogue of timelines, their primary sources, and the loader that validates them.
+
+May import: models.
+"""

@@ -1,1 +1,4 @@
-"""Temporal workflow definitions: thin, deterministic shells around the pure core."""
+"""Temporal workflow definitions: thin, deterministic shells around the pure core.
+
+May import: models, activities.
+"""

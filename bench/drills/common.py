@@ -30,9 +30,9 @@ from models.plan import PlanDefinition
 from models.run import EnsembleJob
 from models.simulation import simulate
 from models.timeline import TimelineDefinition
-from service.connection import ConnectionFailed
-from service.explore import explore_locally
-from service.runs import start_timeline
+from service.analysis.explore import explore_locally
+from service.runs.lifecycle import start_timeline
+from service.runtime.connection import ConnectionFailed
 from timelines.loader import load_plan, load_timeline
 from workflows.ensemble import EnsembleWorkflow
 

@@ -24,8 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from service.ports import free_port, processes_with_argument
-from service.settings import HOME_FILES
+from service.runtime.ports import free_port, processes_with_argument
+from service.runtime.settings import HOME_FILES
 
 EXCOMM = str(Path(sys.executable).parent / "excomm")
 FIXTURE = str(Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "three-days.yaml")

@@ -28,8 +28,8 @@ from pathlib import Path
 from temporalio.client import Client
 
 from models.move_limits import HISTORY_BYTES
-from service.connection import connect
-from service.ports import free_port
+from service.runtime.connection import connect
+from service.runtime.ports import free_port
 
 EXCOMM = str(Path(sys.executable).parent / "excomm")
 TEMPORAL = str(Path(sys.executable).parent / "temporal")

@@ -35,10 +35,10 @@ from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, Telemetr
 
 from activities.stores import open_store
 from bench.drills.common import PACED, SHORT, Findings, Stopwatch, outcomes, start, workload
-from service import ports
-from service.connection import connect
-from service.ports import alive, processes_with_argument
-from service.settings import TASK_QUEUE
+from service.runtime import ports
+from service.runtime.connection import connect
+from service.runtime.ports import alive, processes_with_argument
+from service.runtime.settings import TASK_QUEUE
 
 EXCOMM = str(Path(sys.executable).parent / "excomm")
 

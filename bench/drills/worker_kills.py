@@ -41,7 +41,7 @@ from bench.drills.common import (
     worker_process,
     workload,
 )
-from service.embedded_server import embedded_server
+from service.runtime.embedded_server import embedded_server
 
 
 @dataclass

@@ -22,9 +22,9 @@ from temporalio.testing import WorkflowEnvironment
 from activities.stores import open_store
 from models.pace import parse_pace
 from models.run import TimelineResult
-from service.embedded_server import installed_binary
-from service.runs import start_timeline
-from service.workers import build_worker
+from service.runs.lifecycle import start_timeline
+from service.runtime.embedded_server import installed_binary
+from service.runtime.workers import build_worker
 from timelines.loader import catalogue_names, load_timeline
 from workflows.timeline import TimelineWorkflow
 

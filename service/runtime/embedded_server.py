@@ -37,10 +37,17 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributeIndexedValueType
 
 from activities.private_files import disk_full, open_private, replace_private
-from service.connection import ConnectionFailed, connect
-from service.ports import alive, command_line, free_port, listener_pid, port_is_free, processes_with_argument
-from service.registration import register_search_attributes
-from service.settings import check_home, ensure_home, excomm_home, temporal_db_path
+from service.runtime.connection import ConnectionFailed, connect
+from service.runtime.ports import (
+    alive,
+    command_line,
+    free_port,
+    listener_pid,
+    port_is_free,
+    processes_with_argument,
+)
+from service.runtime.registration import register_search_attributes
+from service.runtime.settings import check_home, ensure_home, excomm_home, temporal_db_path
 from workflows import search_attributes
 
 DEFAULT_IP = os.environ.get("EXCOMM_SERVER_IP", "127.0.0.1")

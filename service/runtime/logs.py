@@ -71,7 +71,7 @@ def configure_logging(level: str | None = None, json_output: bool | None = None)
     root.handlers[:] = [handler]
     root.setLevel(level)
     # A command's own worker logs every failed activity attempt as a warning; the command
-    # reports a timeline that cannot go on in one line of its own (service.runs.trouble),
+    # reports a timeline that cannot go on in one line of its own (service.runs.lifecycle.trouble),
     # so those stay quiet unless a log level is asked for.
     quiet = level == "WARNING" and "EXCOMM_LOG_LEVEL" not in os.environ
     logging.getLogger("temporalio.activity").setLevel(logging.ERROR if quiet else logging.NOTSET)

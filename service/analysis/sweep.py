@@ -19,7 +19,7 @@ from models.ensemble import EnsembleTable, member_seeds, table, wilson
 from models.members import Row
 from models.parameters import BadParameter, Parameter, Range, with_values
 from models.plan import PlanDefinition
-from service.settings import TASK_QUEUE
+from service.runtime.settings import TASK_QUEUE
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -79,7 +79,7 @@ class Sweep:
         return rows
 
     def frame(self) -> pd.DataFrame:
-        from service.tables import frame
+        from service.analysis.tables import frame
 
         return frame(self.rows())
 
@@ -173,7 +173,7 @@ def sweep_locally(
     `record`, a row per member of every point (its point and values in the row)."""
     import os
 
-    from service.explore import simulate_points
+    from service.analysis.explore import simulate_points
 
     workers = workers or os.cpu_count() or 1
     planned = point_plans(plan, ranges, points, sampler, seed)
@@ -205,11 +205,11 @@ async def sweep_on_temporal(
     task_queue: str = TASK_QUEUE,
     planned: list[tuple[dict[Parameter, float], PlanDefinition]] | None = None,
 ) -> Sweep:
-    """Every point's ensemble as a durable Ensemble workflow (service.explore), a few at
+    """Every point's ensemble as a durable Ensemble workflow (service.analysis.explore), a few at
     once, their batches on whatever workers poll: the table the local runtime gives."""
     import asyncio
 
-    from service.explore import explore_on_temporal
+    from service.analysis.explore import explore_on_temporal
 
     if planned is None:  # else the caller has drawn the design already (and checked it)
         planned = point_plans(plan, ranges, points, sampler, seed)

@@ -28,7 +28,7 @@ from models.events import DomainEvent
 from models.run import TimelineResult
 from models.state import WorldState
 from models.timeline import InitialWorld
-from service import run_ids
+from service.runs import ids as run_ids
 
 if TYPE_CHECKING:
     from temporalio.client import Client, WorkflowHandle
@@ -48,7 +48,7 @@ LOOKUPS = 8
 
 
 def is_run_id(text: str, catalogue: Collection[str] | None = None) -> bool:
-    """Whether `text` may name a run, by the one grammar of run ids (service.run_ids): checked
+    """Whether `text` may name a run, by the one grammar of run ids (service.runs.ids): checked
     before anything else is done with what a path or a query names."""
     return run_ids.problem(text, catalogue) is None
 
@@ -194,7 +194,7 @@ class Feeds:
     ) -> Snapshot:
         from temporalio.service import RPCError, RPCStatusCode
 
-        from service.runs import run_status
+        from service.runs.lifecycle import run_status
         from workflows.timeline import TimelineWorkflow
 
         # The status is asked every time: a run cancelled, terminated or failed still answers

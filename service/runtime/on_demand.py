@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import IO
 
 from activities.private_files import open_private
-from service.embedded_server import (
+from service.runtime.embedded_server import (
     RunningServer,
     ServerRefused,
     ServerUnavailable,
@@ -29,7 +29,7 @@ from service.embedded_server import (
     running_server,
     server_owned,
 )
-from service.settings import ensure_home, excomm_home
+from service.runtime.settings import ensure_home, excomm_home
 
 START_TIMEOUT_S = 90.0
 IDLE_POLL_S = 0.2
@@ -82,7 +82,7 @@ async def _start() -> RunningServer:
     log = excomm_home() / "server.log"
     with os.fdopen(open_private(log), "ab") as errors:
         process = subprocess.Popen(
-            [sys.executable, "-m", "service.on_demand"],
+            [sys.executable, "-m", "service.runtime.on_demand"],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=errors,

@@ -37,10 +37,20 @@ from activities.event_store import EventStore
 from models.events import DomainEvent, EventSuppressed
 from models.pace import PaceError, parse_pace
 from models.washington import to_washington, washington_date
-from service import api
-from service.branching import BranchError
-from service.charts import Series, draw
-from service.classroom_limits import (
+from service.classroom.charts import Series, draw
+from service.classroom.feed import Feeds, Snapshot, is_run_id
+from service.classroom.lesson import (
+    VIEWS,
+    View,
+    changes_today,
+    clock_label,
+    day_label,
+    lesson_day,
+    shown_at,
+    visible,
+    world,
+)
+from service.classroom.limits import (
     ACCEPTS,
     QUEUE,
     BodyLimit,
@@ -54,24 +64,16 @@ from service.classroom_limits import (
     quiet_accept_errors,
 )
 from service.errors import ExcommError
-from service.exports import FORMATS, MEDIA_TYPES, SUFFIXES, Telling, render
-from service.feed import Feeds, Snapshot, is_run_id
-from service.lesson import (
-    VIEWS,
-    View,
-    changes_today,
-    clock_label,
-    day_label,
-    lesson_day,
-    shown_at,
-    visible,
-    world,
-)
-from service.templating import environment
+from service.reading import views
+from service.reading.exports import FORMATS, MEDIA_TYPES, SUFFIXES, Telling, render
+from service.reading.templating import environment
+from service.runs import control as timelines_on_temporal
+from service.runs.branching import BranchError
 from timelines.citations import resolve
 from timelines.loader import catalogue_names, is_catalogue_name, load_timeline
 
 STATIC = Path(__file__).resolve().parent / "static"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 COOKIE = "excomm_teacher"
 KEEPALIVE_S = 15.0
 DEFAULT_PACE = "1d=20s"
@@ -140,10 +142,10 @@ def student_address(host: str, port: int) -> str:
 
 def build_app(feeds: Feeds, key: str, student_url: str, limits: Limits) -> Starlette:
     room = Classroom(feeds, key, student_url)
-    templates = environment()
+    templates = environment(TEMPLATES)
 
     def page(name: str, request: Request, status: int = 200, **context: Any) -> HTMLResponse:
-        html = templates.get_template(f"classroom/{name}").render(
+        html = templates.get_template(name).render(
             teacher=room.is_teacher(request), student_url=room.student_url, views=VIEWS, **context
         )
         return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
@@ -194,7 +196,7 @@ def build_app(feeds: Feeds, key: str, student_url: str, limits: Limits) -> Starl
                 return RedirectResponse(room.lesson.path, status_code=303)
             return page("waiting.html", request)
         timelines = [(name, load_timeline(name)) for name in catalogue_names()]
-        listed = await api.runs()
+        listed = await timelines_on_temporal.runs()
         runs = [
             (run, f"/pair/{run.parent}/{run.id}" if run.parent else f"/runs/{run.id}", _clock_text(run.clock))
             for run in reversed(listed.runs)
@@ -257,9 +259,9 @@ def build_app(feeds: Feeds, key: str, student_url: str, limits: Limits) -> Starl
             return JSONResponse({"error": f"no export format {suffix!r}"}, status_code=404)
         if run_id in room.catalogue:
             # A catalogue timeline by its name, as `excomm export NAME` (never a file).
-            text = await api.export(run_id, chosen)
+            text = await views.export(run_id, chosen)
         else:
-            # A run, from what the classroom reads of it: never `api.export`, which takes
+            # A run, from what the classroom reads of it: never `views.export`, which takes
             # a name ending in .yaml, or naming a file here, for a file to read.
             snapshot = await room.feeds.snapshot(room.run_id(run_id))
             if snapshot.missing:
@@ -310,7 +312,7 @@ def build_app(feeds: Feeds, key: str, student_url: str, limits: Limits) -> Starl
             pace = parse_pace(str(data.get("pace") or DEFAULT_PACE))
         except PaceError as exc:
             raise Refusal(400, str(exc)) from None
-        run_id = await api.start(load_timeline(name), pace, paused=True)
+        run_id = await timelines_on_temporal.start(load_timeline(name), pace, paused=True)
         room.lesson.go(f"/runs/{run_id}")
         return JSONResponse({"id": run_id, "url": f"/runs/{run_id}"})
 
@@ -320,9 +322,9 @@ def build_app(feeds: Feeds, key: str, student_url: str, limits: Limits) -> Starl
         if action not in _ACTIONS:
             raise Refusal(400, f"unknown action {action!r}: use {', '.join(_ACTIONS)}")
         if action == "cancel":
-            await api.cancel(run_id)
+            await timelines_on_temporal.cancel(run_id)
         else:
-            await api.steer(run_id, cast(api.Steering, action))
+            await timelines_on_temporal.steer(run_id, cast(timelines_on_temporal.Steering, action))
         room.feeds.nudge(run_id)
         return JSONResponse({"said": _SAID[action]})
 
@@ -339,7 +341,7 @@ def build_app(feeds: Feeds, key: str, student_url: str, limits: Limits) -> Starl
         if snapshot.clock is None or not snapshot.events:
             raise Refusal(409, f"{run_id} has no events yet to fork from")
         try:
-            branch_id, _ = await api.branch(
+            branch_id, _ = await timelines_on_temporal.branch(
                 run_id,
                 at=snapshot.clock,
                 moves=[{**fields, "kind": kind}],
@@ -353,7 +355,7 @@ def build_app(feeds: Feeds, key: str, student_url: str, limits: Limits) -> Starl
         # The branch starts paused at the timeline's start: it is stepped to the day the class
         # is on, so both stand at the same day and are stepped together from there.
         days = (washington_date(snapshot.clock) - washington_date(snapshot.events[0].at)).days
-        await api.step_days(branch_id, max(days, 0))
+        await timelines_on_temporal.step_days(branch_id, max(days, 0))
         path = f"/pair/{run_id}/{branch_id}"
         room.lesson.go(path)
         return JSONResponse({"id": branch_id, "url": path})
@@ -445,9 +447,9 @@ class Frame:
 
 class Frames:
     def __init__(self) -> None:
-        templates = environment()
-        self._event_template = templates.get_template("classroom/event.html")
-        self._state_template = templates.get_template("classroom/state.html")
+        templates = environment(TEMPLATES)
+        self._event_template = templates.get_template("event.html")
+        self._state_template = templates.get_template("state.html")
         self._latest: dict[tuple[str, View], tuple[Snapshot, Frame]] = {}
         self._events: dict[tuple[str, View, int], str] = {}
 

@@ -1,4 +1,4 @@
-"""The Jinja2 templates of excomm's pages (the classroom and the printed handout).
+"""The Jinja2 environment of excomm's pages (the classroom's, and the printed handout here).
 
 Autoescaping is on for every template: summaries, actors and moves come from users'
 files and from analysts, and a page shows them as text, never as markup.
@@ -11,13 +11,12 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
-
 
 @cache
-def environment() -> Environment:
+def environment(folder: Path) -> Environment:
+    """The templates of one folder (each room keeps its own beside its code)."""
     return Environment(
-        loader=FileSystemLoader(TEMPLATES),
+        loader=FileSystemLoader(folder),
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,  # a misspelt name in a template fails its test, not silently
         trim_blocks=True,

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from html import escape
+from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -23,6 +24,9 @@ from models.events import DomainEvent, PhaseEnded, PhaseStarted, Provenance
 from models.state import WorldState, apply
 from models.washington import to_washington, washington_date, written
 from timelines.citations import Source, resolve
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
 
 Format = Literal["timelinejs", "ics", "csv", "html"]
 FORMATS: tuple[Format, ...] = ("timelinejs", "ics", "csv", "html")
@@ -310,7 +314,7 @@ class Day:
 
 
 def days(initial: WorldState, events: Iterable[DomainEvent]) -> Iterator[Day]:
-    from service.chronicle import state_changes
+    from service.reading.chronicle import state_changes
 
     world = initial
     current: list[DomainEvent] = []
@@ -335,10 +339,10 @@ def excerpt(found: Source) -> str:
 
 
 def handout(telling: Telling) -> str:
-    from service.templating import environment
+    from service.reading.templating import environment
 
     return (
-        environment()
+        environment(TEMPLATES)
         .get_template("handout.html")
         .render(
             telling=telling,

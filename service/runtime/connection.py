@@ -3,7 +3,7 @@
 `TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, `TEMPORAL_API_KEY`, TLS settings and TOML
 profiles (`TEMPORAL_PROFILE`, `TEMPORAL_CONFIG_FILE`) are read by `temporalio.envconfig`
 exactly as the `temporal` CLI reads them. With none of them set, excomm uses its
-embedded server instead (service.embedded_server).
+embedded server instead (service.runtime.embedded_server).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from models.ensemble import EnsembleTable, Tally, member_seeds, run_batch, run_r
 from models.members import Row
 from models.plan import PlanDefinition
 from models.run import EnsembleJob
-from service.settings import TASK_QUEUE
+from service.runtime.settings import TASK_QUEUE
 
 if TYPE_CHECKING:
     from temporalio.client import Client
@@ -151,7 +151,7 @@ async def explore_on_temporal(
 
     from temporalio.service import RPCError
 
-    from service.runs import TRANSIENT
+    from service.runs.lifecycle import TRANSIENT
     from workflows.ensemble import EnsembleWorkflow  # the SDK only when needed (see cli)
 
     started = time.perf_counter()

@@ -18,7 +18,7 @@ from models.events import DomainEvent, known_at
 from models.sides import Side
 from models.state import WorldState, apply
 from models.washington import to_washington, washington_date, written
-from service.text import literal
+from service.reading.text import literal
 
 # How each kind of statement is marked; the record goes unmarked, it is the default.
 MARKS = {

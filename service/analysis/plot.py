@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from models.ensemble import EnsembleTable
 
 if TYPE_CHECKING:
-    from service.sweep import Sweep
+    from service.analysis.sweep import Sweep
 
 # Outcomes and rungs told apart by colour and named in the legend; the ladder runs from
 # pale (pressure) to dark (force), as an analyst reads escalation.

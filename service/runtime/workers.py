@@ -28,12 +28,12 @@ from activities.ensemble import simulate_batch
 from activities.event_store import EventStore
 from activities.recording import EventRecorder
 from activities.stores import open_store
-from service.settings import TASK_QUEUE, event_store_location
+from service.runtime.settings import TASK_QUEUE, event_store_location
 from workflows.ensemble import EnsembleWorkflow
 from workflows.exchange import AlliedConsultationWorkflow, NegotiationTrackWorkflow, PlanPhaseWorkflow
 from workflows.timeline import TimelineWorkflow
 
-WORKER = Path(__file__).resolve().parent.parent / "worker.py"
+WORKER = Path(__file__).resolve().parents[2] / "worker.py"
 
 WORKFLOWS = [
     TimelineWorkflow,

@@ -25,7 +25,7 @@ from models.events import DomainEvent
 from models.pace import Pace
 from models.run import Progress, TimelineResult, TimelineRun
 from models.timeline import TimelineDefinition
-from service.settings import TASK_QUEUE
+from service.runtime.settings import TASK_QUEUE
 from workflows import search_attributes
 from workflows.timeline import TimelineWorkflow
 

@@ -17,7 +17,7 @@ from models.events import DomainEvent, known_at
 from models.sides import Side
 from models.state import WorldState, fold, state_at
 from models.washington import to_washington, washington_date
-from service.feed import Snapshot
+from service.classroom.feed import Snapshot
 
 View = Literal["happened", "washington", "moscow"]
 VIEWS: dict[View, str] = {

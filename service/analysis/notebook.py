@@ -1,6 +1,6 @@
 """The analyst's API, for notebooks: the objects of the command line as pandas DataFrames.
 
-    from service import analysis as ax
+    from service.analysis import notebook as ax
 
     run = ax.dry_run("memo-uncertain", seed=7)       # a plan run in-process: no server
     run.events                                       # a row per event: seq, at, type, provenance...
@@ -14,11 +14,11 @@
     sweep.points                                     # a row per point: values, shares, intervals
     ax.discover(ensemble.members, "military_action")  # rules, with density and coverage
 
-Every function here is a thin layer over the service the command line calls (service.api,
-service.explore, service.sweep, service.discovery, service.branching), never a second
+Every function here is a thin layer over the services the command line calls
+(service.analysis.front, service.reading.plans, service.runs.control), never a second
 implementation: `ax.explore(...)` gives the table `excomm explore` prints, member for member.
-Durable runs on a server are `await api.status(...)`, `await api.branch(...)` and so on
-(service.api). Durations are in hours in columns whose names end in `_h`.
+Durable runs on a server are `await control.status(...)`, `await control.branch(...)` and so on
+(service.runs.control). Durations are in hours in columns whose names end in `_h`.
 """
 
 from __future__ import annotations
@@ -33,12 +33,13 @@ from models.events import DomainEvent
 from models.members import Row
 from models.state import WorldState, apply
 from models.timeline import TimelineDefinition
-from service import api
+from service.analysis import front
+from service.reading import plans
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from service.sweep import Sweep
+    from service.analysis.sweep import Sweep
 
 
 def _frame(rows: list[dict[str, Any]], columns: list[str] | None = None) -> pd.DataFrame:
@@ -108,7 +109,7 @@ class Run:
 def dry_run(name: str, seed: int = 0, settings: dict[str, str] | None = None) -> Run:
     """A plan or timeline run in-process on a virtual clock, as `excomm dry-run`; a plan's
     parameters set first with `settings` ({"deadline": "48h"}, as --set)."""
-    done = api.dry_run(name, seed, _settings(settings))
+    done = plans.dry_run(name, seed, _settings(settings))
     return Run(done.definition, done.initial, done.events)
 
 
@@ -127,9 +128,9 @@ def branch(
     moves: list[dict[str, object]] | None = None,
 ) -> Run:
     """A branch of a run, in-process: the parent up to the fork, then these moves, taken by
-    the same rules as `excomm branch` (service.branching)."""
+    the same rules as `excomm branch` (service.runs.branching)."""
     from models.simulation import simulate
-    from service.branching import fork
+    from service.runs.branching import fork
 
     instant = datetime.fromisoformat(at) if isinstance(at, str) else at
     if instant is None and after_seq is None:
@@ -165,14 +166,14 @@ class Ensemble:
 
     @property
     def members(self) -> pd.DataFrame:
-        from service.tables import frame
+        from service.analysis.tables import frame
 
         return frame(self.rows)
 
     @property
     def fan(self) -> pd.DataFrame:
         """The fan chart's data: by Washington day, the share of members at or above each rung."""
-        from service.plot import fan_bands
+        from service.analysis.plot import fan_bands
 
         days, ladder, shares = fan_bands(self.table)
         rows = [
@@ -183,7 +184,7 @@ class Ensemble:
 
     def plot(self, path: str | Path) -> Path:
         """Draw the shares and the fan chart to a PNG or SVG file; returns where."""
-        from service.plot import plot
+        from service.analysis.plot import plot
 
         plot(self.table, Path(path))
         return Path(path).resolve()
@@ -197,9 +198,9 @@ def explore(
     workers: int | None = None,
 ) -> Ensemble:
     """N seeded members of a variant in-process, every member on the record."""
-    from service.explore import explore_recorded
+    from service.analysis.explore import explore_recorded
 
-    plan = api.plan_with(variant, _settings(settings))
+    plan = plans.plan_with(variant, _settings(settings))
     table, rows = explore_recorded(plan, runs, seed, workers)
     return Ensemble(table, rows)
 
@@ -217,16 +218,16 @@ class SweepResult:
 
     @property
     def members(self) -> pd.DataFrame:
-        from service.tables import frame
+        from service.analysis.tables import frame
 
         return frame(self.rows)
 
     def sobol(self, outcome: str = "military_action") -> pd.DataFrame:
         """Sobol indices of the outcome's share (a sweep sampled with sampler="saltelli")."""
-        return api.sobol(self.points, outcome)
+        return front.sobol(self.points, outcome)
 
     def plot(self, path: str | Path) -> Path:
-        from service.plot import plot_sweep
+        from service.analysis.plot import plot_sweep
 
         plot_sweep(self.sweep, Path(path))
         return Path(path).resolve()
@@ -244,10 +245,10 @@ def sweep(
 ) -> SweepResult:
     """Each parameter of `vary` ({"deadline": "24h..120h"}, as --vary) sampled over its range,
     an ensemble at each point."""
-    from service.sweep import sweep_locally
+    from service.analysis.sweep import sweep_locally
 
-    plan = api.plan_with(variant)
-    ranges = api.ranges(plan, [f"{path}={span}" for path, span in vary.items()])
+    plan = plans.plan_with(variant)
+    ranges = front.ranges(plan, [f"{path}={span}" for path, span in vary.items()])
     result, rows = sweep_locally(plan, ranges, points, runs, seed, sampler, workers, record=members)
     return SweepResult(result, rows)
 
@@ -255,12 +256,12 @@ def sweep(
 def discover(members: pd.DataFrame, outcome: str = "military_action", rules: int = 3) -> pd.DataFrame:
     """Rules under which an outcome happens among members: a row per rule, with its
     density (share of its members with the outcome) and coverage (share of all of them)."""
-    return api.rules_table(api.discover(members, outcome, rules))
+    return front.rules_table(front.discover(members, outcome, rules))
 
 
 def read(path: str | Path) -> pd.DataFrame:
     """A members file or a sweep's table written by the command line."""
-    return api.read_members(Path(path))
+    return front.read_members(Path(path))
 
 
 def _settings(settings: dict[str, str] | None) -> list[str]:

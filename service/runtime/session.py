@@ -2,7 +2,7 @@
 
 Order of preference: a configured cluster (envconfig), then the home's embedded server
 (the one `excomm server` runs, or one started on demand and shared by the home's
-commands until the last of them ends: service.on_demand).
+commands until the last of them ends: service.runtime.on_demand).
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from collections.abc import AsyncIterator
 from temporalio.client import Client
 
 from activities.stores import open_store
-from service.connection import ConnectionFailed, configured_profile, connect, connect_profile
-from service.embedded_server import running_server
-from service.on_demand import shared_server
-from service.registration import register_search_attributes
-from service.settings import default_store, ensure_home, event_store_location
+from service.runtime.connection import ConnectionFailed, configured_profile, connect, connect_profile
+from service.runtime.embedded_server import running_server
+from service.runtime.on_demand import shared_server
+from service.runtime.registration import register_search_attributes
+from service.runtime.settings import default_store, ensure_home, event_store_location
 
 
 async def connect_running() -> Client:
@@ -55,7 +55,7 @@ async def session(with_worker: bool) -> AsyncIterator[Client]:
             server = await stack.enter_async_context(shared_server())
             client = await connect(server.address)
         if with_worker:
-            from service.workers import build_worker
+            from service.runtime.workers import build_worker
 
             await stack.enter_async_context(build_worker(client, store))
         yield client
