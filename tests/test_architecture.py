@@ -165,3 +165,30 @@ def test_a_trespass_is_found_where_there_is_one() -> None:
     assert trespasses(graph, rules) == [
         "service.runtime.ports imports service.classroom.app (service.runtime may import ['models'])"
     ]
+
+
+def test_no_file_of_the_house_is_over_700_lines() -> None:
+    long = {
+        str(path.relative_to(ROOT)): n
+        for path in ROOT.rglob("*.py")
+        if path.relative_to(ROOT).parts[0] not in OUTSIDE
+        and not path.relative_to(ROOT).parts[0].startswith(".")
+        and (n := len(path.read_text().splitlines())) > 700
+    }
+    assert long == {}
+
+
+# What talks to Temporal or to a database, by the names a module would have to use.
+SERVER_OR_STORE = re.compile(r"\b(temporalio|sqlite3|psycopg|Client\.connect|WorkflowHandle|open_store)\b")
+
+
+def test_the_command_line_only_translates() -> None:
+    """cli/ parses, calls the service layer and renders: no Temporal, SQLite or PostgreSQL."""
+    found = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for path in sorted((ROOT / "cli").glob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if SERVER_OR_STORE.search(line)
+    ]
+    assert found == []
+    assert SERVER_OR_STORE.search("    from temporalio.client import Client")  # the grep can see one

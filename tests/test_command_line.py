@@ -104,3 +104,26 @@ def test_a_command_needing_a_server_with_none_running_exits_3(home: Path) -> Non
     )
     assert done.returncode == 3
     assert done.stderr.startswith("excomm: error: no Temporal server is running")
+
+
+def test_help_lists_the_commands_grouped_by_user_in_the_order_a_newcomer_meets_them(home: Path) -> None:
+    done = excomm("--help", home=home)
+    assert done.returncode == 0
+    sections: dict[str, list[str]] = {}
+    current = None
+    for line in done.stdout.splitlines():
+        if line and not line.startswith(" ") and line.endswith(":"):
+            current = line[:-1]
+            sections[current] = []
+        elif current is not None and line.startswith("  ") and line.strip():
+            sections[current].append(line.split()[0])
+    users = [name.split(":")[0] for name in sections if ":" in name]
+    assert users == ["Educators", "Designers", "Analysts", "Operators"]
+    by_user = {name.split(":")[0]: commands for name, commands in sections.items()}
+    assert by_user["Educators"][0] == "replay"  # the Quickstart's command comes first
+    assert {"classroom", "export", "source"} <= set(by_user["Educators"])
+    assert {"validate", "plan", "graph", "dry-run"} <= set(by_user["Designers"])
+    assert {"run", "explore", "sweep", "discover", "branch", "signal"} <= set(by_user["Analysts"])
+    assert {"server", "worker", "status", "list", "store"} <= set(by_user["Operators"])
+    listed = [c for commands in by_user.values() for c in commands]
+    assert len(listed) == len(set(listed))  # each command in one group
