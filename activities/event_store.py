@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from models.errors import ExcommError
 from models.events import DomainEvent
 from models.timeline import InitialWorld
 
@@ -28,7 +29,7 @@ class ConflictingEvent(Exception):
     """A seq already stored with a different event: the timeline diverged on replay."""
 
 
-class StoreUnavailable(Exception):
+class StoreUnavailable(ExcommError):
     """The store cannot be read or written (full disk, permissions, not a database, a
     database server that does not answer or refuses the schema)."""
 

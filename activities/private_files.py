@@ -13,11 +13,13 @@ import stat
 import threading
 from pathlib import Path
 
+from models.errors import ExcommError
+
 PRIVATE_FILE = 0o600
 PRIVATE_FOLDER = 0o700
 
 
-class NotPrivate(OSError):
+class NotPrivate(ExcommError, OSError):
     """A path excomm would write is a symlink, or not a regular file."""
 
 

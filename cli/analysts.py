@@ -13,11 +13,6 @@ from rich.table import Table
 
 from cli.common import (
     ANALYSTS,
-    MAX_BATCH,
-    MAX_POINTS,
-    MAX_RUNS,
-    MAX_SEQ,
-    MAX_WORKERS,
     AtOption,
     BatchOption,
     EnsembleWorkersOption,
@@ -29,15 +24,9 @@ from cli.common import (
     SeedOption,
     SetOption,
     app,
-    bounded,
-    choice_option,
     handled,
-    instant_option,
-    json_option,
     out,
-    pace_option,
     run,
-    seed_option,
     stdout,
     suppressed_line,
 )
@@ -47,6 +36,7 @@ from models.events import (
     MoveInterjected,
 )
 from models.washington import to_washington, written
+from service import inputs
 from service.analysis import front
 from service.analysis.tables import FORMATS as TABLE_FORMATS
 from service.errors import BadUsage
@@ -108,6 +98,8 @@ def explore(
         f"{result.runs} runs from seed {result.seed} "
         f"({result.runtime}, {result.workers} workers, {result.elapsed_s:.2f} s)"
     )
+    if result.settings:
+        out.print(f"  with {', '.join(literal(s) for s in result.settings)}", markup=False)
     for share in result.outcomes:
         low, high = share.ci95
         out.print(f"  {share.outcome:<24} {share.runs:>7}  {share.share:7.1%}  (95% CI {low:.1%}-{high:.1%})")
@@ -147,13 +139,9 @@ def _ensemble_options(
     for option, path in tables.items():
         if path is not None and path.suffix.lower() not in TABLE_FORMATS:
             raise BadUsage(f"invalid --{option} {path}: the file must end in {', '.join(TABLE_FORMATS)}")
-    bounded("--runs", runs, 1, MAX_RUNS, f"an ensemble has from 1 to {MAX_RUNS:,} members")
-    seed_option(seed)
-    choice_option("--runtime", runtime, ("local", "temporal"))
-    choice_option("--format", format, ("table", "json"))
-    if workers is not None:
-        bounded("--workers", workers, 1 if runtime == "local" else 0, MAX_WORKERS)
-    bounded("--batch", batch, 1, MAX_BATCH, f"from 1 to {MAX_BATCH:,} members per batch")
+    inputs.choice("--runtime", runtime, ("local", "temporal"))
+    inputs.ensemble(runs, seed, workers, runtime == "local", batch)
+    inputs.choice("--format", format, ("table", "json"))
 
 
 def _wrote(**files: Path | None) -> None:
@@ -200,15 +188,10 @@ def sweep(
     ] = None,
 ) -> None:
     """Sample a plan's parameters over ranges and run an ensemble at each point."""
-    from service.analysis.sweep import SAMPLERS
-
-    bounded("--points", points, 1, MAX_POINTS)
-    choice_option("--sampler", sampler, SAMPLERS)
     _ensemble_options(
         runs, seed, runtime, workers, batch, format, plot_file, table=table_file, members=members_file
     )
-    if points * runs > MAX_RUNS:
-        raise BadUsage(f"--points {points} x --runs {runs}: a sweep runs at most {MAX_RUNS:,} members in all")
+    inputs.sweep(points, sampler, runs)
     bar, progress = _ensemble_bar(variant, points * runs, format)
     try:
         if runtime == "local":
@@ -335,13 +318,16 @@ def discover(
     ] = "military_action",
     rules: Annotated[int, typer.Option("--rules", metavar="N", help="at most N rules")] = 3,
     depth: Annotated[int, typer.Option("--depth", metavar="N", help="at most N conditions a rule")] = 3,
+    min_leaf: Annotated[
+        float,
+        typer.Option("--min-leaf", metavar="SHARE", help="the smallest box a rule may describe, as 0.02"),
+    ] = 0.02,
     format: Annotated[str, typer.Option("--format", metavar="FORMAT", help="table or json")] = "table",
 ) -> None:
     """Which inputs matter: rules under which an outcome happens (members), or Sobol
     indices of its share (a sweep sampled with --sampler saltelli)."""
-    bounded("--rules", rules, 1, 100)
-    bounded("--depth", depth, 1, 10)
-    choice_option("--format", format, ("table", "json"))
+    inputs.discovery(rules, depth, min_leaf)
+    inputs.choice("--format", format, ("table", "json"))
     table = front.read_members(table_file)
     if front.is_sweep_table(table):
         indices = front.sobol(table, outcome)
@@ -357,25 +343,31 @@ def discover(
                 markup=False,
             )
         return
-    found = front.discover(table, outcome, rules, depth)
+    found = front.discover(table, outcome, rules, depth, min_leaf)
     if format == "json":
         payload = {
             "outcome": found.outcome,
             "members": found.members,
             "hits": found.hits,
+            "depth": found.depth,
+            "min_leaf": found.min_leaf,
+            "smallest_box": found.smallest_box,
             "rules": front.rules_table(found).to_dict(orient="records"),
         }
         stdout.write(json.dumps(payload, indent=2) + "\n")
         return
     out.print(
-        f"[bold]{literal(outcome)}[/bold] in {found.hits:,} of {found.members:,} members ({found.share:.1%})"
+        f"[bold]{literal(outcome)}[/bold] in {found.hits:,} of {found.members:,} members "
+        f"({found.share:.1%}); rules of at most {found.depth} conditions, "
+        f"each box of at least {found.smallest_box:,} members"
     )
     if not found.rules:
         out.print("  no rule picks out members where it is more common than that", markup=False)
     for rule in found.rules:
         out.print(f"  - {rule.text()}", markup=False)
         out.print(
-            f"    density {rule.density:.1%}, coverage {rule.coverage:.1%}, {rule.members:,} members",
+            f"    density {rule.density:.1%} ({rule.hits:,} of {rule.members:,} members in the box), "
+            f"coverage {rule.coverage:.1%} ({rule.hits:,} of {rule.outcome_members:,})",
             markup=False,
         )
 
@@ -390,7 +382,7 @@ def send_move(
     ] = "{}",
 ) -> None:
     """Send a move to a running timeline; say whether it was taken, and if not, why."""
-    fields = json_option(payload)
+    fields = inputs.json_object(payload)
     kind_taken, at = run(control.send_move(timeline_id, kind, fields))
     out.print(f"move accepted: {clean(kind_taken)} at {written(at)}", markup=False)
 
@@ -431,25 +423,28 @@ def branch(
     if (at is None) == (after_seq is None):
         raise BadUsage("give exactly one of --at or --after-seq")
     if after_seq is not None:
-        bounded("--after-seq", after_seq, 0, MAX_SEQ, "an event's seq, from 0")
+        inputs.bounded("--after-seq", after_seq, 0, inputs.MAX_SEQ, "an event's seq, from 0")
     kinds, fields = move or [], payload or []
     if len(fields) > len(kinds):
         raise BadUsage("each --json belongs to a --move before it")
     moves = [
-        {**(json_option(fields[index], f"--json {index + 1}") if index < len(fields) else {}), "kind": kind}
+        {
+            **(inputs.json_object(fields[index], f"--json {index + 1}") if index < len(fields) else {}),
+            "kind": kind,
+        }
         for index, kind in enumerate(kinds)
     ]
     new_id, fork_seq = run(
         control.branch(
             parent_id,
-            at=instant_option(at) if at is not None else None,
+            at=inputs.instant(at) if at is not None else None,
             after_seq=after_seq,
             moves=moves,
             variant=variant,
             behaviour=behaviour,
-            seed=seed_option(seed),
+            seed=inputs.seed(seed),
             branch_id=timeline_id,
-            pace=pace_option(pace),
+            pace=inputs.pace(pace),
             replace=replace,
         )
     )
@@ -467,7 +462,7 @@ def diff(
     ] = None,
 ) -> None:
     """Show what one timeline did that the other did not, matched by content, and a summary."""
-    instant = instant_option(at) if at is not None else None
+    instant = inputs.instant(at) if at is not None else None
     found = run(views.compare_timelines(first, second, instant))
     comparison = found.comparison
     names = {"first": clean(first), "second": clean(second)}

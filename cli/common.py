@@ -8,12 +8,10 @@ strings it would compile and evaluate each one again, a tenth of a second per co
 
 import asyncio
 import difflib
-import json
 import os
 import signal
 import sys
 from collections.abc import Callable, Coroutine
-from datetime import datetime
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
@@ -26,18 +24,15 @@ from typer.core import TyperGroup
 
 from models.bookkeeping import why_not
 from models.events import (
-    EARLIEST_YEAR,
-    LATEST_YEAR,
     DomainEvent,
     EventSuppressed,
 )
-from models.pace import INSTANT, Pace, parse_pace
 from models.run import Progress as TimelineProgress
-from models.sides import SIDES, Side
+from models.sides import Side
 from models.simulation import simulate
 from models.timeline import TimelineDefinition
 from models.washington import to_washington
-from service.errors import BadUsage, exit_status
+from service.errors import exit_status
 from service.reading.text import Unpadded, clean, literal, one_line
 from service.runs import control
 from service.runtime.calls import run_call
@@ -97,21 +92,6 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
-MAX_SEED = 2**63 - 1  # a seed travels through Temporal as a 64-bit integer
-
-
-MAX_RUNS = 100_000_000
-
-
-MAX_BATCH = 1_000_000
-
-
-MAX_WORKERS = 1024
-
-
-MAX_SEQ = 2**63 - 1
-
-
 def fail(message: str, status: int = 1) -> NoReturn:
     # Plain write, never wrapped: one line whatever the terminal's width.
     sys.stderr.write(f"excomm: error: {one_line(message)}\n")
@@ -165,79 +145,6 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
     return run_call(coroutine)
 
 
-def instant_option(text: str, option: str = "--at") -> datetime:
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise BadUsage(
-            f"invalid {option} {text!r}: expected an ISO 8601 instant with offset, "
-            "e.g. 1962-10-24T12:00-04:00"
-        ) from None
-    if value.tzinfo is None:
-        raise BadUsage(f"invalid {option} {text!r}: add the UTC offset, e.g. 1962-10-24T12:00-04:00")
-    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
-        raise BadUsage(
-            f"invalid {option} {text!r}: excomm's calendar runs from {EARLIEST_YEAR} to {LATEST_YEAR}"
-        )
-    return value
-
-
-def pace_option(text: str) -> Pace:
-    return parse_pace(text) if text else INSTANT
-
-
-def side_option(text: str | None) -> Side | None:
-    if text is None:
-        return None
-    side = text.lower()
-    if side not in SIDES:
-        raise BadUsage(f"invalid --as {text!r}: use {', '.join(SIDES[:-1])} or {SIDES[-1]}")
-    return side
-
-
-def choice_option(option: str, value: str, choices: tuple[str, ...]) -> str:
-    if value not in choices:
-        raise BadUsage(f"invalid {option} {value!r}: use {' or '.join(choices)}")
-    return value
-
-
-def bounded(option: str, value: int, low: int, high: int, why: str = "") -> int:
-    if not low <= value <= high:
-        raise BadUsage(f"invalid {option} {value}: {why or f'between {low} and {high}'}")
-    return value
-
-
-def seed_option(value: int, member: int | None = None, ensemble_seed: int | None = None) -> int:
-    """The seed to draw with: --seed, or the seed of member N of an ensemble (as `explore
-    --members` numbers them, from 0), which the same ensemble seed always gives."""
-    bounded("--seed", value, 0, MAX_SEED, f"a seed is from 0 to {MAX_SEED}")
-    if member is None:
-        if ensemble_seed is not None:
-            raise BadUsage("--ensemble-seed S goes with --member N: the member of that ensemble to run")
-        return value
-    if ensemble_seed is None:
-        raise BadUsage("--member N needs --ensemble-seed S, the seed the ensemble was run with")
-    if value:
-        raise BadUsage("give --seed, or --member with --ensemble-seed, not both")
-    bounded("--member", member, 0, MAX_RUNS - 1, "members are numbered from 0, as --members writes them")
-    bounded("--ensemble-seed", ensemble_seed, 0, MAX_SEED, f"a seed is from 0 to {MAX_SEED}")
-    from models.ensemble import member_seeds
-
-    return member_seeds(ensemble_seed, member + 1)[member]
-
-
-def json_option(text: str, option: str = "--json") -> dict[str, object]:
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BadUsage(f"{option} is not valid JSON: {exc.msg} at column {exc.colno}") from None
-    except RecursionError:
-        raise BadUsage(f"{option} is nested too deep") from None
-    if not isinstance(value, dict):
-        raise BadUsage(f"{option} must be a JSON object")
-    return value
-
-
 def complete_names(incomplete: str) -> list[str]:
     """Shell completion of a timeline or plan: the catalogue's names."""
     from timelines.loader import catalogue_names
@@ -267,9 +174,6 @@ SetOption = Annotated[
         "--set", metavar="PATH=VALUE", help="set a plan parameter first, as deadline=48h (repeatable)"
     ),
 ]
-
-
-MAX_POINTS = 100_000
 
 
 RuntimeOption = Annotated[

@@ -16,9 +16,9 @@ from cli.common import (
     heading,
     out,
     reached_on,
-    seed_option,
     stdout,
 )
+from service import inputs
 from service.errors import exit_status
 from service.reading import plans
 from service.reading.chronicle import Chronicle
@@ -99,7 +99,7 @@ def dry_run(
     settings: SetOption = None,
 ) -> None:
     """Run a plan in-process on a virtual clock (no server) and print its chronicle."""
-    seed = seed_option(seed, member, ensemble_seed)
+    seed = inputs.seed(seed, member, ensemble_seed)
     result = plans.dry_run(timeline, seed, settings)
     heading(result.definition, None)
     Chronicle(out, result.initial).feed(result.events)

@@ -23,22 +23,16 @@ from cli.common import (
     SideOption,
     TimelineArgument,
     app,
-    bounded,
-    choice_option,
     classroom_ready,
     fail,
     handled,
     heading,
-    instant_option,
     loopback,
     out,
-    pace_option,
     progress_bar,
     reached_on,
     report_trouble,
     run,
-    seed_option,
-    side_option,
     stdout,
     until_stopped,
     write_whole,
@@ -49,7 +43,7 @@ from models.events import (
 )
 from models.run import TimelineResult
 from models.simulation import initial_state
-from service import processes
+from service import inputs, processes
 from service.errors import BadUsage
 from service.reading import plans, views
 from service.reading.chronicle import Chronicle
@@ -75,9 +69,9 @@ def replay(
     ] = False,
 ) -> None:
     """Run a timeline through Temporal and print its chronicle, day by day."""
-    side = side_option(side_name)
-    chosen_pace = pace_option(pace)
-    definition = plans.timeline_with(timeline, seed_option(seed, member, ensemble_seed), settings)
+    side = inputs.side(side_name)
+    chosen_pace = inputs.pace(pace)
+    definition = plans.timeline_with(timeline, inputs.seed(seed, member, ensemble_seed), settings)
     chronicle = Chronicle(out, initial_state(definition), side=side)
     bar, on_progress = progress_bar(definition)
 
@@ -143,8 +137,8 @@ def events(
     side_name: SideOption = None,
 ) -> None:
     """Print the events of a timeline (as text, in the order a side learned of them with --as)."""
-    choice_option("--format", format, ("jsonl", "text"))
-    side = side_option(side_name)
+    inputs.choice("--format", format, ("jsonl", "text"))
+    side = inputs.side(side_name)
     initial, found = run(control.timeline_events(timeline))
     if format == "jsonl":
         for event in found:
@@ -165,8 +159,8 @@ def state(
     side_name: SideOption = None,
 ) -> None:
     """Print the world state of a timeline, at its end or at a simulated instant, as JSON."""
-    instant = instant_option(at) if at is not None else None
-    world = run(views.world_state(timeline, instant, side_option(side_name)))
+    instant = inputs.instant(at) if at is not None else None
+    world = run(views.world_state(timeline, instant, inputs.side(side_name)))
     stdout.write(world.model_dump_json(indent=2) + "\n")
 
 
@@ -225,11 +219,11 @@ def export(
     """Export a timeline or run for TimelineJS, a calendar, a spreadsheet, or print (a handout)."""
     from service.reading.exports import FORMATS, Format
 
-    chosen: Format = choice_option("--format", format, FORMATS)  # type: ignore[assignment]
+    chosen: Format = inputs.choice("--format", format, FORMATS)  # type: ignore[assignment]
     if anniversary is not None:
         if chosen != "ics":
             raise BadUsage("--anniversary applies to --format ics only")
-        bounded("--anniversary", anniversary, 1963, 9999)
+        inputs.bounded("--anniversary", anniversary, 1963, 9999)
     if output is not None and not output.parent.is_dir():
         fail(f"cannot write --output {output}: there is no folder {output.parent}")
     text = run(views.export(timeline, chosen, anniversary))
@@ -256,7 +250,7 @@ def classroom(
     """Serve the classroom: teach a timeline day by day, live, to students' browsers."""
     from service.runtime.logs import configure_logging
 
-    bounded("--port", port, 0, 65535)
+    inputs.bounded("--port", port, 0, 65535)
     if not loopback(host):
         sys.stderr.write(
             f"excomm: note: --host {one_line(host)}: anyone who can reach it can watch the class; "

@@ -21,22 +21,18 @@ from cli.common import (
     SetOption,
     TimelineArgument,
     app,
-    bounded,
-    choice_option,
     classroom_ready,
     handled,
     loopback,
     note_store,
     out,
-    pace_option,
     run,
-    seed_option,
     stdout,
     suppressed_line,
     until_stopped,
 )
 from models.washington import to_washington
-from service import processes
+from service import inputs, processes
 from service.reading import plans
 from service.reading.text import clean, literal, one_line
 from service.runs import control
@@ -62,9 +58,9 @@ def server(
     (Ctrl-C stops them)."""
     from service.runtime.logs import configure_logging
 
-    bounded("--port", port, 1, 65535)
-    bounded("--ui-port", ui_port, 1, 65535)
-    bounded("--classroom-port", classroom_port, 0, 65535)
+    inputs.bounded("--port", port, 1, 65535)
+    inputs.bounded("--ui-port", ui_port, 1, 65535)
+    inputs.bounded("--classroom-port", classroom_port, 0, 65535)
     if not loopback(ip):
         sys.stderr.write(
             f"excomm: warning: --ip {one_line(ip)} exposes an unauthenticated Temporal server "
@@ -124,8 +120,8 @@ def start(
     replace: ReplaceOption = False,
 ) -> None:
     """Start a timeline on a running server and return at once."""
-    chosen_pace = pace_option(pace)
-    definition = plans.timeline_with(timeline, seed_option(seed, member, ensemble_seed), settings)
+    chosen_pace = inputs.pace(pace)
+    definition = plans.timeline_with(timeline, inputs.seed(seed, member, ensemble_seed), settings)
     out.print(clean(run(control.start(definition, chosen_pace, timeline_id, paused, replace))), markup=False)
 
 
@@ -202,7 +198,7 @@ def list_timelines(
     format: Annotated[str, typer.Option("--format", metavar="FORMAT", help="table or json")] = "table",
 ) -> None:
     """List the timelines on the server and in the event store."""
-    choice_option("--format", format, ("table", "json"))
+    inputs.choice("--format", format, ("table", "json"))
     statuses = (
         "running",
         "completed",
@@ -213,7 +209,7 @@ def list_timelines(
         "archived",
         "recorded",
     )
-    wanted = choice_option("--status", status.lower(), statuses) if status is not None else None
+    wanted = inputs.choice("--status", status.lower(), statuses) if status is not None else None
     found = run(control.runs(timeline, wanted, lineage))
     note_store()
     if format == "json":

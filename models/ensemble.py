@@ -225,6 +225,9 @@ class EnsembleTable(BaseModel):
     ladder: list[str] = Field(default_factory=list, description="the plan's rungs, lowest first")
     refused: int = Field(default=0, description="moves its behaviours drew that the world did not admit")
     members_refused: int = Field(default=0, description="members with at least one such move")
+    settings: list[str] = Field(
+        default_factory=list, description="the plan's parameters set for it, as PATH=VALUE (--set)"
+    )
     runtime: str
     workers: int
     elapsed_s: float

@@ -13,10 +13,13 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from models.durations import DurationTooLong, parse_duration
+from models.errors import ExcommError
 
 
-class PaceError(ValueError):
-    pass
+class PaceError(ExcommError, ValueError):
+    """A pace that cannot be read or is out of bounds."""
+
+    status = 2
 
 
 class Pace(BaseModel):

@@ -20,6 +20,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from models.durations import parse_duration
+from models.errors import ExcommError
 from models.members import hours, slug
 from models.plan import PlanDefinition
 
@@ -28,8 +29,10 @@ Kind = Literal["duration", "number", "integer"]
 _NAMES = ("id", "track", "ally", "incident", "rung", "answer", "name", "subject")
 
 
-class BadParameter(ValueError):
+class BadParameter(ExcommError, ValueError):
     """A path that names no parameter, or a value or range it cannot take: one line."""
+
+    status = 2
 
 
 @dataclass(frozen=True)

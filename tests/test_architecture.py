@@ -40,7 +40,9 @@ def _imported(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
             module = ".".join([*base, *([node.module] if node.module else [])])
             named.add(module)
             named.update(f"{module}.{alias.name}" for alias in node.names)  # a submodule
-    return {m for m in named if m in modules and m != name}
+    # `from service import inputs` names the package too; a package that holds the module
+    # is imported with it in any case, and is not a dependency of it.
+    return {m for m in named if m in modules and m != name and not name.startswith(m + ".")}
 
 
 def import_graph() -> dict[str, set[str]]:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from models.admission import field_name, vocabulary_problems
 from models.behaviour import Behaviour
 from models.ensemble import member
+from models.errors import ExcommError
 from models.plan import PlanDefinition
 from models.plan_checks import check
 from models.timeline import TimelineDefinition
@@ -25,7 +26,7 @@ CATALOGUE = Path(__file__).resolve().parent
 PLANS = CATALOGUE / "plans"
 
 
-class UnknownTimeline(LookupError):
+class UnknownTimeline(ExcommError, LookupError):
     def __init__(self, name: str) -> None:
         known = ", ".join(catalogue_names()) or "none"
         close = difflib.get_close_matches(name, catalogue_names(), n=1)
@@ -395,7 +396,7 @@ def plan_of(name_or_path: str) -> PlanDefinition:
     return loaded.plan
 
 
-class NoPlan(LookupError):
+class NoPlan(ExcommError, LookupError):
     """A timeline asked for its plan that runs none."""
 
 

@@ -17,6 +17,8 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from models.errors import ExcommError
+
 MAX_BYTES = 2 * 1024 * 1024
 # libyaml's composer, where PyYAML was built with it, reads a file ten times faster than the
 # pure-Python one; both keep every node's line and column.
@@ -43,7 +45,7 @@ class Problem:
         return f"{self.path}:{self.line}:{self.column}: {self.code} {self.message}"
 
 
-class FileProblems(Exception):
+class FileProblems(ExcommError):
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__("\n".join(str(p) for p in problems))
         self.problems = problems

@@ -314,7 +314,7 @@ class Tally:
 
 
 def _targets(folder: Path) -> list[tuple[str, Callable[[], None]]]:
-    from cli.common import instant_option as _instant  # the command line's own --at parser
+    from service.inputs import instant as _instant  # the command line's own --at parser
 
     texts = _texts()
     documents = _documents(texts)

@@ -2,5 +2,5 @@
 and the notebook API (`from service.analysis import notebook as ax`).
 
 May import: models, timelines, activities, workflows, service.errors, service.runtime,
-service.runs, service.reading.
+service.runs, service.reading, service.inputs.
 """

@@ -40,16 +40,19 @@ class Condition:
 class Rule:
     outcome: str
     conditions: tuple[Condition, ...]
-    members: int
-    hits: int
+    members: int  # in the rule's box
+    hits: int  # of them, with the outcome
     density: float
     coverage: float
+    outcome_members: int  # all members with the outcome, in or out of the box
 
     def text(self) -> str:
         where = " and ".join(c.text() for c in self.conditions) or "every member"
+        outcome = self.outcome.replace("_", " ")
         return (
-            f"{self.outcome.replace('_', ' ')} in {self.density:.0%} of members where {where}; "
-            f"{self.coverage:.0%} of all {self.outcome.replace('_', ' ')} ({self.members:,} members)"
+            f"{outcome} in {self.density:.0%} of members where {where}; "
+            f"{self.coverage:.0%} of all {outcome} ({self.hits:,} of {self.outcome_members:,}), "
+            f"in a box of {self.members:,} members"
         )
 
 
@@ -59,6 +62,13 @@ class Discovery:
     members: int
     hits: int
     rules: list[Rule]
+    depth: int = 3  # at most this many conditions a rule
+    min_leaf: float = 0.02  # no box holds fewer than this share of the members (nor 5)
+
+    @property
+    def smallest_box(self) -> int:
+        """The fewest members a rule's box may hold."""
+        return max(5, int(self.min_leaf * self.members))
 
     @property
     def share(self) -> float:
@@ -94,9 +104,11 @@ def _inputs(table: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, tuple[str, obj
 
 
 def discover(
-    table: pd.DataFrame, outcome: str, rules: int = 3, depth: int = 3, smallest: float = 0.02
+    table: pd.DataFrame, outcome: str, rules: int = 3, depth: int = 3, min_leaf: float = 0.02
 ) -> Discovery:
-    """The rules under which `outcome` happens among these members (a members table)."""
+    """The rules under which `outcome` happens among these members (a members table): at
+    most `rules` of them, each of at most `depth` conditions, each box holding at least
+    `min_leaf` of the members (and at least 5), so that no rule describes a handful."""
     from sklearn.tree import DecisionTreeClassifier
 
     if "outcome" not in table:
@@ -108,9 +120,9 @@ def discover(
     inputs, meaning = _inputs(table)
     hits = int(target.sum())
     if inputs.empty or hits == len(table):
-        return Discovery(outcome, len(table), hits, [])
+        return Discovery(outcome, len(table), hits, [], depth, min_leaf)
     tree = DecisionTreeClassifier(
-        max_depth=depth, min_samples_leaf=max(5, int(smallest * len(table))), random_state=0
+        max_depth=depth, min_samples_leaf=max(5, int(min_leaf * len(table))), random_state=0
     ).fit(inputs.to_numpy(), target)
     leaves = tree.apply(inputs.to_numpy())
     found: list[Rule] = []
@@ -121,10 +133,10 @@ def discover(
             continue
         conditions = _merged([_condition(inputs, meaning, tree, node, left) for node, left in path])
         found.append(
-            Rule(outcome, tuple(conditions), members, leaf_hits, leaf_hits / members, leaf_hits / hits)
+            Rule(outcome, tuple(conditions), members, leaf_hits, leaf_hits / members, leaf_hits / hits, hits)
         )
     found.sort(key=lambda r: (-r.density, -r.coverage))
-    return Discovery(outcome, len(table), hits, found[:rules])
+    return Discovery(outcome, len(table), hits, found[:rules], depth, min_leaf)
 
 
 def _paths(tree: object) -> dict[int, list[tuple[int, bool]]]:
@@ -218,7 +230,8 @@ def _say(condition: Condition) -> str:
 
 
 def rules_frame(found: Discovery) -> pd.DataFrame:
-    """The rules as a table: text, members, hits, density, coverage."""
+    """The rules as a table: text, members in the box, hits among them, all members with
+    the outcome, density (hits / members) and coverage (hits / outcome_members)."""
     import pandas as pd
 
     return pd.DataFrame(
@@ -228,10 +241,11 @@ def rules_frame(found: Discovery) -> pd.DataFrame:
                 "conditions": " and ".join(c.text() for c in r.conditions),
                 "members": r.members,
                 "hits": r.hits,
+                "outcome_members": r.outcome_members,
                 "density": round(r.density, 4),
                 "coverage": round(r.coverage, 4),
             }
             for r in found.rules
         ],
-        columns=["rule", "conditions", "members", "hits", "density", "coverage"],
+        columns=["rule", "conditions", "members", "hits", "outcome_members", "density", "coverage"],
     )

@@ -14,6 +14,7 @@ from models.ensemble import EnsembleTable
 from models.members import Row
 from models.parameters import Range
 from models.plan import PlanDefinition
+from service import inputs
 from service.analysis.explore import explore_locally, explore_recorded
 from service.analysis.sweep import Sweep
 from service.errors import BadUsage, Invalid, Refused
@@ -53,6 +54,7 @@ def explore(
         check_writable(members_to, "--members")
         result, rows = explore_recorded(definition, runs, seed, workers, on_progress)
         write_table(frame(rows), members_to, "--members")
+    result = result.model_copy(update={"settings": list(settings or [])})
     _plot(result, plot_to)
     return result
 
@@ -77,6 +79,7 @@ async def explore_durably(
         result = await explore_on_temporal(
             client, definition, runs, seed, count, batch, on_progress=on_progress
         )
+    result = result.model_copy(update={"settings": list(settings or [])})
     _plot(result, plot_to)
     return result
 
@@ -198,11 +201,14 @@ def is_sweep_table(table: pd.DataFrame) -> bool:
     return "point" in table and any(str(c).startswith("share.") for c in table.columns)
 
 
-def discover(table: pd.DataFrame, outcome: str, rules: int = 3, depth: int = 3) -> Discovery:
+def discover(
+    table: pd.DataFrame, outcome: str, rules: int = 3, depth: int = 3, min_leaf: float = 0.02
+) -> Discovery:
     """Rules under which an outcome happens among members (service.analysis.discovery)."""
     from service.analysis.discovery import discover as discovering
 
-    return discovering(table, outcome, rules, depth)
+    inputs.discovery(rules, depth, min_leaf)
+    return discovering(table, outcome, rules, depth, min_leaf)
 
 
 def rules_table(found: Discovery) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""The analyst's API, for notebooks: the objects of the command line as pandas DataFrames.
+"""The analyst's API, for notebooks: what the command line does for an analyst, as pandas.
 
     from service.analysis import notebook as ax
 
@@ -7,33 +7,44 @@
     run.states                                       # the world after each event
     what_if = ax.branch(run, at="1962-10-27T19:44-04:00",
                         moves=[{"kind": "soviet_reply", "track": "cuba", "answer": "reject"}])
+    other = ax.branch(run, at="1962-10-27T08:00-04:00", behaviour="memo-uncertain", seed=3)
     ensemble = ax.explore("memo-uncertain", runs=2000, seed=1)
-    ensemble.outcomes, ensemble.members, ensemble.fan  # shares; a row per member; the fan chart's bands
-    sweep = ax.sweep("memo-uncertain", {"behaviour.soviet.cuba.options.accept.p": "0.1..0.9"},
-                     points=8, runs=300, seed=1)
+    ensemble.outcomes, ensemble.members, ensemble.fan  # shares; a row per member; the fan chart
+    sweep = ax.sweep("memo-uncertain", {"deadline": "24h..120h"}, points=8, runs=300, seed=1)
     sweep.points                                     # a row per point: values, shares, intervals
     ax.discover(ensemble.members, "military_action")  # rules, with density and coverage
+    durable = ax.run("memo-1962")                    # through Temporal, as `excomm run`
+    ax.open(durable.run_id).events                   # the events of any run, by its id
 
-Every function here is a thin layer over the services the command line calls
-(service.analysis.front, service.reading.plans, service.runs.control), never a second
-implementation: `ax.explore(...)` gives the table `excomm explore` prints, member for member.
-Durable runs on a server are `await control.status(...)`, `await control.branch(...)` and so on
-(service.runs.control). Durations are in hours in columns whose names end in `_h`.
+Every function is a thin layer over the services the command line calls
+(service.analysis.front, service.reading.plans, service.runs.control), with the same checks
+(service.inputs): `ax.explore(...)` gives the table `excomm explore` prints, member for
+member. Every failure is an `ExcommError` (`ax.ExcommError`) with a one-line message that
+names the function's parameters. Every column of instants (`at`, `*_at`, `*.at`) holds
+timezone-aware datetimes in Washington time; durations are in hours in columns whose names
+end in `_h`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import functools
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from models.ensemble import EnsembleTable
+from models.errors import ExcommError
 from models.events import DomainEvent
 from models.members import Row
-from models.state import WorldState, apply
+from models.state import WorldState, apply, fold
 from models.timeline import TimelineDefinition
+from service import inputs
 from service.analysis import front
+from service.errors import BadUsage
 from service.reading import plans
 
 if TYPE_CHECKING:
@@ -41,15 +52,80 @@ if TYPE_CHECKING:
 
     from service.analysis.sweep import Sweep
 
+__all__ = [
+    "Ensemble",
+    "ExcommError",
+    "Run",
+    "SweepResult",
+    "branch",
+    "discover",
+    "dry_run",
+    "events_frame",
+    "explore",
+    "member",
+    "open",
+    "read",
+    "run",
+    "sobol",
+    "states_frame",
+    "sweep",
+]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+WASHINGTON = "America/New_York"
+
+
+def _said(func: Callable[P, T]) -> Callable[P, T]:
+    """Failures as excomm's errors in one line, naming parameters rather than flags."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return func(*args, **kwargs)
+        except ExcommError as exc:
+            exc.args = (inputs.in_parameters(str(exc).splitlines()[0] if str(exc) else type(exc).__name__),)
+            raise exc.with_traceback(None) from None
+
+    return wrapper
+
+
+def _wait(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a call to Temporal to its end, from a plain script or from a notebook's kernel
+    (whose event loop already runs: the call then runs on a loop of its own thread)."""
+    from service.runtime.calls import run_call
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return run_call(coroutine)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(run_call, coroutine).result()
+
 
 def _frame(rows: list[dict[str, Any]], columns: list[str] | None = None) -> pd.DataFrame:
     import pandas as pd
 
-    return pd.DataFrame.from_records(rows, columns=columns)
+    return _instants(pd.DataFrame.from_records(rows, columns=columns))
+
+
+def _instants(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every column of instants as timezone-aware datetimes in Washington time (their
+    offsets mix EDT and EST, so they are read as UTC and shown in Washington)."""
+    import pandas as pd
+
+    for name in frame.columns:
+        text = str(name)
+        if text == "at" or text.endswith(("_at", ".at")):
+            frame[name] = pd.to_datetime(frame[name], utc=True, format="ISO8601").dt.tz_convert(WASHINGTON)
+    return frame
 
 
 def events_frame(events: list[DomainEvent]) -> pd.DataFrame:
-    """Events as a table: the fields every event has first, then each kind's own."""
+    """Events as a table: the fields every event has first, then each kind's own.
+
+    >>> ax.events_frame(ax.dry_run("memo").log)[["seq", "at", "type"]].head(3)
+    """
     first = ["seq", "at", "type", "provenance", "actor", "step", "summary", "sources"]
     rows = []
     for event in events:
@@ -75,7 +151,11 @@ def _flat(state: WorldState) -> dict[str, Any]:
 
 def states_frame(initial: WorldState, events: list[DomainEvent]) -> pd.DataFrame:
     """The world after each event, a row per event (dicts such as DEFCON by command are
-    spread into a column each; lists are counted)."""
+    spread into a column each; lists are counted).
+
+    >>> run = ax.dry_run("memo")
+    >>> ax.states_frame(run.initial, run.log)[["at", "quarantine", "outcome"]].tail(1)
+    """
     rows, state = [], initial
     for event in events:
         state = apply(state, event)
@@ -85,70 +165,155 @@ def states_frame(initial: WorldState, events: list[DomainEvent]) -> pd.DataFrame
 
 @dataclass(frozen=True)
 class Run:
-    """A timeline run in-process: its definition, its events, the world after each."""
+    """A timeline run, in-process or read back from a durable run: its definition (None
+    for a run whose definition excomm cannot read back), its events, the world after each.
 
-    definition: TimelineDefinition
+    >>> run = ax.dry_run("memo-1962")
+    >>> run.outcome, len(run.events)
+    """
+
+    definition: TimelineDefinition | None
     initial: WorldState
     log: list[DomainEvent]
+    run_id: str | None = None  # a durable run's id; None for a run in-process
 
     @property
     def events(self) -> pd.DataFrame:
+        """A row per event: seq, at (Washington time), type, provenance, actor, step,
+        summary, sources, then each kind's own fields."""
         return events_frame(self.log)
 
     @property
     def states(self) -> pd.DataFrame:
+        """A row per event: the world just after it (at, DEFCON by command, quarantine,
+        tracks, outcome...)."""
         return states_frame(self.initial, self.log)
 
     @property
+    def world(self) -> WorldState:
+        """The world at the end."""
+        return fold(self.initial, self.log)
+
+    @property
     def outcome(self) -> str | None:
-        from models.state import fold
+        """How it ended: negotiated_withdrawal, military_action, or None (unresolved)."""
+        return self.world.outcome
 
-        return fold(self.initial, self.log).outcome
 
-
+@_said
 def dry_run(name: str, seed: int = 0, settings: dict[str, str] | None = None) -> Run:
     """A plan or timeline run in-process on a virtual clock, as `excomm dry-run`; a plan's
-    parameters set first with `settings` ({"deadline": "48h"}, as --set)."""
-    done = plans.dry_run(name, seed, _settings(settings))
+    parameters set first with `settings`.
+
+    >>> ax.dry_run("memo-uncertain", seed=7, settings={"deadline": "48h"}).outcome
+    """
+    done = plans.dry_run(name, inputs.seed(seed), _settings(settings))
     return Run(done.definition, done.initial, done.events)
 
 
+@_said
 def member(name: str, index: int, ensemble_seed: int) -> Run:
-    """Member `index` (from 0) of the ensemble of `name` seeded `ensemble_seed`, run alone."""
-    from models.ensemble import member_seeds
+    """Member `index` (from 0, as the members table numbers them) of the ensemble of
+    `name` seeded `ensemble_seed`, run alone.
 
-    return dry_run(name, member_seeds(ensemble_seed, index + 1)[index])
+    >>> ax.member("memo-uncertain", 8, ensemble_seed=7).events
+    """
+    return dry_run(name, inputs.seed(0, index, ensemble_seed))
 
 
+@_said
+def run(
+    name: str,
+    seed: int = 0,
+    settings: dict[str, str] | None = None,
+    run_id: str | None = None,
+    replace: bool = False,
+) -> Run:
+    """A plan or timeline run durably through Temporal to its end, as `excomm run` (the
+    home's server is started if none is configured or running); its events are the run's.
+
+    >>> durable = ax.run("memo-1962")
+    >>> durable.run_id, durable.outcome
+    """
+    from service.runs import control
+
+    definition = plans.timeline_with(name, inputs.seed(seed), _settings(settings))
+    chosen, _ = _wait(control.replay(definition, run_id=run_id, replace=replace))
+    initial, events = _wait(control.timeline_events(chosen))
+    return Run(definition, initial, events, chosen)
+
+
+@_said
+def open(name_or_id: str) -> Run:
+    """The events of a catalogue timeline, a file, or a run by its id (from the event
+    store, else from the server).
+
+    >>> ax.open("october-1962").states.tail(1)
+    """
+    from service.runs import control
+    from timelines.loader import is_catalogue_name, load_timeline
+
+    initial, events = _wait(control.timeline_events(name_or_id))
+    if is_catalogue_name(name_or_id) or not control.could_be_run_id(name_or_id):
+        return Run(load_timeline(name_or_id), initial, events)
+    stored = control.store().timeline(name_or_id)
+    definition = None
+    if stored is not None and stored.parent is None and is_catalogue_name(stored.name):
+        definition = load_timeline(stored.name)
+    return Run(definition, initial, events, name_or_id)
+
+
+@_said
 def branch(
     parent: Run,
     *,
     at: str | datetime | None = None,
     after_seq: int | None = None,
     moves: list[dict[str, object]] | None = None,
+    variant: str | None = None,
+    behaviour: str | None = None,
+    seed: int = 0,
 ) -> Run:
-    """A branch of a run, in-process: the parent up to the fork, then these moves, taken by
-    the same rules as `excomm branch` (service.runs.branching)."""
+    """A branch of a run, in-process: the parent up to the fork (an instant `at`, or after
+    the event `after_seq`), then `moves` taken there, a `variant`'s plan and a `behaviour`
+    (a plan or file, drawn with `seed`) from the fork on, by the same rules as `excomm branch`.
+
+    >>> run = ax.dry_run("memo-1962")
+    >>> ax.branch(run, at="1962-10-27T08:00-04:00", behaviour="memo-uncertain", seed=3).outcome
+    """
     from models.simulation import simulate
     from service.runs.branching import fork
+    from timelines.loader import load_behaviour, plan_of
 
-    instant = datetime.fromisoformat(at) if isinstance(at, str) else at
-    if instant is None and after_seq is None:
-        raise ValueError("branch: give at= (an instant) or after_seq= (an event's seq)")
+    if (at is None) == (after_seq is None):
+        raise BadUsage("give exactly one of --at or --after-seq")
+    if parent.definition is None:
+        raise BadUsage("this run's definition cannot be read back: branch it with `excomm branch`")
+    instant = inputs.instant(at) if isinstance(at, str) else inputs.aware(at) if at is not None else None
+    if after_seq is not None:
+        inputs.bounded("--after-seq", after_seq, 0, inputs.MAX_SEQ, "an event's seq, from 0")
     definition = fork(
-        parent.definition.id,
+        parent.run_id or parent.definition.id,
         parent.definition,
         parent.log,
         at=instant,
         after_seq=after_seq,
         moves=moves or [],
+        plan=plan_of(variant) if variant is not None else None,
+        behaviour=load_behaviour(behaviour) if behaviour is not None else None,
+        seed=inputs.seed(seed),
+        behaviour_name=behaviour,
     )
     return Run(definition, parent.initial, list(simulate(definition)))
 
 
 @dataclass
 class Ensemble:
-    """An ensemble's table (as `excomm explore` prints it) and a row per member."""
+    """An ensemble's table (as `excomm explore` prints it) and a row per member.
+
+    >>> ensemble = ax.explore("memo-uncertain", runs=1000, seed=1)
+    >>> ensemble.outcomes
+    """
 
     table: EnsembleTable
     rows: list[Row] = field(default_factory=list)
@@ -166,21 +331,20 @@ class Ensemble:
 
     @property
     def members(self) -> pd.DataFrame:
+        """A row per member, as `excomm explore --members` writes it: its seed, what it
+        drew, what happened (each answer, how long after what it answered reached its
+        side, refused moves), its outcome and when."""
         from service.analysis.tables import frame
 
-        return frame(self.rows)
+        return _instants(frame(self.rows))
 
     @property
     def fan(self) -> pd.DataFrame:
-        """The fan chart's data: by Washington day, the share of members at or above each rung."""
-        from service.analysis.plot import fan_bands
+        """The fan chart's data: by Washington day, the share of members in each state
+        (settled, each rung of the ladder, no rung yet), with 95% intervals."""
+        from service.analysis.plot import fan_frame
 
-        days, ladder, shares = fan_bands(self.table)
-        rows = [
-            {"day": day, **{rung: shares[i][d] for i, rung in enumerate(ladder)}}
-            for d, day in enumerate(days)
-        ]
-        return _frame(rows, ["day", *ladder])
+        return fan_frame(self.table)
 
     def plot(self, path: str | Path) -> Path:
         """Draw the shares and the fan chart to a PNG or SVG file; returns where."""
@@ -190,6 +354,7 @@ class Ensemble:
         return Path(path).resolve()
 
 
+@_said
 def explore(
     variant: str,
     runs: int = 1000,
@@ -197,42 +362,57 @@ def explore(
     settings: dict[str, str] | None = None,
     workers: int | None = None,
 ) -> Ensemble:
-    """N seeded members of a variant in-process, every member on the record."""
+    """`runs` seeded members of a plan in-process, as `excomm explore`, every member on
+    the record; a plan's parameters set first with `settings`.
+
+    >>> ax.explore("memo-uncertain", runs=2000, seed=1, settings={"transit.cable": "8h"}).outcomes
+    """
     from service.analysis.explore import explore_recorded
 
+    inputs.ensemble(runs, seed, workers)
     plan = plans.plan_with(variant, _settings(settings))
     table, rows = explore_recorded(plan, runs, seed, workers)
-    return Ensemble(table, rows)
+    return Ensemble(table.model_copy(update={"settings": _settings(settings)}), rows)
 
 
 @dataclass
 class SweepResult:
-    """A sweep: a row per point, and a row per member of every point."""
+    """A sweep: a row per point, and a row per member of every point.
+
+    >>> result = ax.sweep("memo-uncertain", {"deadline": "24h..120h"}, points=4, runs=200)
+    >>> result.points[["deadline", "share.military_action"]]
+    """
 
     sweep: Sweep
     rows: list[Row] = field(default_factory=list)
 
     @property
     def points(self) -> pd.DataFrame:
-        return self.sweep.frame()
+        """A row per point: its values, its members, each outcome's share with a 95%
+        interval, and the settings in force."""
+        return _instants(self.sweep.frame())
 
     @property
     def members(self) -> pd.DataFrame:
+        """A row per member of every point (its point, values, draws and outcome)."""
         from service.analysis.tables import frame
 
-        return frame(self.rows)
+        return _instants(frame(self.rows))
 
     def sobol(self, outcome: str = "military_action") -> pd.DataFrame:
         """Sobol indices of the outcome's share (a sweep sampled with sampler="saltelli")."""
-        return front.sobol(self.points, outcome)
+        return sobol(self.points, outcome)
 
     def plot(self, path: str | Path) -> Path:
+        """Draw the outcome shares over the points (or, for two parameters, a grid of
+        cells) to a PNG or SVG file; returns where."""
         from service.analysis.plot import plot_sweep
 
         plot_sweep(self.sweep, Path(path))
         return Path(path).resolve()
 
 
+@_said
 def sweep(
     variant: str,
     vary: dict[str, str],
@@ -242,26 +422,61 @@ def sweep(
     sampler: str = "lhs",
     workers: int | None = None,
     members: bool = True,
+    settings: dict[str, str] | None = None,
 ) -> SweepResult:
-    """Each parameter of `vary` ({"deadline": "24h..120h"}, as --vary) sampled over its range,
-    an ensemble at each point."""
+    """Each parameter of `vary` sampled over its range ("lhs", "sobol", "grid" or
+    "saltelli"), an ensemble of `runs` members at each point, as `excomm sweep`.
+
+    >>> ax.sweep("memo-uncertain", {"deadline": "24h..120h"}, points=8, runs=300, seed=1).points
+    """
     from service.analysis.sweep import sweep_locally
 
-    plan = plans.plan_with(variant)
+    inputs.ensemble(runs, seed, workers)
+    inputs.sweep(points, sampler, runs)
+    plan = plans.plan_with(variant, _settings(settings))
     ranges = front.ranges(plan, [f"{path}={span}" for path, span in vary.items()])
     result, rows = sweep_locally(plan, ranges, points, runs, seed, sampler, workers, record=members)
     return SweepResult(result, rows)
 
 
-def discover(members: pd.DataFrame, outcome: str = "military_action", rules: int = 3) -> pd.DataFrame:
-    """Rules under which an outcome happens among members: a row per rule, with its
-    density (share of its members with the outcome) and coverage (share of all of them)."""
-    return front.rules_table(front.discover(members, outcome, rules))
+@_said
+def discover(
+    members: pd.DataFrame,
+    outcome: str = "military_action",
+    rules: int = 3,
+    depth: int = 3,
+    min_leaf: float = 0.02,
+) -> pd.DataFrame:
+    """Rules under which an outcome happens among members, as `excomm discover`: a row
+    per rule, with the members in its box, its hits, all members with the outcome, its
+    density (hits / members) and coverage (hits / all with the outcome). A rule has at
+    most `depth` conditions and its box at least `min_leaf` of the members.
+
+    >>> ax.discover(ensemble.members, "military_action", depth=4, min_leaf=0.01)
+    """
+    return front.rules_table(front.discover(members, outcome, rules, depth, min_leaf))
 
 
+@_said
+def sobol(points: pd.DataFrame | str | Path, outcome: str = "military_action") -> pd.DataFrame:
+    """Sobol indices (first order and total, with 95% intervals) of an outcome's share,
+    over a sweep's points sampled with Saltelli's scheme: a `SweepResult.points` frame or
+    a sweep's table written by `excomm sweep --table`.
+
+    >>> ax.sobol("sweep.parquet", "military_action")
+    """
+    table = front.read_members(Path(points)) if isinstance(points, str | Path) else points
+    return front.sobol(table, outcome)
+
+
+@_said
 def read(path: str | Path) -> pd.DataFrame:
-    """A members file or a sweep's table written by the command line."""
-    return front.read_members(Path(path))
+    """A members file or a sweep's table written by the command line (Parquet, CSV or
+    JSON Lines).
+
+    >>> members = ax.read("members.parquet")
+    """
+    return _instants(front.read_members(Path(path)))
 
 
 def _settings(settings: dict[str, str] | None) -> list[str]:

@@ -8,9 +8,11 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from models.ensemble import EnsembleTable
+from models.ensemble import EnsembleTable, wilson
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from service.analysis.sweep import Sweep
 
 # Outcomes and rungs told apart by colour and named in the legend; the ladder runs from
@@ -49,54 +51,82 @@ def _shares(axis: Any, result: EnsembleTable) -> None:
         )
     axis.set_ylim(0, 1.12)
     axis.set_ylabel("share of members (95% CI)")
-    axis.set_title(f"{result.variant}: {result.runs} members, seed {result.seed}")
+    settings = f"\n{', '.join(result.settings)}" if result.settings else ""
+    axis.set_title(f"{result.variant}: {result.runs} members, seed {result.seed}{settings}")
 
 
-def fan_bands(result: EnsembleTable) -> tuple[list[date], list[str], list[list[float]]]:
-    """The fan chart's data: the Washington days, the rungs in ladder order, and for each
-    rung the share of members at or above it by the end of each day. A member climbs the
-    ladder in order, so the shares nest: a rung's band lies between its share and the
-    next rung's."""
+def fan_series(result: EnsembleTable) -> tuple[list[date], list[tuple[str, str, list[int]]]]:
+    """The fan chart's data: the Washington days, and by the end of each, how many members
+    had reached each outcome (negotiated withdrawal, military action) and each rung of the
+    ladder, lowest rung first. Counts are cumulative: a member counts from the day it got
+    there on. An outcome and a rung are not exclusive (a member may climb, then settle)."""
     ladder = result.ladder or sorted(result.rung_days)
-    days = sorted({d for by_day in result.rung_days.values() for d in by_day})
+    by_series = [("outcome", o, result.days.get(o, {})) for o in sorted(result.days)]
+    by_series += [("rung", rung, result.rung_days.get(rung, {})) for rung in ladder]
+    days = sorted({d for _, _, by_day in by_series for d in by_day})
     if not days:
-        return [], ladder, [[] for _ in ladder]
+        return [], [(kind, name, []) for kind, name, _ in by_series]
     first, last = date.fromisoformat(days[0]), date.fromisoformat(days[-1])
     axis = [first + timedelta(days=i) for i in range(-1, (last - first).days + 2)]
-    at_or_above = []
-    for rung in ladder:
-        by_day, running, shares = result.rung_days.get(rung, {}), 0, []
+    series = []
+    for kind, name, by_day in by_series:
+        running, counts = 0, []
         for day in axis:
             running += by_day.get(day.isoformat(), 0)
-            shares.append(running / result.runs)
-        at_or_above.append(shares)
-    return axis, ladder, at_or_above
+            counts.append(running)
+        series.append((kind, name, counts))
+    return axis, series
+
+
+def fan_frame(result: EnsembleTable) -> pd.DataFrame:
+    """The fan chart as a table: a row per day and series (each outcome, each rung), with
+    the members there by the end of that day, their share and its 95% interval (Wilson)."""
+    import pandas as pd
+
+    days, series = fan_series(result)
+    rows = [
+        {
+            "day": day,
+            "kind": kind,
+            "name": name,
+            "members": count,
+            "share": count / result.runs,
+            "low": wilson(count, result.runs)[0],
+            "high": wilson(count, result.runs)[1],
+        }
+        for kind, name, counts in series
+        for day, count in zip(days, counts, strict=True)
+    ]
+    return pd.DataFrame(rows, columns=["day", "kind", "name", "members", "share", "low", "high"])
 
 
 def _fan(axis: Any, result: EnsembleTable) -> None:
-    days, ladder, at_or_above = fan_bands(result)
+    days, series = fan_series(result)
     if days:
-        # Bands from the top rung down: each between its share and the next rung's.
-        bands: dict[int, Any] = {}
-        for index in reversed(range(len(ladder))):
-            upper = at_or_above[index]
-            lower = at_or_above[index + 1] if index + 1 < len(ladder) else [0.0] * len(days)
-            bands[index] = axis.fill_between(
-                days, lower, upper, step="post", color=RUNG_COLOURS[index % len(RUNG_COLOURS)]
+        rung = 0
+        for kind, name, counts in series:
+            shares = [c / result.runs for c in counts]
+            bounds = [wilson(c, result.runs) for c in counts]
+            if kind == "outcome":
+                colour, label, style = OUTCOME_COLOURS.get(name, "#999999"), f"outcome: {_label(name)}", "-"
+            else:
+                colour, label, style = (
+                    RUNG_COLOURS[rung % len(RUNG_COLOURS)],
+                    f"rung reached: {_label(name)}",
+                    "--",
+                )
+                rung += 1
+            axis.step(days, shares, where="post", color=colour, linestyle=style, linewidth=1.6, label=label)
+            axis.fill_between(
+                days, [b[0] for b in bounds], [b[1] for b in bounds], step="post", color=colour, alpha=0.2
             )
-        below = axis.fill_between(days, at_or_above[0], [1.0] * len(days), step="post", color="#e6f0f7")
-        # The legend in ladder order, lowest rung first, as the plan climbs it.
-        axis.legend(
-            [below, *(bands[i] for i in range(len(ladder)))],
-            ["no rung yet", *(f"highest rung: {_label(rung)}" for rung in ladder)],
-            loc="upper left",
-            fontsize=8,
-        )
+        # The legend in the order of the series: the outcomes, then the ladder lowest first.
+        axis.legend(loc="upper left", fontsize=8)
         axis.set_xlim(days[0], days[-1])
     axis.set_ylim(0, 1)
-    axis.set_ylabel("share of members at each rung")
+    axis.set_ylabel("share of members by then (95% CI)")
     axis.set_xlabel("end of the Washington day")
-    axis.set_title("escalation over simulated days")
+    axis.set_title("outcomes and escalation over simulated days")
 
 
 def plot(result: EnsembleTable, path: Path) -> None:
@@ -113,11 +143,12 @@ def plot(result: EnsembleTable, path: Path) -> None:
 
 def plot_sweep(result: Sweep, path: Path) -> None:
     """Write a PNG or SVG of a sweep: for one parameter, or for each, every outcome's share
-    against it with its 95% interval; for two, also a heat map of the commonest outcome's
-    share over both."""
+    against it with its 95% interval; for two, also a map of military action's share over
+    both, a cell per point (no interpolation across a threshold the points did not see)."""
     plt = _pyplot()
     table = result.frame()
-    columns = [r.parameter.column for r in result.ranges]
+    # A swept weight of a Soviet answer is drawn against the chance it gives that answer.
+    columns = [_shown(r.parameter.column, table) for r in result.ranges]
     heat = len(columns) == 2
     panels = len(columns) + (1 if heat else 0)
     figure, axes = plt.subplots(1, panels, figsize=(5.2 * panels, 4.4), squeeze=False)
@@ -140,19 +171,8 @@ def plot_sweep(result: Sweep, path: Path) -> None:
         axis.set_xlabel(_axis_label(column))
         axis.set_ylabel("share of members (95% CI)")
         axis.legend(loc="best", fontsize=8)
-    if heat and result.outcomes:
-        axis = axes[0][-1]
-        outcome = result.outcomes[0]
-        x, y, z = table[columns[0]], table[columns[1]], table[f"share.{outcome}"]
-        if len(table) >= 3 and x.nunique() > 1 and y.nunique() > 1:
-            shading = axis.tripcolor(x, y, z, vmin=0, vmax=1, cmap="YlOrBr", shading="gouraud")
-        else:
-            shading = axis.scatter(x, y, c=z, vmin=0, vmax=1, cmap="YlOrBr")
-        axis.scatter(x, y, s=6, color="black")
-        figure.colorbar(shading, ax=axis, label=f"share: {_label(outcome)}")
-        axis.set_xlabel(_axis_label(columns[0]))
-        axis.set_ylabel(_axis_label(columns[1]))
-        axis.set_title(f"{_label(outcome)} over both")
+    if heat:
+        _cells(axes[0][-1], figure, table, columns)
     figure.suptitle(
         f"{result.variant}: {len(result.points)} points ({result.sampler}), "
         f"{result.runs} members each, seed {result.seed}"
@@ -162,5 +182,75 @@ def plot_sweep(result: Sweep, path: Path) -> None:
     plt.close(figure)
 
 
+def _cells(axis: Any, figure: Any, table: pd.DataFrame, columns: list[str]) -> None:
+    """The share of military action over two parameters, a cell per point: each point's
+    Voronoi cell in the plane of the two (scaled to their ranges), coloured by its share,
+    so a sharp threshold stays sharp and no colour stands where no point was run."""
+    import numpy as np
+    from matplotlib.collections import PolyCollection
+    from scipy.spatial import Voronoi
+
+    outcome = "military_action"
+    share = (
+        table[f"share.{outcome}"] if f"share.{outcome}" in table else table.filter(like="share.").iloc[:, 0]
+    )
+    x, y = table[columns[0]].to_numpy(float), table[columns[1]].to_numpy(float)
+    spans = [(v.min(), (v.max() - v.min()) or 1.0) for v in (x, y)]
+    unit = np.column_stack([(x - spans[0][0]) / spans[0][1], (y - spans[1][0]) / spans[1][1]])
+    cells = _voronoi_cells(unit, Voronoi) if len(table) >= 3 and len(np.unique(unit, axis=0)) >= 3 else None
+    if cells is None:
+        shading = axis.scatter(x, y, c=share, vmin=0, vmax=1, cmap="YlOrBr", s=80, marker="s")
+    else:
+        polygons = [
+            [(px * spans[0][1] + spans[0][0], py * spans[1][1] + spans[1][0]) for px, py in c] for c in cells
+        ]
+        shading = PolyCollection(polygons, array=share.to_numpy(float), cmap="YlOrBr", edgecolors="white")
+        shading.set_clim(0, 1)
+        axis.add_collection(shading)
+        axis.set_xlim(x.min(), x.max())
+        axis.set_ylim(y.min(), y.max())
+    axis.scatter(x, y, s=6, color="black")
+    figure.colorbar(shading, ax=axis, label=f"share of members: {_label(outcome)}")
+    axis.set_xlabel(_axis_label(columns[0]))
+    axis.set_ylabel(_axis_label(columns[1]))
+    axis.set_title(f"{_label(outcome)}: a cell per point")
+
+
+def _voronoi_cells(points: Any, voronoi: Any) -> list[list[tuple[float, float]]] | None:
+    """Each point's cell in the unit square: its Voronoi region, clipped to the square by
+    mirroring the points across its four sides (so every region is bounded)."""
+    import numpy as np
+
+    mirrored = np.vstack(
+        [
+            points,
+            np.column_stack([-points[:, 0], points[:, 1]]),
+            np.column_stack([2 - points[:, 0], points[:, 1]]),
+            np.column_stack([points[:, 0], -points[:, 1]]),
+            np.column_stack([points[:, 0], 2 - points[:, 1]]),
+        ]
+    )
+    try:
+        diagram = voronoi(mirrored)
+    except Exception:  # degenerate designs (all points on a line): fall back to squares
+        return None
+    cells = []
+    for index in range(len(points)):
+        region = diagram.regions[diagram.point_region[index]]
+        if not region or -1 in region:
+            return None
+        cells.append([(float(diagram.vertices[v][0]), float(diagram.vertices[v][1])) for v in region])
+    return cells
+
+
+def _shown(column: str, table: pd.DataFrame) -> str:
+    probability = column.removesuffix(".p") + ".probability"
+    return probability if column.endswith(".p") and probability in table else column
+
+
 def _axis_label(column: str) -> str:
+    if column.endswith(".probability"):
+        # behaviour.soviet.cuba.options.accept.probability: P(accept), cuba track
+        parts = column.split(".")
+        return f"P({parts[-2]}) on the {parts[2]} track (from its weight)"
     return f"{column.removesuffix('_h')} (hours)" if column.endswith("_h") else column

@@ -10,13 +10,14 @@ two points is the parameters', not the luck of the draw. Point i is reproducible
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from models.ensemble import EnsembleTable, member_seeds, table, wilson
-from models.members import Row
+from models.members import Row, slug
 from models.parameters import BadParameter, Parameter, Range, with_values
 from models.plan import PlanDefinition
 from service.runtime.settings import TASK_QUEUE
@@ -25,14 +26,41 @@ if TYPE_CHECKING:
     import pandas as pd
     from temporalio.client import Client
 
-SAMPLERS = ("lhs", "sobol", "grid", "saltelli")
-
 
 @dataclass(frozen=True)
 class SweepPoint:
     index: int
     values: dict[Parameter, float]
     table: EnsembleTable
+    # What each swept weight of a Soviet answer makes of that answer's chance at this point.
+    probabilities: Row = field(default_factory=dict)
+
+
+# A Soviet answer's weight: relative to the other answers of its list, not a probability.
+_WEIGHT = re.compile(r"^behaviour\.soviet\.(?P<track>[^.]+)\.(?P<list>options|later)\.(?P<answer>[^.]+)\.p$")
+
+
+def probabilities(plan: PlanDefinition, values: dict[Parameter, float]) -> Row:
+    """For each swept weight of a Soviet answer (`behaviour.soviet.cuba.options.accept.p`),
+    the chance of that answer it gives at this point: its weight over the sum of its list's
+    weights (`behaviour.soviet.cuba.options.accept.probability`)."""
+    found: Row = {}
+    for parameter in values:
+        matched = _WEIGHT.match(parameter.path)
+        if matched is None or plan.behaviour is None:
+            continue
+        rule = next((r for r in plan.behaviour.soviet if slug(r.track) == slug(matched["track"])), None)
+        options = (rule.options if matched["list"] == "options" else rule.later) if rule else ()
+        answer = matched["answer"]
+        chosen = (
+            options[int(answer)]
+            if answer.isdigit() and int(answer) < len(options)
+            else next((o for o in options if o.answer == slug(answer)), None)
+        )
+        total = sum(o.p for o in options)
+        if chosen is not None and total:
+            found[parameter.path.removesuffix(".p") + ".probability"] = round(chosen.p / total, 4)
+    return found
 
 
 @dataclass
@@ -64,6 +92,7 @@ class Sweep:
         for point in self.points:
             row: Row = {"point": point.index}
             row.update({p.column: round(v, 4) for p, v in point.values.items()})
+            row.update(point.probabilities)
             row["runs"] = point.table.runs
             shares = {s.outcome: s for s in point.table.outcomes}
             for outcome in self.outcomes:
@@ -184,7 +213,14 @@ def sweep_locally(
     result = Sweep(plan.id, plan.version, seed, runs, sampler, ranges, runtime="local", workers=workers)
     members: list[Row] = []
     for index, ((values, point_plan), (tally, rows)) in enumerate(zip(planned, outcomes, strict=True)):
-        result.points.append(SweepPoint(index, values, table(point_plan, seed, tally, "local", workers, 0)))
+        result.points.append(
+            SweepPoint(
+                index,
+                values,
+                table(point_plan, seed, tally, "local", workers, 0),
+                probabilities(point_plan, values),
+            )
+        )
         members += rows
     result.elapsed_s = round(elapsed, 3)
     return result, members
@@ -240,8 +276,8 @@ async def sweep_on_temporal(
 
     tables = await asyncio.gather(*(one(i, p) for i, (_, p) in enumerate(planned)))
     result = Sweep(plan.id, plan.version, seed, runs, sampler, ranges, runtime="temporal", workers=workers)
-    for index, ((values, _), point_table) in enumerate(zip(planned, tables, strict=True)):
-        result.points.append(SweepPoint(index, values, point_table))
+    for index, ((values, point_plan), point_table) in enumerate(zip(planned, tables, strict=True)):
+        result.points.append(SweepPoint(index, values, point_table, probabilities(point_plan, values)))
     result.elapsed_s = round(time.perf_counter() - started, 3)
     return result
 

@@ -16,6 +16,7 @@ from models.admission import Situation, admit, field_name, vocabulary_problems
 from models.behaviour import Behaviour, Takeover
 from models.causality import LogWorld
 from models.engine import RULES
+from models.errors import ExcommError
 from models.events import DomainEvent, MoveInterjected, event_to_json, in_washington_time
 from models.moves import InvalidMove, Move, parse_move
 from models.plan import PlanDefinition
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from temporalio.client import Client
 
 
-class BranchError(ValueError):
+class BranchError(ExcommError, ValueError):
     """A fork that cannot be made, with the reason in one line."""
 
 

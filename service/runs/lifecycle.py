@@ -21,6 +21,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.event_store import EventStore, StoredTimeline, StoreUnavailable
 from models.engine import RULES
+from models.errors import ExcommError
 from models.events import DomainEvent
 from models.pace import Pace
 from models.run import Progress, TimelineResult, TimelineRun
@@ -268,7 +269,7 @@ def _root(stored: dict[str, StoredTimeline], timeline_id: str) -> str:
     return timeline_id
 
 
-class IdTaken(Exception):
+class IdTaken(ExcommError):
     """A timeline id already names a timeline, on the server or in the store."""
 
 
@@ -301,7 +302,7 @@ async def claim_id(client: Client, store: EventStore, timeline_id: str, replace:
         store.archive(timeline_id, datetime.now(UTC).strftime("%Y%m%dT%H%M%S"))
 
 
-class NotRunning(Exception):
+class NotRunning(ExcommError):
     """A timeline that has already ended, asked to do what only a running one can."""
 
 

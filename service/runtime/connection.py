@@ -17,16 +17,22 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.envconfig import ClientConfigProfile
 
+from models.errors import ExcommError
+
 CONNECT_TIMEOUT_S = 10.0
 
 
-class ConnectionFailed(Exception):
+class ConnectionFailed(ExcommError):
     """The configured (or embedded) Temporal server could not be reached."""
+
+    status = 3
 
 
 class BadConfiguration(ConnectionFailed):
     """The client configuration cannot be used: a malformed address or file, a missing
     profile or certificate. A mistake to fix, not a server to wait for."""
+
+    status = 1
 
 
 def configured_profile() -> ClientConfigProfile | None:

@@ -37,6 +37,7 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributeIndexedValueType
 
 from activities.private_files import disk_full, open_private, replace_private
+from models.errors import ExcommError
 from service.runtime.connection import ConnectionFailed, connect
 from service.runtime.ports import (
     alive,
@@ -67,12 +68,16 @@ _SEARCH_ATTRIBUTE_TYPES = {
 }
 
 
-class ServerUnavailable(Exception):
+class ServerUnavailable(ExcommError):
     """The embedded server could not be started or reached."""
+
+    status = 3
 
 
 class ServerRefused(ServerUnavailable):
     """Starting it was refused: its port is taken, or the home's server runs already."""
+
+    status = 1
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,12 @@ import sys
 
 import structlog
 
+from models.errors import ExcommError
+
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
-class BadLogLevel(ValueError):
+class BadLogLevel(ExcommError, ValueError):
     pass
 
 

@@ -11,6 +11,7 @@ import platformdirs
 from activities.event_store import EventStore
 from activities.private_files import PRIVATE_FOLDER
 from activities.stores import location_of, open_store
+from models.errors import ExcommError
 
 TASK_QUEUE = os.environ.get("EXCOMM_TASK_QUEUE", "excomm")
 
@@ -21,7 +22,7 @@ def excomm_home() -> Path:
     return Path(configured).expanduser() if configured else Path(platformdirs.user_data_dir("excomm"))
 
 
-class HomeUnusable(Exception):
+class HomeUnusable(ExcommError):
     """EXCOMM_HOME cannot hold excomm's data: a file, read-only, not creatable, or not the
     user's own (owned by another, writable by others, or with a file planted as a link)."""
 
