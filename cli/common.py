@@ -98,17 +98,10 @@ def fail(message: str, status: int = 1) -> NoReturn:
     raise typer.Exit(status)
 
 
-def first_problem(exc: FileProblems) -> str:
-    """A file's problems in one line: the first, and how many more `validate` will list."""
-    first = str(exc.problems[0])
-    more = len(exc.problems) - 1
-    return first + (f" (and {more} more: excomm validate {exc.problems[0].path})" if more else "")
-
-
 def report_failure(exc: BaseException) -> NoReturn:
     """Say an expected failure in one line with its status; let a bug show its traceback."""
     if isinstance(exc, FileProblems):
-        sys.stderr.write(one_line(first_problem(exc)) + "\n")
+        sys.stderr.write(one_line(exc.summary()) + "\n")
         raise typer.Exit(1) from None
     status = exit_status(exc)
     if status is None:

@@ -144,16 +144,28 @@ _FLAGS = {
     "as": "side",
     "after-seq": "after_seq",
     "ensemble-seed": "ensemble_seed",
+    "member": "index",
+    "members": "the members table",
     "min-leaf": "min_leaf",
-    "members": "members",
 }
+# What a message quotes (a user's own text, a path) or suggests running is said as it is.
+_KEPT = re.compile(r"'[^']*'|\"[^\"]*\"|`[^`]*`|\bexcomm [^;:()]*")
 
 
 def in_parameters(message: str) -> str:
     """A message written for the command line, said of the notebook's parameters."""
-    message = re.sub(r"--(?:move|json) (\d+)\b", lambda found: f"moves[{int(found.group(1)) - 1}]", message)
+    said, last = [], 0
+    for kept in _KEPT.finditer(message):
+        said += [_renamed(message[last : kept.start()]), kept.group(0)]
+        last = kept.end()
+    return "".join([*said, _renamed(message[last:])])
+
+
+def _renamed(text: str) -> str:
+    text = text.replace("--members FILE", "a members table (Ensemble.members)")
+    text = re.sub(r"--(?:move|json) (\d+)\b", lambda found: f"moves[{int(found.group(1)) - 1}]", text)
     return re.sub(
-        r"(?<![\w-])--([a-z][a-z-]*)",
+        r"(?<![\w./-])--([a-z][a-z-]*)",
         lambda found: _FLAGS.get(found.group(1), found.group(1).replace("-", "_")),
-        message,
+        text,
     )

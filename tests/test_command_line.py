@@ -55,6 +55,20 @@ def test_version_prints_the_installed_version(home: Path) -> None:
     assert done.stdout == f"excomm {version('excomm')}\n"
 
 
+def test_python_dash_m_cli_is_the_same_command(home: Path) -> None:
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "cli", "--version"],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "EXCOMM_HOME": str(home)},
+        timeout=60,
+    )
+    assert (done.returncode, done.stdout) == (0, f"excomm {version('excomm')}\n")
+
+
 @pytest.mark.parametrize("command", COMMANDS)
 def test_help_shows_words_not_python_types(home: Path, command: str) -> None:
     done = excomm(command, "--help", home=home)

@@ -57,7 +57,7 @@ def test_a_branch_with_a_behaviour_and_a_seed_works_in_a_fresh_kernel() -> None:
     [
         ("ax.explore('memo-uncertain', runs=0)", "invalid runs 0: an ensemble has from 1 to"),
         ("ax.sweep('memo-uncertain', {'deadline': '24h..120h'}, sampler='lhd')", "invalid sampler 'lhd'"),
-        ("ax.member('memo-uncertain', -1, 7)", "invalid member -1: members are numbered from 0"),
+        ("ax.member('memo-uncertain', -1, 7)", "invalid index -1: members are numbered from 0"),
         ("ax.dry_run('memo', seed=-1)", "invalid seed -1"),
         ("ax.dry_run('no-such-plan')", "no-such-plan"),
         (
@@ -72,6 +72,14 @@ def test_a_branch_with_a_behaviour_and_a_seed_works_in_a_fresh_kernel() -> None:
         ("ax.dry_run('memo-uncertain', settings={'deadline': 'soon'})", "settings"),
         ("ax.sweep('memo-uncertain', {})", "a sweep varies at least one parameter: vary PATH=LOW..HIGH"),
         ("ax.discover(ax.explore('memo-uncertain', runs=50).members, min_leaf=0.7)", "invalid min_leaf 0.7"),
+        ("ax.branch(ax.dry_run('memo'), at=12345)", "invalid at 12345"),
+        (
+            "ax.explore('memo-uncertain', runs=5).plot('/no/such/folder/fan.png')",
+            "there is no folder /no/such/folder",
+        ),
+        ("ax.explore('memo-uncertain', runs=5).plot('fan.gif')", "the file must end in .png or .svg"),
+        ("ax.dry_run('tests/variants/malformed/bad-probability.yaml')", "bad-probability.yaml:"),
+        ("ax.open('no-such-run')", "unknown timeline 'no-such-run'"),
     ],
 )
 def test_bad_input_raises_the_one_excomm_error_in_one_line_naming_parameters(call: str, says: str) -> None:
@@ -115,6 +123,8 @@ def test_every_instant_column_of_every_frame_is_timezone_aware_in_washington(tmp
                 assert str(frame[column].dt.tz) == "America/New_York"
                 checked += 1
     assert checked >= 6
+    deadlines = ax.dry_run("memo-1962").events["deadline"]  # an instant that is not an `at`
+    assert isinstance(deadlines.dtype, pd.DatetimeTZDtype) and deadlines.notna().any()
     # Mixed EDT and EST offsets read as one instant each: the first event of 14 Oct is
     # 14 Oct in Washington, and the record's last events are in EST.
     record = frames["open"]
@@ -221,15 +231,58 @@ def test_a_durable_run_from_a_notebook_reads_back_by_its_id_even_inside_a_runnin
         "import asyncio, json\n"
         "async def cell():\n"
         "    return ax.run('memo-1962', run_id='from-a-notebook')\n"
+        "seeded = ax.run('memo-uncertain', seed=5, settings={'deadline': '30h'}, run_id='seeded')\n"
+        "opened = ax.open('seeded')\n"
+        "fork = ax.branch(opened, after_seq=40, moves=[])\n"
+        "own = opened.definition.model_dump() == seeded.definition.model_dump()\n"
+        "own = own and opened.rules == seeded.rules\n"
+        "dumped = lambda run: [e.model_dump_json() for e in run.log]\n"
+        "kept = dumped(fork)[:40] == dumped(seeded)[:40]\n"
         "durable = asyncio.run(cell())\n"
         "again = ax.open('from-a-notebook')\n"
         "local = ax.dry_run('memo-1962')\n"
-        "dumped = lambda run: [e.model_dump_json() for e in run.log]\n"
         "print(json.dumps({'id': durable.run_id, 'outcome': durable.outcome, 'events': len(durable.log),\n"
-        "  'same': dumped(durable) == dumped(again) == dumped(local),\n"
+        "  'same': dumped(durable) == dumped(again) == dumped(local), 'own': own, 'kept': kept,\n"
         "  'aware': str(again.events['at'].dtype)}))"
     )
     assert found["id"] == "from-a-notebook"
     assert found["same"]  # the durable run, read back, is the in-process run event for event
+    # A run opened by its id is branched from its own definition (seed, settings, rules).
+    assert found["own"] and found["kept"]
     assert found["outcome"] == "negotiated_withdrawal" and found["events"] > 100
     assert str(found["aware"]).startswith("datetime64[") and found["aware"].endswith(", America/New_York]")
+
+
+def test_the_cells_of_a_two_parameter_map_tile_the_swept_square() -> None:
+    import numpy as np
+
+    from service.analysis.plot import _MARGIN, _voronoi_cells
+
+    def area(cell: list[tuple[float, float]]) -> float:
+        xs, ys = np.array([p[0] for p in cell]), np.array([p[1] for p in cell])
+        # The regions' vertices come in order around the cell (convex), so the shoelace holds.
+        return float(abs(np.dot(xs, np.roll(ys, 1)) - np.dot(ys, np.roll(xs, 1))) / 2)
+
+    grid = np.array([[x, y] for x in (0.0, 0.5, 1.0) for y in (0.0, 0.5, 1.0)])
+    scattered = np.array([[0.1, 0.2], [0.8, 0.3], [0.4, 0.9]])
+    on_a_line = np.array([[0.0, 0.0], [0.5, 0.5], [1.0, 1.0]])
+    for points in (grid, scattered, on_a_line):
+        cells = _voronoi_cells(points)
+        assert cells is not None and len(cells) == len(points)
+        side = 1 + 2 * _MARGIN
+        assert sum(area(c) for c in cells) == pytest.approx(side**2)
+        assert all(-_MARGIN - 1e-9 <= v <= 1 + _MARGIN + 1e-9 for c in cells for p in c for v in p)
+
+
+@pytest.mark.parametrize(("points", "sampler"), [(4, "grid"), (9, "grid"), (3, "lhs"), (2, "lhs")])
+def test_a_two_parameter_sweep_draws_its_map(tmp_path: Path, points: int, sampler: str) -> None:
+    result = ax.sweep(
+        "memo-uncertain",
+        {"deadline": "24h..120h", "transit.cable": "5m..8h"},
+        points=points,
+        runs=10,
+        sampler=sampler,
+        members=False,
+    )
+    drawn = result.plot(tmp_path / "map.png")
+    assert drawn.read_bytes().startswith(b"\x89PNG")

@@ -50,6 +50,12 @@ class FileProblems(ExcommError):
         super().__init__("\n".join(str(p) for p in problems))
         self.problems = problems
 
+    def summary(self) -> str:
+        """The problems in one line: the first, and how many more `validate` will list."""
+        first = str(self.problems[0])
+        more = len(self.problems) - 1
+        return first + (f" (and {more} more: excomm validate {self.problems[0].path})" if more else "")
+
 
 @dataclass
 class Document:

@@ -250,6 +250,25 @@ def _sweep_files(
             raise Invalid(f"cannot write --plot {plot_to}: {(exc.strerror or str(exc)).lower()}") from None
 
 
+def plot_to(result: EnsembleTable, path: Path) -> None:
+    """Draw an ensemble to `path` (.png or .svg), checked first; one line if it cannot be."""
+    _suffix(path)
+    _can_write(path)
+    _plot(result, path)
+
+
+def sweep_plot_to(result: Sweep, path: Path) -> None:
+    """Draw a sweep to `path` (.png or .svg), checked first; one line if it cannot be."""
+    _suffix(path)
+    _can_write(path)
+    _sweep_files(result, [], None, path, None)
+
+
+def _suffix(path: Path) -> None:
+    if path.suffix.lower() not in (".png", ".svg"):
+        raise Invalid(f"invalid --plot {path}: the file must end in .png or .svg")
+
+
 def _can_write(plot_to: Path | None) -> None:
     # Checked before the ensemble runs, not after minutes of it.
     if plot_to is not None and not plot_to.parent.is_dir():

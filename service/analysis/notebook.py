@@ -36,6 +36,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
+from models.engine import RULES
 from models.ensemble import EnsembleTable
 from models.errors import ExcommError
 from models.events import DomainEvent
@@ -44,8 +45,9 @@ from models.state import WorldState, apply, fold
 from models.timeline import TimelineDefinition
 from service import inputs
 from service.analysis import front
-from service.errors import BadUsage
+from service.errors import BadUsage, Refused
 from service.reading import plans
+from timelines.safe_yaml import FileProblems
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -84,7 +86,8 @@ def _said(func: Callable[P, T]) -> Callable[P, T]:
         try:
             return func(*args, **kwargs)
         except ExcommError as exc:
-            exc.args = (inputs.in_parameters(str(exc).splitlines()[0] if str(exc) else type(exc).__name__),)
+            said = exc.summary() if isinstance(exc, FileProblems) else str(exc) or type(exc).__name__
+            exc.args = (inputs.in_parameters(said.splitlines()[0]),)
             raise exc.with_traceback(None) from None
 
     return wrapper
@@ -109,15 +112,25 @@ def _frame(rows: list[dict[str, Any]], columns: list[str] | None = None) -> pd.D
     return _instants(pd.DataFrame.from_records(rows, columns=columns))
 
 
+# An instant as excomm writes one: ISO 8601 with its UTC offset.
+_INSTANT = r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?([+-]\d\d:\d\d|Z)$"
+
+
 def _instants(frame: pd.DataFrame) -> pd.DataFrame:
-    """Every column of instants as timezone-aware datetimes in Washington time (their
-    offsets mix EDT and EST, so they are read as UTC and shown in Washington)."""
+    """Every column of instants (`at`, `*_at`, `*.at`, a deadline...: any column whose
+    values are all ISO 8601 instants) as timezone-aware datetimes in Washington time. Their
+    offsets mix EDT and EST, so they are read as UTC and shown in Washington."""
     import pandas as pd
 
     for name in frame.columns:
-        text = str(name)
-        if text == "at" or text.endswith(("_at", ".at")):
-            frame[name] = pd.to_datetime(frame[name], utc=True, format="ISO8601").dt.tz_convert(WASHINGTON)
+        column = frame[name]
+        named = str(name) == "at" or str(name).endswith(("_at", ".at"))  # an instant even when empty
+        if not named and not pd.api.types.is_string_dtype(column):
+            continue
+        present = column.dropna()
+        written = present.map(lambda v: isinstance(v, str)).all() and present.str.match(_INSTANT).all()
+        if (named and (present.empty or written)) or (not present.empty and written):
+            frame[name] = pd.to_datetime(column, utc=True, format="ISO8601").dt.tz_convert(WASHINGTON)
     return frame
 
 
@@ -176,6 +189,7 @@ class Run:
     initial: WorldState
     log: list[DomainEvent]
     run_id: str | None = None  # a durable run's id; None for a run in-process
+    rules: int = RULES  # the engine's rules it ran under (a durable run keeps its own)
 
     @property
     def events(self) -> pd.DataFrame:
@@ -240,13 +254,15 @@ def run(
     definition = plans.timeline_with(name, inputs.seed(seed), _settings(settings))
     chosen, _ = _wait(control.replay(definition, run_id=run_id, replace=replace))
     initial, events = _wait(control.timeline_events(chosen))
-    return Run(definition, initial, events, chosen)
+    return Run(definition, initial, events, chosen, RULES)
 
 
 @_said
 def open(name_or_id: str) -> Run:
     """The events of a catalogue timeline, a file, or a run by its id (from the event
-    store, else from the server).
+    store, else from the server). A run's definition and engine rules are its own, read
+    from its history on the server; with no server that holds it, it cannot be branched
+    here (its events and states can still be read).
 
     >>> ax.open("october-1962").states.tail(1)
     """
@@ -256,11 +272,10 @@ def open(name_or_id: str) -> Run:
     initial, events = _wait(control.timeline_events(name_or_id))
     if is_catalogue_name(name_or_id) or not control.could_be_run_id(name_or_id):
         return Run(load_timeline(name_or_id), initial, events)
-    stored = control.store().timeline(name_or_id)
-    definition = None
-    if stored is not None and stored.parent is None and is_catalogue_name(stored.name):
-        definition = load_timeline(stored.name)
-    return Run(definition, initial, events, name_or_id)
+    started = _wait(control.run_input(name_or_id))
+    if started is None:
+        return Run(None, initial, events, name_or_id)
+    return Run(started.timeline, initial, events, name_or_id, started.rules)
 
 
 @_said
@@ -288,7 +303,12 @@ def branch(
     if (at is None) == (after_seq is None):
         raise BadUsage("give exactly one of --at or --after-seq")
     if parent.definition is None:
-        raise BadUsage("this run's definition cannot be read back: branch it with `excomm branch`")
+        raise Refused(
+            f"the definition of run {parent.run_id} cannot be read: its server does not hold it "
+            "(start the server that ran it, or branch it durably with `excomm branch`)"
+        )
+    if at is not None and not isinstance(at, str | datetime):
+        raise BadUsage(f"invalid --at {at!r}: an ISO 8601 instant with offset, or a datetime with its tzinfo")
     instant = inputs.instant(at) if isinstance(at, str) else inputs.aware(at) if at is not None else None
     if after_seq is not None:
         inputs.bounded("--after-seq", after_seq, 0, inputs.MAX_SEQ, "an event's seq, from 0")
@@ -302,9 +322,15 @@ def branch(
         plan=plan_of(variant) if variant is not None else None,
         behaviour=load_behaviour(behaviour) if behaviour is not None else None,
         seed=inputs.seed(seed),
+        rules=parent.rules,
         behaviour_name=behaviour,
     )
-    return Run(definition, parent.initial, list(simulate(definition)))
+    events = list(simulate(definition, parent.rules))
+    kept = definition.fork_seq or 0
+    if [e.model_dump_json() for e in events[:kept]] != [e.model_dump_json() for e in parent.log[:kept]]:
+        # A run's past is what it recorded: a branch that computes another is refused.
+        raise Refused(f"the branch does not reproduce its parent's {kept} events before the fork")
+    return Run(definition, parent.initial, events, None, parent.rules)
 
 
 @dataclass
@@ -346,11 +372,10 @@ class Ensemble:
 
         return fan_frame(self.table)
 
+    @_said
     def plot(self, path: str | Path) -> Path:
         """Draw the shares and the fan chart to a PNG or SVG file; returns where."""
-        from service.analysis.plot import plot
-
-        plot(self.table, Path(path))
+        front.plot_to(self.table, Path(path))
         return Path(path).resolve()
 
 
@@ -388,8 +413,9 @@ class SweepResult:
 
     @property
     def points(self) -> pd.DataFrame:
-        """A row per point: its values, its members, each outcome's share with a 95%
-        interval, and the settings in force."""
+        """A row per point: its values (and, for a Soviet answer's weight, the chance per
+        reply it gives), its members, each outcome's share with a 95% interval, and the
+        moves the world refused."""
         return _instants(self.sweep.frame())
 
     @property
@@ -403,12 +429,11 @@ class SweepResult:
         """Sobol indices of the outcome's share (a sweep sampled with sampler="saltelli")."""
         return sobol(self.points, outcome)
 
+    @_said
     def plot(self, path: str | Path) -> Path:
-        """Draw the outcome shares over the points (or, for two parameters, a grid of
-        cells) to a PNG or SVG file; returns where."""
-        from service.analysis.plot import plot_sweep
-
-        plot_sweep(self.sweep, Path(path))
+        """Draw the outcome shares over the points (and, for two parameters, military
+        action's share as a cell per point) to a PNG or SVG file; returns where."""
+        front.sweep_plot_to(self.sweep, Path(path))
         return Path(path).resolve()
 
 

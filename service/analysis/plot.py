@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from models.ensemble import EnsembleTable, wilson
+from models.parameters import Range
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -172,7 +173,7 @@ def plot_sweep(result: Sweep, path: Path) -> None:
         axis.set_ylabel("share of members (95% CI)")
         axis.legend(loc="best", fontsize=8)
     if heat:
-        _cells(axes[0][-1], figure, table, columns)
+        _cells(axes[0][-1], figure, table, columns, result.ranges)
     figure.suptitle(
         f"{result.variant}: {len(result.points)} points ({result.sampler}), "
         f"{result.runs} members each, seed {result.seed}"
@@ -182,33 +183,34 @@ def plot_sweep(result: Sweep, path: Path) -> None:
     plt.close(figure)
 
 
-def _cells(axis: Any, figure: Any, table: pd.DataFrame, columns: list[str]) -> None:
+def _cells(axis: Any, figure: Any, table: pd.DataFrame, columns: list[str], ranges: list[Range]) -> None:
     """The share of military action over two parameters, a cell per point: each point's
-    Voronoi cell in the plane of the two (scaled to their ranges), coloured by its share,
-    so a sharp threshold stays sharp and no colour stands where no point was run."""
+    Voronoi cell in the plane of the two (scaled to their swept ranges), coloured by its
+    share, so a sharp threshold stays sharp and no colour stands where no point was run."""
     import numpy as np
     from matplotlib.collections import PolyCollection
-    from scipy.spatial import Voronoi
 
     outcome = "military_action"
-    share = (
-        table[f"share.{outcome}"] if f"share.{outcome}" in table else table.filter(like="share.").iloc[:, 0]
-    )
+    column = f"share.{outcome}"
+    # A sweep where no point came to force has no such column: its share is 0 everywhere.
+    share = table[column].to_numpy(float) if column in table else np.zeros(len(table))
     x, y = table[columns[0]].to_numpy(float), table[columns[1]].to_numpy(float)
-    spans = [(v.min(), (v.max() - v.min()) or 1.0) for v in (x, y)]
-    unit = np.column_stack([(x - spans[0][0]) / spans[0][1], (y - spans[1][0]) / spans[1][1]])
-    cells = _voronoi_cells(unit, Voronoi) if len(table) >= 3 and len(np.unique(unit, axis=0)) >= 3 else None
+    spans = [(r.low, (r.high - r.low) or 1.0) for r in ranges]
+    if columns[0].endswith(".probability") or columns[1].endswith(".probability"):
+        spans = [(v.min(), (v.max() - v.min()) or 1.0) for v in (x, y)]  # chances, not weights
+    (x0, dx), (y0, dy) = spans
+    unit = np.column_stack([(x - x0) / dx, (y - y0) / dy])
+    cells = _voronoi_cells(unit) if len(table) >= 3 and len(np.unique(unit, axis=0)) >= 3 else None
     if cells is None:
         shading = axis.scatter(x, y, c=share, vmin=0, vmax=1, cmap="YlOrBr", s=80, marker="s")
     else:
-        polygons = [
-            [(px * spans[0][1] + spans[0][0], py * spans[1][1] + spans[1][0]) for px, py in c] for c in cells
-        ]
-        shading = PolyCollection(polygons, array=share.to_numpy(float), cmap="YlOrBr", edgecolors="white")
+        polygons = [[(px * dx + x0, py * dy + y0) for px, py in cell] for cell in cells]
+        shading = PolyCollection(polygons, array=share, cmap="YlOrBr", edgecolors="white")
         shading.set_clim(0, 1)
         axis.add_collection(shading)
-        axis.set_xlim(x.min(), x.max())
-        axis.set_ylim(y.min(), y.max())
+    # The whole swept square, with the margin the border points' cells reach into.
+    axis.set_xlim(x0 - _MARGIN * dx, x0 + (1 + _MARGIN) * dx)
+    axis.set_ylim(y0 - _MARGIN * dy, y0 + (1 + _MARGIN) * dy)
     axis.scatter(x, y, s=6, color="black")
     figure.colorbar(shading, ax=axis, label=f"share of members: {_label(outcome)}")
     axis.set_xlabel(_axis_label(columns[0]))
@@ -216,23 +218,29 @@ def _cells(axis: Any, figure: Any, table: pd.DataFrame, columns: list[str]) -> N
     axis.set_title(f"{_label(outcome)}: a cell per point")
 
 
-def _voronoi_cells(points: Any, voronoi: Any) -> list[list[tuple[float, float]]] | None:
-    """Each point's cell in the unit square: its Voronoi region, clipped to the square by
-    mirroring the points across its four sides (so every region is bounded)."""
-    import numpy as np
+_MARGIN = 0.05  # the square's border, in its own units, that the cells are clipped to
 
+
+def _voronoi_cells(points: Any) -> list[list[tuple[float, float]]] | None:
+    """Each point's cell: its Voronoi region, bounded by mirroring the points across the
+    four sides of the square [-m, 1+m]^2 (m = _MARGIN), so every region is closed and
+    inside it, a point on the swept range's border included."""
+    import numpy as np
+    from scipy.spatial import QhullError, Voronoi
+
+    low, high = -_MARGIN, 1 + _MARGIN
     mirrored = np.vstack(
         [
             points,
-            np.column_stack([-points[:, 0], points[:, 1]]),
-            np.column_stack([2 - points[:, 0], points[:, 1]]),
-            np.column_stack([points[:, 0], -points[:, 1]]),
-            np.column_stack([points[:, 0], 2 - points[:, 1]]),
+            np.column_stack([2 * low - points[:, 0], points[:, 1]]),
+            np.column_stack([2 * high - points[:, 0], points[:, 1]]),
+            np.column_stack([points[:, 0], 2 * low - points[:, 1]]),
+            np.column_stack([points[:, 0], 2 * high - points[:, 1]]),
         ]
     )
     try:
-        diagram = voronoi(mirrored)
-    except Exception:  # degenerate designs (all points on a line): fall back to squares
+        diagram = Voronoi(mirrored)
+    except (QhullError, ValueError):  # a degenerate design (all points on a line): squares
         return None
     cells = []
     for index in range(len(points)):

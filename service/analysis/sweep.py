@@ -42,24 +42,29 @@ _WEIGHT = re.compile(r"^behaviour\.soviet\.(?P<track>[^.]+)\.(?P<list>options|la
 
 def probabilities(plan: PlanDefinition, values: dict[Parameter, float]) -> Row:
     """For each swept weight of a Soviet answer (`behaviour.soviet.cuba.options.accept.p`),
-    the chance of that answer it gives at this point: its weight over the sum of its list's
-    weights (`behaviour.soviet.cuba.options.accept.probability`)."""
+    the chance of that answer it gives per reply at this point: the weights of the options
+    with that answer over the sum of its list's weights
+    (`behaviour.soviet.cuba.options.accept.probability`). A list is drawn from at each
+    reply (`options` for the first, and for every later one when `later` is empty)."""
     found: Row = {}
+    rules = plan.behaviour.soviet if plan.behaviour is not None else ()
     for parameter in values:
         matched = _WEIGHT.match(parameter.path)
-        if matched is None or plan.behaviour is None:
+        if matched is None:
             continue
-        rule = next((r for r in plan.behaviour.soviet if slug(r.track) == slug(matched["track"])), None)
-        options = (rule.options if matched["list"] == "options" else rule.later) if rule else ()
-        answer = matched["answer"]
-        chosen = (
-            options[int(answer)]
-            if answer.isdigit() and int(answer) < len(options)
-            else next((o for o in options if o.answer == slug(answer)), None)
+        track, answer = matched["track"], matched["answer"]
+        rule = (
+            rules[int(track)]
+            if track.isdigit() and int(track) < len(rules)
+            else next((r for r in rules if slug(r.track) == slug(track)), None)
         )
+        options = (rule.options if matched["list"] == "options" else rule.later) if rule else ()
+        if answer.isdigit() and int(answer) < len(options):
+            answer = options[int(answer)].answer
         total = sum(o.p for o in options)
-        if chosen is not None and total:
-            found[parameter.path.removesuffix(".p") + ".probability"] = round(chosen.p / total, 4)
+        chosen = sum(o.p for o in options if o.answer == slug(answer))
+        if chosen and total:
+            found[parameter.path.removesuffix(".p") + ".probability"] = round(chosen / total, 4)
     return found
 
 

@@ -164,7 +164,11 @@ def build_app(feeds: Feeds, key: str, student_url: str, limits: Limits) -> Starl
             except Refusal as exc:
                 return JSONResponse({"error": exc.message}, status_code=exc.status)
             except (ExcommError, ValueError) as exc:
-                return JSONResponse({"error": str(exc).splitlines()[0]}, status_code=400)
+                # No server to reach is the service's trouble (503), anything else the request's.
+                unavailable = isinstance(exc, ExcommError) and exc.status == 3
+                return JSONResponse(
+                    {"error": str(exc).splitlines()[0]}, status_code=503 if unavailable else 400
+                )
 
         return guarded
 

@@ -22,7 +22,7 @@ from activities.event_store import EventStore, StoredTimeline
 from activities.stores import open_store
 from models.events import DomainEvent, EventSuppressed
 from models.pace import INSTANT, Pace
-from models.run import Progress, TimelineResult
+from models.run import Progress, TimelineResult, TimelineRun
 from models.simulation import initial_state, simulate
 from models.state import WorldState, fold
 from models.timeline import TimelineDefinition
@@ -88,6 +88,22 @@ def could_be_run_id(name: str) -> bool:
         return False
     run_ids.checked(name)
     return True
+
+
+async def run_input(timeline_id: str) -> TimelineRun | None:
+    """A run's own input (its definition as it started, seed and settings included, and its
+    engine rules), read from its history on the server; None with no server that holds it."""
+    from temporalio.service import RPCError
+
+    from service.runs.branching import parent_run
+    from service.runtime.connection import ConnectionFailed
+    from service.runtime.session import connect_running
+
+    run_ids.checked(timeline_id)
+    try:
+        return await parent_run(await connect_running(), timeline_id)
+    except (ConnectionFailed, RPCError):
+        return None
 
 
 @dataclass(frozen=True)
