@@ -80,6 +80,17 @@ def test_a_branch_with_a_behaviour_and_a_seed_works_in_a_fresh_kernel() -> None:
         ("ax.explore('memo-uncertain', runs=5).plot('fan.gif')", "the file must end in .png or .svg"),
         ("ax.dry_run('tests/variants/malformed/bad-probability.yaml')", "bad-probability.yaml:"),
         ("ax.open('no-such-run')", "unknown timeline 'no-such-run'"),
+        (
+            "ax.sweep('memo-uncertain', 'deadline=24h..120h')",
+            "invalid vary: a mapping of each parameter's path",
+        ),
+        (
+            "ax.branch(ax.dry_run('memo-1962'), at='1962-10-27T08:00-04:00', behaviour='memo-uncertian')",
+            "invalid behaviour 'memo-uncertian': unknown timeline",
+        ),
+        ("ax.branch(ax.dry_run('memo'), at='1962-10-27T08:00-04:00', moves={'kind': 'x'})", "invalid moves"),
+        ("ax.branch(ax.dry_run('memo'), at='1950-01-01T00:00-05:00')", "fork point before the start"),
+        ("ax.sobol(ax.explore('memo-uncertain', runs=20).members)", "sampled for them with sampler saltelli"),
     ],
 )
 def test_bad_input_raises_the_one_excomm_error_in_one_line_naming_parameters(call: str, says: str) -> None:
@@ -286,3 +297,12 @@ def test_a_two_parameter_sweep_draws_its_map(tmp_path: Path, points: int, sample
     )
     drawn = result.plot(tmp_path / "map.png")
     assert drawn.read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_result_shows_itself_in_a_line_not_megabytes() -> None:
+    run = ax.dry_run("memo-uncertain", seed=7)
+    ensemble = ax.explore("memo-uncertain", runs=50, seed=1)
+    result = ax.sweep("memo-uncertain", {"deadline": "24h..120h"}, points=2, runs=10, members=False)
+    assert repr(run) == f"<Run memo-uncertain: {len(run.log)} events, outcome {run.outcome}>"
+    assert repr(ensemble).startswith("<Ensemble memo-uncertain: 50 members, seed 1: ")
+    assert repr(result) == "<SweepResult memo-uncertain: 2 points (lhs) over deadline, 10 members each>"

@@ -10,6 +10,7 @@ the rules, the densest first.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -166,9 +167,10 @@ def _condition(
     if value is None:  # a number: left is at most the threshold
         missing_left = bool(getattr(structure, "missing_go_to_left", [False] * (node + 1))[node])
         has_missing = bool(inputs[key].isna().any())
-        return Condition(
-            column, "<=" if left else ">", round(threshold, 2), has_missing and missing_left == left
-        )
+        drawn = inputs[key].dropna()
+        # A count splits between two whole numbers: at most 1, or more than 1 (not 1.5).
+        bound = float(math.floor(threshold)) if (drawn == drawn.round()).all() else round(threshold, 2)
+        return Condition(column, "<=" if left else ">", bound, has_missing and missing_left == left)
     # A 0/1 column: left is 0 (not that value), right is 1.
     if value is True:
         return Condition(column, "==", not left)
@@ -194,7 +196,7 @@ def _merged(conditions: list[Condition]) -> list[Condition]:
     return [c for c in kept.values() if c.relation == "==" or c.column not in equal]
 
 
-_SOVIET = re.compile(r"^soviet\.(?P<track>[^.]+)\.(?P<field>answer|after_h)$")
+_SOVIET = re.compile(r"^soviet\.(?P<track>[^.]+)\.(?P<field>answers|answer|after_h)$")
 _ALLY = re.compile(r"^ally\.(?P<ally>[^.]+)\.(?P<field>answer|after_h)$")
 _INCIDENT = re.compile(r"^incident\.(?P<kind>[^.]+)\.(?P<field>happened|after_h)$")
 
@@ -208,6 +210,9 @@ def _say(condition: Condition) -> str:
         track = found["track"].replace("_", " ")
         if found["field"] == "answer":
             return f"the Soviet answer on the {track} track is {'' if relation == '==' else 'not '}{value}"
+        if found["field"] == "answers":
+            times = "once" if value == 1 else f"{value:g} times"
+            return f"Moscow answers on the {track} track {'more than' if more else 'at most'} {times}"
         takes = "more than" if more else "at most"
         return f"the Soviet answer on the {track} track takes {takes} {value:g} h{none}"
     if found := _ALLY.match(column):
@@ -222,6 +227,8 @@ def _say(condition: Condition) -> str:
         if found["field"] == "happened":
             return f"{'an incident' if value else 'no incident'} ({kind})"
         return f"the {kind} comes {'after more than' if more else 'within'} {value:g} h{none}"
+    if column == "refused":
+        return f"the world refuses {'more than' if more else 'at most'} {value:g} of the moves played"
     unit = " h" if column.endswith("_h") else ""
     name = column.removesuffix("_h")
     if relation in ("<=", ">"):

@@ -176,7 +176,7 @@ def states_frame(initial: WorldState, events: list[DomainEvent]) -> pd.DataFrame
     return _frame(rows)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Run:
     """A timeline run, in-process or read back from a durable run: its definition (None
     for a run whose definition excomm cannot read back), its events, the world after each.
@@ -186,10 +186,19 @@ class Run:
     """
 
     definition: TimelineDefinition | None
+    """The timeline it ran (a plan's, with its seed and settings); None if it cannot be read."""
     initial: WorldState
+    """The world before its first event."""
     log: list[DomainEvent]
-    run_id: str | None = None  # a durable run's id; None for a run in-process
-    rules: int = RULES  # the engine's rules it ran under (a durable run keeps its own)
+    """Its events, as excomm's typed domain events (`events` is the same as a table)."""
+    run_id: str | None = None
+    """A durable run's id; None for a run in-process."""
+    rules: int = RULES
+    """The engine's rules it ran under (a durable run keeps its own)."""
+
+    def __repr__(self) -> str:
+        name = self.run_id or (self.definition.id if self.definition else "a run")
+        return f"<Run {name}: {len(self.log)} events, outcome {self.outcome}>"
 
     @property
     def events(self) -> pd.DataFrame:
@@ -312,6 +321,8 @@ def branch(
     instant = inputs.instant(at) if isinstance(at, str) else inputs.aware(at) if at is not None else None
     if after_seq is not None:
         inputs.bounded("--after-seq", after_seq, 0, inputs.MAX_SEQ, "an event's seq, from 0")
+    if moves is not None and not isinstance(moves, list | tuple):
+        raise BadUsage("invalid moves: a list of moves, each a mapping, as [{'kind': 'soviet_reply', ...}]")
     definition = fork(
         parent.run_id or parent.definition.id,
         parent.definition,
@@ -319,8 +330,8 @@ def branch(
         at=instant,
         after_seq=after_seq,
         moves=moves or [],
-        plan=plan_of(variant) if variant is not None else None,
-        behaviour=load_behaviour(behaviour) if behaviour is not None else None,
+        plan=_named("variant", plan_of, variant) if variant is not None else None,
+        behaviour=_named("behaviour", load_behaviour, behaviour) if behaviour is not None else None,
         seed=inputs.seed(seed),
         rules=parent.rules,
         behaviour_name=behaviour,
@@ -333,7 +344,7 @@ def branch(
     return Run(definition, parent.initial, events, None, parent.rules)
 
 
-@dataclass
+@dataclass(repr=False)
 class Ensemble:
     """An ensemble's table (as `excomm explore` prints it) and a row per member.
 
@@ -342,7 +353,13 @@ class Ensemble:
     """
 
     table: EnsembleTable
+    """The table `excomm explore` prints: outcome shares, days, rungs, refusals, settings."""
     rows: list[Row] = field(default_factory=list)
+    """A row per member, as plain values (`members` is the same as a DataFrame)."""
+
+    def __repr__(self) -> str:
+        shares = ", ".join(f"{o.outcome} {o.share:.1%}" for o in self.table.outcomes)
+        return f"<Ensemble {self.table.variant}: {self.table.runs} members, seed {self.table.seed}: {shares}>"
 
     @property
     def outcomes(self) -> pd.DataFrame:
@@ -400,7 +417,7 @@ def explore(
     return Ensemble(table.model_copy(update={"settings": _settings(settings)}), rows)
 
 
-@dataclass
+@dataclass(repr=False)
 class SweepResult:
     """A sweep: a row per point, and a row per member of every point.
 
@@ -409,7 +426,16 @@ class SweepResult:
     """
 
     sweep: Sweep
+    """The sweep as the command line has it: its ranges, design and each point's table."""
     rows: list[Row] = field(default_factory=list)
+    """A row per member of every point, as plain values (`members` as a DataFrame)."""
+
+    def __repr__(self) -> str:
+        varied = ", ".join(r.parameter.path for r in self.sweep.ranges)
+        return (
+            f"<SweepResult {self.sweep.variant}: {len(self.sweep.points)} points ({self.sweep.sampler}) "
+            f"over {varied}, {self.sweep.runs} members each>"
+        )
 
     @property
     def points(self) -> pd.DataFrame:
@@ -456,6 +482,10 @@ def sweep(
     """
     from service.analysis.sweep import sweep_locally
 
+    if not isinstance(vary, dict):
+        raise BadUsage(
+            "invalid --vary: a mapping of each parameter's path to its range, as {'deadline': '24h..120h'}"
+        )
     inputs.ensemble(runs, seed, workers)
     inputs.sweep(points, sampler, runs)
     plan = plans.plan_with(variant, _settings(settings))
@@ -505,4 +535,18 @@ def read(path: str | Path) -> pd.DataFrame:
 
 
 def _settings(settings: dict[str, str] | None) -> list[str]:
+    if settings is not None and not isinstance(settings, dict):
+        raise BadUsage(
+            "invalid --set: a mapping of each parameter's path to its value, as {'deadline': '48h'}"
+        )
     return [f"{path}={value}" for path, value in (settings or {}).items()]
+
+
+def _named(parameter: str, load: Callable[[str], T], name: str) -> T:
+    """A plan or behaviour by name or file, a wrong one said of its parameter."""
+    from timelines.loader import UnknownTimeline
+
+    try:
+        return load(name)
+    except UnknownTimeline as exc:
+        raise BadUsage(f"invalid {parameter} {name!r}: {exc}") from None

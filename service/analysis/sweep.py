@@ -294,9 +294,7 @@ def sobol_indices(sweep: pd.DataFrame, outcome: str) -> pd.DataFrame:
     from SALib.analyze import sobol
 
     if "sampler" not in sweep or set(sweep["sampler"]) != {"saltelli"}:
-        raise BadParameter(
-            "Sobol' indices need a sweep sampled for them: excomm sweep ... --sampler saltelli"
-        )
+        raise BadParameter("Sobol' indices need a sweep sampled for them with --sampler saltelli")
     column = f"share.{outcome}"
     if column not in sweep:
         known = ", ".join(c.removeprefix("share.") for c in sweep.columns if c.startswith("share."))

@@ -82,7 +82,12 @@ def fork(
         except ValueError as exc:
             raise BranchError(f"--at {at.isoformat()}: {exc}") from None
         end = max(last.at, until) if until is not None else last.at
-        if at < parent.starts_at or at > end:
+        if at < parent.starts_at:
+            raise BranchError(
+                f"fork point before the start: {parent_id} runs from {parent.starts_at.isoformat()} "
+                f"to {end.isoformat()}"
+            )
+        if at > end:
             raise BranchError(
                 f"fork point beyond the end: {parent_id} runs from {parent.starts_at.isoformat()} "
                 f"to {end.isoformat()}"
