@@ -248,6 +248,11 @@ async def test_the_source_viewer_opens_the_full_text_of_khrushchevs_letter_of_26
     await teacher.click("button.view[data-view=washington]")
     await expect(letter.locator(".hour")).to_have_text("21:15 EDT")
     await expect(letter.locator(".meta").first).to_contain_text("It happened 26 Oct 09:43")
+    # Havana never saw the private letter: it learned of it only when Kennedy's answer was
+    # published, at 20:05 on the 27th, and the class is not there yet.
+    await teacher.click("button.view[data-view=havana]")
+    await expect(teacher.locator("button.view[data-view=havana]")).to_have_text("As Havana knew it")
+    await expect(letter).to_have_count(0)
     await teacher.click("button.view[data-view=happened]")
     link = teacher.locator(f'ol[data-events="{run_id}"] a.source[data-citation="FRUS 1961-63 v06 d65"]').first
     await link.click()

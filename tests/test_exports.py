@@ -3,6 +3,7 @@ their formats and against the timeline they tell."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -179,7 +180,7 @@ def test_ics_on_an_anniversary_keeps_each_washington_date_and_hour(record: Telli
 def test_csv_has_a_row_per_event_with_its_provenance_and_sources(record: Telling) -> None:
     rows = list(csv.DictReader(io.StringIO(csv_table(_with_markup(record)))))
     assert len(rows) == len(record.events) + 1
-    assert rows[0]["washington_time"] == "07:30" and rows[0]["zone"] == "EDT"
+    assert rows[0]["washington_time"] == "07:37" and rows[0]["zone"] == "EDT"  # Kent 1972 (record v5)
     assert datetime.fromisoformat(rows[0]["at"]) == record.events[0].at
     assert rows[-1]["summary"] == "<script>alert('x')</script> & more"  # CSV is data: kept as written
     assert rows[-1]["provenance"] == "counterfactual"
@@ -227,3 +228,20 @@ def test_export_to_standard_output_is_the_document_alone(home: Path) -> None:
     assert done.returncode == 0, done.stderr
     check_timelinejs(json.loads(done.stdout))
     assert done.stderr == ""
+
+
+def test_csv_says_when_each_of_the_three_sides_learned_of_each_event() -> None:
+    from service.reading.exports import csv_table
+    from service.reading.views import telling
+
+    rows = list(csv.DictReader(io.StringIO(csv_table(asyncio.run(telling("october-1962"))))))
+    settlement = next(r for r in rows if r["type"] == "agreement_reached")
+    # Broadcast by Radio Moscow at 09:00 EST on 28 Oct: Havana hears it then, from the radio,
+    # and Washington at 09:04, when its monitors had it (a sourced instant).
+    assert settlement["havana_learned_at"] == settlement["moscow_learned_at"] == settlement["at"]
+    assert settlement["washington_learned_at"] == "1962-10-28T09:04:00-05:00"
+    letter = next(r for r in rows if "a long, private letter" in r["summary"])
+    # Khrushchev's private letter of 26 Oct: Moscow at once, Washington by its delivery,
+    # Havana only when Kennedy's answer to it was published on the evening of the 27th.
+    assert letter["moscow_learned_at"] == letter["at"]
+    assert letter["at"] < letter["washington_learned_at"] < letter["havana_learned_at"]

@@ -40,3 +40,21 @@ def test_a_side_sees_an_event_when_it_learned_of_it() -> None:
         next(e for e in shown if e.at > letter.at and e.at < letter.learned_at)
     )
     assert world(snapshot, "washington").last_seq <= world(snapshot, "happened").last_seq
+
+
+def test_havana_has_a_view_of_its_own_and_hears_the_settlement_from_the_radio() -> None:
+    from service.classroom.lesson import VIEWS
+
+    assert VIEWS["havana"] == "As Havana knew it"
+    morning = _record_until("1962-10-28T12:00-05:00")
+    settlement = next(e for e in morning.events if e.type == "agreement_reached")
+    heard = [e for e in visible(morning, "havana") if e.type == "agreement_reached"]
+    # Moscow's decision reached Havana as it reached everyone: by the broadcast, not before.
+    assert heard == [settlement] and settlement.public
+    early = _record_until("1962-10-28T08:00-05:00")
+    assert settlement not in early.events or settlement not in visible(early, "havana")
+    # Washington's private exchanges with Moscow never reached Havana in 1962.
+    private = [
+        e for e in morning.events if e.type == "message_sent" and e.side == "washington" and not e.public
+    ]
+    assert private and not set(private) & set(visible(morning, "havana"))

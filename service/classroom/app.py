@@ -402,9 +402,7 @@ def _clock_text(clock: str | None) -> str:
 
 
 def _view(text: str | None) -> View:
-    if text == "washington":
-        return "washington"
-    return "moscow" if text == "moscow" else "happened"
+    return next((view for view in VIEWS if view == text), "happened")
 
 
 def _telling(snapshot: Snapshot) -> Telling:

@@ -2,7 +2,7 @@
 its clock, and what the day just taught changed.
 
 Three views, the toggle of the page: what happened (every event at its instant), and the
-world as Washington or as Moscow knew it (an event once that side learned of it, the state
+world as Washington, Moscow or Havana knew it (an event once that side learned of it, the state
 folded from what it knew). Pure functions of a feed's snapshot, so that every page of a
 class computes the same thing from the same snapshot.
 """
@@ -19,11 +19,12 @@ from models.state import WorldState, fold, state_at
 from models.washington import to_washington, washington_date
 from service.classroom.feed import Snapshot
 
-View = Literal["happened", "washington", "moscow"]
+View = Literal["happened", "washington", "moscow", "havana"]
 VIEWS: dict[View, str] = {
     "happened": "What happened",
     "washington": "As Washington knew it",
     "moscow": "As Moscow knew it",
+    "havana": "As Havana knew it",
 }
 _TICK = timedelta(microseconds=1)
 

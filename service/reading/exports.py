@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from models.events import DomainEvent, PhaseEnded, PhaseStarted, Provenance
+from models.events import DomainEvent, PhaseEnded, PhaseStarted, Provenance, known_at
+from models.sides import SIDES, Side
 from models.state import WorldState, apply
 from models.washington import to_washington, washington_date, written
 from timelines.citations import Source, resolve
@@ -267,8 +268,16 @@ CSV_COLUMNS = (
     "uncertainty",
     "washington_learned_at",
     "moscow_learned_at",
+    "havana_learned_at",
     "sources",
 )
+
+
+def _learned(event: DomainEvent, side: Side) -> str:
+    """When a side learned of an event, by the channels it came by (models.knowledge): at
+    once for its own acts, by a delivery, a broadcast or a sourced instant; empty if never."""
+    learned = known_at(event, side)
+    return learned.isoformat() if learned is not None else ""
 
 
 def csv_table(telling: Telling) -> str:
@@ -292,8 +301,7 @@ def csv_table(telling: Telling) -> str:
                 event.summary,
                 event.step or "",
                 event.uncertainty or "",
-                event.learned_at.isoformat() if event.learned_at else "",
-                event.moscow_learned_at.isoformat() if event.moscow_learned_at else "",
+                *(_learned(event, side) for side in SIDES),
                 "; ".join(event.sources),
             )
         )
