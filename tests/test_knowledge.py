@@ -128,3 +128,18 @@ def test_in_u2_sam_strike_the_strike_never_comes_before_washington_knew_of_the_l
     assert loss.provenance == "historical" and loss.at == _at(LOSS_AT)
     assert loss.learned_at == _at(KNOWN_IN_WASHINGTON)
     assert _strike(events).at >= loss.learned_at
+
+
+def test_a_plan_can_act_for_havana_and_its_private_acts_stay_havanas() -> None:
+    from models.ensemble import member
+    from models.events import known_at
+    from timelines.loader import plan_of
+
+    plan = plan_of("memo").model_copy(update={"side": "havana"})
+    events = simulate(member(plan, 0))
+    acts = [e for e in events if e.provenance == "plan"]
+    assert acts and {e.side for e in acts} == {"havana"}
+    for act in acts:
+        assert known_at(act, "havana") == act.at  # its own side knows at once
+    private = [e for e in acts if not e.public and e.learned_at is None and e.type != "message_sent"]
+    assert private and all(known_at(e, "washington") is None for e in private)
