@@ -116,6 +116,6 @@ def test_an_oversized_move_signal_from_the_temporal_cli_is_refused_recorded_and_
         if "completed" in status.stdout:
             break
     assert status.returncode == 0 and "Traceback" not in status.stderr
-    assert "memo v2, completed" in status.stdout and "outcome military_action" in status.stdout
+    assert "memo v3, completed" in status.stdout and "outcome military_action" in status.stdout
     refusals = [line for line in status.stdout.splitlines() if "refused move" in line]
     assert refusals == ["  refused move: subject: at most 300 characters (this one has 1,500,000)"] * 2
