@@ -16,7 +16,17 @@ TIMELINES = Path(__file__).resolve().parent.parent / "timelines"
 SOURCES = TIMELINES / "sources"
 RUN = 8
 # What a timeline writes in its own words (field names, wherever they are nested).
-OWN_WORDS = {"summary", "uncertainty", "description", "mission", "title", "decision", "finding", "action", "note"}
+OWN_WORDS = {
+    "summary",
+    "uncertainty",
+    "description",
+    "mission",
+    "title",
+    "decision",
+    "finding",
+    "action",
+    "note",
+}
 # Straight and curly double quotes, and single quotes around three or more characters.
 QUOTED = re.compile("\"[^\"]*\"|\u201c[^\u201d]*\u201d|(?<!\\w)'[^']{3,}'(?!\\w)|\u2018[^\u2019]{3,}\u2019")
 
