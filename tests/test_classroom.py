@@ -281,7 +281,8 @@ async def test_a_what_if_fork_is_followed_by_both_and_what_the_analyst_wrote_is_
     await expect(teacher.locator("#fork-error")).to_contain_text("incident")
     assert teacher.url.endswith(f"/runs/{run_id}")
 
-    hostile = "<script>window.pwned = true</script><img src=x onerror='window.pwned = true'>"
+    # With a word of 400 letters and no space (issue 24, #3), which must not widen the page.
+    hostile = "<script>window.pwned = true</script><img src=x onerror='window.pwned = true'> " + "w" * 400
     await form.locator("input[name=fields]").fill(
         json.dumps({"incident": "aircraft_shot_down", "subject": "U-2"})
     )
@@ -301,6 +302,7 @@ async def test_a_what_if_fork_is_followed_by_both_and_what_the_analyst_wrote_is_
         await expect(shown.locator(".badge-counterfactual")).to_have_text("COUNTERFACTUAL")
         assert await branch.locator("script, img").count() == 0
         assert await page.evaluate("window.pwned === undefined")
+        assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         # Both columns stand on the same day, and the parent never shows the branch's move.
         await expect(page.locator(f'ol[data-events="{run_id}"] li.kind-counterfactual')).to_have_count(0)
     # One step moves both runs on a day.

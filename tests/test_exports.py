@@ -161,13 +161,16 @@ def test_ics_on_an_anniversary_keeps_each_washington_date_and_hour(record: Telli
     for entry, event in zip(entries, record.events, strict=True):
         then = to_washington(event.at)
         now = entry.decoded("dtstart").astimezone(new_york)
+        # The crisis of 1962 in 2027; what followed in 1963 in 2028, after it (issue 24, #5).
         assert (now.year, now.month, now.day, now.hour, now.minute) == (
-            2027,
+            2027 + then.year - 1962,
             then.month,
             then.day,
             then.hour,
             then.minute,
         )
+    starts = [entry.decoded("dtstart") for entry in entries]
+    assert starts == sorted(starts) and starts[-1].year == 2028  # in the order they happened
     # 28 Oct 1962 was already EST; in 2027 daylight time lasts to 7 Nov: the hour is kept, not the offset.
     on_29_oct = next(
         entry
@@ -245,3 +248,23 @@ def test_csv_says_when_each_of_the_three_sides_learned_of_each_event() -> None:
     # Havana only when Kennedy's answer to it was published on the evening of the 27th.
     assert letter["moscow_learned_at"] == letter["at"]
     assert letter["at"] < letter["washington_learned_at"] < letter["havana_learned_at"]
+
+
+def test_a_right_to_left_override_in_one_field_cannot_reverse_the_next(record: Telling) -> None:
+    # Issue 24, #7: U+202E in a move's actor reversed the summary after it, in the page, the
+    # handout and its print header. The controls are taken out; the letters stay.
+    hostile: DomainEvent = StatementMade(
+        seq=len(record.events) + 1,
+        at=record.events[-1].at,
+        provenance="counterfactual",
+        actor="\u202eanalyst \u05e9\u05dc\u05d5\u05dd",
+        summary="Washington answers at once.\u2066",
+        sources=("analyst move (counterfactual)",),
+        medium="radio",
+    )
+    telling = Telling(
+        record.id, "A title \u202e reversed", record.description, record.initial, [*record.events, hostile]
+    )
+    page = handout(telling)
+    assert not re.search("[\u202a-\u202e\u2066-\u2069]", page)
+    assert "analyst \u05e9\u05dc\u05d5\u05dd" in page and "Washington answers at once." in page

@@ -208,10 +208,16 @@ def timelinejs(telling: Telling) -> dict[str, Any]:
 # --- iCalendar ----------------------------------------------------------------------------------
 
 
-def on_anniversary(instant: datetime, year: int) -> datetime:
-    """The same Washington date and wall-clock hour in another year (that year's zone rules)."""
+def on_anniversary(instant: datetime, year: int, first_year: int = 1962) -> datetime:
+    """The same Washington date and wall-clock hour, `year - first_year` years on (that year's
+    zone rules): the crisis of `first_year` falls in `year`, and what followed in the next
+    year (the Jupiters out in April 1963) in the year after, so the order holds."""
     local = to_washington(instant)
-    return local.replace(year=year, tzinfo=NEW_YORK).astimezone(UTC)
+    moved = local.year + year - first_year
+    try:
+        return local.replace(year=moved, tzinfo=NEW_YORK).astimezone(UTC)
+    except ValueError:  # 29 February in a year that has none: the 28th
+        return local.replace(year=moved, day=28, tzinfo=NEW_YORK).astimezone(UTC)
 
 
 def ics(telling: Telling, anniversary: int | None = None) -> str:
@@ -224,11 +230,16 @@ def ics(telling: Telling, anniversary: int | None = None) -> str:
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", telling.title if anniversary is None else f"{telling.title} ({anniversary})")
     stamp = datetime.now(UTC).replace(microsecond=0)
+    first_year = to_washington(telling.events[0].at).year if telling.events else 1962
     for event in telling.events:
         entry = Event()
         entry.add("uid", f"{telling.id}-{event.seq}@excomm")
         entry.add("dtstamp", stamp)
-        when = event.at.astimezone(UTC) if anniversary is None else on_anniversary(event.at, anniversary)
+        when = (
+            event.at.astimezone(UTC)
+            if anniversary is None
+            else on_anniversary(event.at, anniversary, first_year)
+        )
         entry.add("dtstart", when)
         entry.add("dtend", when + timedelta(minutes=30))
         entry.add("summary", f"{_mark(event.provenance)}{event.actor}: {event.summary}")

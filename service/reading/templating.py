@@ -11,6 +11,8 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from service.reading.text import unbidi
+
 
 @cache
 def environment(folder: Path) -> Environment:
@@ -20,5 +22,6 @@ def environment(folder: Path) -> Environment:
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,  # a misspelt name in a template fails its test, not silently
         trim_blocks=True,
+        finalize=unbidi,  # no field's right-to-left override reaches the next (service.reading.text)
         lstrip_blocks=True,
     )

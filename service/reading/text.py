@@ -14,8 +14,18 @@ from typing import TextIO
 
 from rich.markup import escape
 
-# C0 controls but tab and newline, DEL, and C1 controls (ESC starts terminal sequences).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0 controls but tab and newline, DEL, and C1 controls (ESC starts terminal sequences), and
+# the bidirectional embeddings, overrides and isolates: a right-to-left override in one field
+# would otherwise reverse the fields after it on the same line or page.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
+
+
+def unbidi(value: object) -> object:
+    """A template's value with its bidirectional controls taken out (Jinja's `finalize`):
+    a user's text keeps its own letters, right-to-left ones included, and cannot reorder
+    what follows it."""
+    return _BIDI.sub("", value) if isinstance(value, str) else value
 
 
 def clean(text: str) -> str:
