@@ -8,6 +8,7 @@ with the key from the printed link, and students' without it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -453,3 +454,30 @@ def test_a_taken_port_is_one_line_before_any_server_starts(tmp_path: Path) -> No
         == f"excomm: error: the classroom cannot listen on 127.0.0.1:{port}: address already in use\n"
     )
     assert not home.exists()  # refused before anything was written
+
+
+async def test_no_get_moves_the_class_and_the_teacher_takes_it_only_to_real_runs(
+    classroom: Classroom, browser: Browser, contexts: list[BrowserContext]
+) -> None:
+    # Issue 24, #8: a teacher's GET of /runs/X or /pair/A/B used to set the lesson, so an
+    # <img src=/pair/RUN/RUN> on any local page moved every student.
+    _, student, run_id = await _lesson(classroom, browser, contexts)
+    key = classroom.teacher_url.split("key=", 1)[1]
+    cookie = f"excomm_teacher={key}"
+    base = classroom.student_url.rstrip("/")
+    for path in (f"/pair/{run_id}/{run_id}", "/pair/nope-a/nope-b"):
+        request = urllib.request.Request(base + path, headers={"Cookie": cookie})
+        with contextlib.suppress(urllib.error.HTTPError):
+            urllib.request.urlopen(request, timeout=30).close()
+    with urllib.request.urlopen(base + "/", timeout=30) as followed:  # where students are sent
+        assert followed.url.endswith(f"/runs/{run_id}")
+    # The teacher's page takes the class by a POST with the key; a pair of a run with itself
+    # or of made-up runs is refused, and without the key nothing is taken.
+    assert _post(base + "/api/lesson", {"path": f"/pair/{run_id}/{run_id}"}, cookie)[0] == 400
+    assert _post(base + "/api/lesson", {"path": "/pair/nope-a/nope-b"}, cookie)[0] == 404
+    assert _post(base + "/api/lesson", {"path": f"/runs/{run_id}"})[0] == 403
+    assert _post(base + "/api/lesson", {"path": f"/runs/{run_id}"}, cookie) == (
+        200,
+        {"path": f"/runs/{run_id}"},
+    )
+    await expect(student).to_have_url(re.compile(f"/runs/{re.escape(run_id)}$"))

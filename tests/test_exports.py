@@ -268,3 +268,12 @@ def test_a_right_to_left_override_in_one_field_cannot_reverse_the_next(record: T
     page = handout(telling)
     assert not re.search("[\u202a-\u202e\u2066-\u2069]", page)
     assert "analyst \u05e9\u05dc\u05d5\u05dd" in page and "Washington answers at once." in page
+
+
+def test_html_already_made_safe_stays_html_without_its_controls() -> None:
+    from markupsafe import Markup
+
+    from service.reading.text import unbidi
+
+    assert unbidi(Markup("<b>SAC\u202e 3</b>")) == Markup("<b>SAC 3</b>")
+    assert isinstance(unbidi(Markup("<i>x</i>")), Markup) and unbidi(3) == 3

@@ -215,8 +215,8 @@ def build_app(feeds: Feeds, key: str, student_url: str, limits: Limits) -> Starl
         for snapshot in snapshots:
             if snapshot.problem is not None and not snapshot.events:
                 return page("forbidden.html", request, 404, reason=snapshot.problem)
-        if room.is_teacher(request):
-            room.lesson.go(request.url.path)
+        # A GET changes nothing: the teacher's page asks to take the class here by a POST
+        # with the key (/api/lesson), so no link or image on another page can move the class.
         return page("run.html", request, runs=snapshots, move_kinds=MOVE_KINDS, formats=FORMATS)
 
     async def run_page(request: Request) -> Response:
@@ -320,6 +320,22 @@ def build_app(feeds: Feeds, key: str, student_url: str, limits: Limits) -> Starl
         room.lesson.go(f"/runs/{run_id}")
         return JSONResponse({"id": run_id, "url": f"/runs/{run_id}"})
 
+    async def take_lesson(request: Request) -> Response:
+        """The teacher takes the class to a run's page, or to a run and its branch."""
+        path = str((await body(request)).get("path", ""))
+        parts = path.strip("/").split("/")
+        if not (len(parts) == 2 and parts[0] == "runs") and not (len(parts) == 3 and parts[0] == "pair"):
+            raise Refusal(400, "a lesson is a run's page, /runs/ID, or a pair's, /pair/ID/BRANCH")
+        ids = [room.run_id(i) for i in parts[1:]]
+        if len(set(ids)) != len(ids):
+            raise Refusal(400, "a pair is two different runs")
+        for run_id in ids:
+            snapshot = await room.feeds.snapshot(run_id)
+            if snapshot.problem is not None and not snapshot.events:
+                raise Refusal(404, snapshot.problem)
+        room.lesson.go("/" + "/".join([parts[0], *ids]))
+        return JSONResponse({"path": room.lesson.path})
+
     async def control(request: Request) -> Response:
         run_id = room.run_id(request.path_params["run_id"])
         action = str((await body(request)).get("action", ""))
@@ -385,6 +401,7 @@ def build_app(feeds: Feeds, key: str, student_url: str, limits: Limits) -> Starl
         Route("/qr.svg", qr),
         Route("/stream", refusing(stream)),
         Route("/api/start", teacher_only(start), methods=["POST"]),
+        Route("/api/lesson", teacher_only(take_lesson), methods=["POST"]),
         Route("/api/runs/{run_id}/control", teacher_only(control), methods=["POST"]),
         Route("/api/runs/{run_id}/fork", teacher_only(fork), methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),

@@ -12,6 +12,7 @@ import io
 import re
 from typing import TextIO
 
+from markupsafe import Markup
 from rich.markup import escape
 
 # C0 controls but tab and newline, DEL, and C1 controls (ESC starts terminal sequences), and
@@ -25,6 +26,8 @@ def unbidi(value: object) -> object:
     """A template's value with its bidirectional controls taken out (Jinja's `finalize`):
     a user's text keeps its own letters, right-to-left ones included, and cannot reorder
     what follows it."""
+    if isinstance(value, Markup):  # already safe HTML: stays so, without the controls
+        return Markup(_BIDI.sub("", str(value)))
     return _BIDI.sub("", value) if isinstance(value, str) else value
 
 

@@ -24,6 +24,11 @@
     });
   }
 
+  // The teacher's run page takes the class here: by a POST with the key, never by a GET.
+  if (teacher && lesson) {
+    post("/api/lesson", { path: window.location.pathname }).catch(function () {});
+  }
+
   function follow(url) {
     if (source) { source.close(); }
     source = new EventSource(url);
