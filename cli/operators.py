@@ -48,8 +48,13 @@ def server(
     port: Annotated[int, typer.Option("--port", metavar="PORT", help="Temporal frontend port")] = 7233,
     ui_port: Annotated[int, typer.Option("--ui-port", metavar="PORT", help="web UI port")] = 8233,
     classroom_port: Annotated[
-        int, typer.Option("--classroom-port", metavar="PORT", help="the classroom's port (0: any free)")
-    ] = CLASSROOM_PORT,
+        int | None,
+        typer.Option(
+            "--classroom-port",
+            metavar="PORT",
+            help=f"the classroom's port (default {CLASSROOM_PORT}, a free one if that is taken; 0: any)",
+        ),
+    ] = None,
     with_classroom: Annotated[
         bool, typer.Option("--classroom/--no-classroom", help="serve the classroom too (the default)")
     ] = True,
@@ -60,7 +65,8 @@ def server(
 
     inputs.bounded("--port", port, 1, 65535)
     inputs.bounded("--ui-port", ui_port, 1, 65535)
-    inputs.bounded("--classroom-port", classroom_port, 0, 65535)
+    if classroom_port is not None:
+        inputs.bounded("--classroom-port", classroom_port, 0, 65535)
     if not loopback(ip):
         sys.stderr.write(
             f"excomm: warning: --ip {one_line(ip)} exposes an unauthenticated Temporal server "
@@ -81,12 +87,20 @@ def server(
             ui_port,
             ready,
             until_stopped(),
-            classroom_port if with_classroom else None,
+            (CLASSROOM_PORT if classroom_port is None else classroom_port) if with_classroom else None,
             classroom_ready(show_ctrl_c=False),
+            # As Jupyter does: the default port taken (another class on this machine), the
+            # classroom takes a free one and says which; a port asked for is refused if taken.
+            classroom_fallback=classroom_port is None,
+            on_moved=_classroom_moved,
         )
 
     run_call(serve())
     out.print("Stopped.")
+
+
+def _classroom_moved(taken: int, chosen: int) -> None:
+    sys.stderr.write(f"excomm: the classroom's port {taken} is taken: it listens on {chosen} instead\n")
 
 
 @app.command(rich_help_panel=OPERATORS)

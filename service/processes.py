@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from activities.stores import open_store
+from service.errors import Refused
 from service.runtime.settings import event_store_location, usable_store
 
 if TYPE_CHECKING:
@@ -27,9 +28,12 @@ async def serve(
     until: asyncio.Event,
     classroom_port: int | None = None,
     on_classroom: Callable[[Opened], None] = lambda _: None,
+    classroom_fallback: bool = False,
+    on_moved: Callable[[int, int], None] = lambda _taken, _chosen: None,
 ) -> None:
     """The home's embedded server and a worker, until `until` is set; and the classroom on
-    `classroom_port` (same address), unless None."""
+    `classroom_port` (same address), unless None. With `classroom_fallback`, a taken port
+    is replaced by a free one (`on_moved(taken, chosen)`) rather than refused."""
     from service.runtime.embedded_server import embedded_server
     from service.runtime.workers import build_worker
 
@@ -38,7 +42,13 @@ async def serve(
     if classroom_port is not None:
         from service.classroom.app import bind
 
-        listener = bind(ip, classroom_port)
+        try:
+            listener = bind(ip, classroom_port)
+        except Refused:
+            if not classroom_fallback:
+                raise
+            listener = bind(ip, 0)
+            on_moved(classroom_port, listener.getsockname()[1])
     try:
         async with embedded_server(ip=ip, port=port, ui=True, ui_port=ui_port) as (client, running):
             async with build_worker(client, recorded):

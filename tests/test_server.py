@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import socket
@@ -303,3 +304,50 @@ def test_excomm_server_serves_the_classroom_too_and_prints_both_addresses(home: 
         process.terminate()
         process.wait(timeout=30)
     assert process.returncode == 0
+
+
+def test_the_classrooms_default_port_taken_the_server_takes_a_free_one_and_says_so(home: Path) -> None:
+    # Issue 24, #14: another class on this machine holds 8962; the whole server used to stop.
+    import re
+    import socket
+    import urllib.request
+
+    held = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    with contextlib.suppress(OSError):  # held by someone else: taken all the same
+        held.bind(("127.0.0.1", 8962))
+        held.listen(1)
+    port, ui_port = free_port(), free_port()
+    process = subprocess.Popen(
+        [EXCOMM, "server", "--port", str(port), "--ui-port", str(ui_port)],
+        env={**os.environ, "EXCOMM_HOME": str(home)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None and process.stderr is not None
+        said = "".join(process.stdout.readline() for _ in range(5))
+        moved = re.search(r"students at http://127\.0\.0\.1:(\d+)/", said)
+        assert moved is not None and moved[1] != "8962", said
+        with urllib.request.urlopen(f"http://127.0.0.1:{moved[1]}/", timeout=30) as page:
+            assert "Waiting for the teacher" in page.read().decode()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        held.close()
+    assert (
+        f"excomm: the classroom's port 8962 is taken: it listens on {moved[1]} instead"
+        in process.stderr.read()
+    )
+    # A port asked for and taken is refused, in one line, as before.
+    taken = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    try:
+        done = excomm(
+            "server", "--port", str(free_port()), "--classroom-port", str(taken.getsockname()[1]), home=home
+        )
+    finally:
+        taken.close()
+    assert done.returncode == 1 and "the classroom cannot listen on" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
