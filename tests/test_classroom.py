@@ -306,8 +306,9 @@ async def test_a_what_if_fork_is_followed_by_both_and_what_the_analyst_wrote_is_
         assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         # Both columns stand on the same day, and the parent never shows the branch's move.
         await expect(page.locator(f'ol[data-events="{run_id}"] li.kind-counterfactual')).to_have_count(0)
-    # One step moves both runs on a day.
+    # One step moves both runs on a day, and the teacher is told so once, not once a run.
     await _step(teacher, "Wednesday 17 October")
+    await expect(teacher.locator("#said")).to_have_text("Stepping a day.")
     for run in (run_id, branch_id):
         await expect(student.locator(f'ol[data-events="{run}"] li.day').last).to_have_text(
             "Tuesday 16 October 1962"
@@ -315,6 +316,25 @@ async def test_a_what_if_fork_is_followed_by_both_and_what_the_analyst_wrote_is_
     if SCREENSHOTS:
         await teacher.locator(f'ol[data-events="{branch_id}"] li.departs').scroll_into_view_if_needed()
         await teacher.screenshot(path=f"{SCREENSHOTS}/classroom-what-if.png")
+
+
+def test_a_sources_date_is_written_as_a_reader_writes_it_and_json_in_any_case_is_json(
+    classroom: Classroom,
+) -> None:
+    # Issue 24, #12: "Dated 1962-10-26T19:00:00" (raw, no zone), and Application/JSON refused.
+    with urllib.request.urlopen(f"{classroom.base}/source?c=FRUS%201961-63%20v06%20d65", timeout=30) as page:
+        assert "Dated 26 October 1962, 19:00 local time" in page.read().decode()
+    key = classroom.teacher_url.split("key=", 1)[1]
+    request = urllib.request.Request(
+        f"{classroom.base}/api/start",
+        data=json.dumps({"timeline": "no-such-timeline"}).encode(),
+        method="POST",
+        headers={"Content-Type": "Application/JSON; charset=UTF-8", "Cookie": f"excomm_teacher={key}"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code == 400  # read as JSON, and refused for what it asks, not its case
+    assert "unknown timeline" in json.loads(refused.value.read())["error"]
 
 
 def test_pages_and_feeds_for_students_are_read_only_and_exports_download(classroom: Classroom) -> None:

@@ -157,7 +157,8 @@ def build_app(feeds: Feeds, key: str, student_url: str, limits: Limits) -> Starl
             if not room.is_teacher(request):
                 return JSONResponse({"error": "only the teacher controls the class"}, status_code=403)
             # A cross-site form cannot send JSON without the browser asking first.
-            if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+            # Media types are case-insensitive (RFC 9110): Application/JSON is JSON too.
+            if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
                 return JSONResponse({"error": "send JSON (Content-Type: application/json)"}, status_code=415)
             try:
                 return await handler(request)

@@ -92,7 +92,9 @@
     Promise.all(runs.map(function (run) {
       return post("/api/runs/" + encodeURIComponent(run) + "/control", { action: action });
     })).then(function (answers) {
-      said.textContent = answers.map(function (a) { return a.said; }).join("; ");
+      // Both runs of a pair say the same: say it once ("Stepping a day.", not twice).
+      said.textContent = answers.map(function (a) { return a.said; })
+        .filter(function (text, index, all) { return all.indexOf(text) === index; }).join(" ");
     }).catch(function (error) { said.textContent = error.message; });
   }
 
