@@ -277,3 +277,22 @@ def test_html_already_made_safe_stays_html_without_its_controls() -> None:
 
     assert unbidi(Markup("<b>SAC\u202e 3</b>")) == Markup("<b>SAC 3</b>")
     assert isinstance(unbidi(Markup("<i>x</i>")), Markup) and unbidi(3) == 3
+
+
+def test_pages_say_channels_and_what_was_needed_in_words_not_the_engines_names(record: Telling) -> None:
+    # Issue 24, #11: "over rfk_dobrynin" and "(needs soviet_answers.cuba is not reject; ...)".
+    from service.reading.text import plainly
+
+    page = handout(record)
+    assert "over rfk_dobrynin" not in page and "over scali_fomin" not in page
+    assert (
+        "over Robert Kennedy&#39;s channel to Dobrynin" in page
+        or "over Robert Kennedy's channel to Dobrynin" in page
+    )
+    said = plainly(
+        "Suppressed from the record (needs soviet_answers.cuba is not reject; not so as Moscow knew it): x"
+    )
+    assert said == (
+        "Suppressed from the record (it depended on this: Moscow's answer on the cuba track is not reject; "
+        "Moscow did not know it to be so): x"
+    )

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from service.reading.text import unbidi
+from service.reading.text import plainly, unbidi
 
 
 def dated(text: str) -> str:
@@ -40,4 +40,5 @@ def environment(folder: Path) -> Environment:
         lstrip_blocks=True,
     )
     templates.filters["dated"] = dated
+    templates.filters["plainly"] = plainly
     return templates

@@ -80,3 +80,41 @@ class Unpadded(io.TextIOBase):
 
     def fileno(self) -> int:
         return self.target.fileno()
+
+
+# The words a reader knows for the engine's names, in what a page or a handout shows.
+_CHANNELS = {
+    "cable": "cable",
+    "radio": "radio",
+    "radio_moscow": "Radio Moscow",
+    "scali_fomin": "the Scali-Fomin channel",
+    "rfk_dobrynin": "Robert Kennedy's channel to Dobrynin",
+    "united_nations": "the United Nations",
+    "hotline": "the hotline",
+    "public_release": "a public release",
+}
+_STATES = (
+    (re.compile(r"\bsoviet_answers\.([\w-]+)"), r"Moscow's answer on the \1 track"),
+    (re.compile(r"\bally_answers\.([\w -]+?)(?= is | has |$)"), r"\1's answer"),
+    (re.compile(r"\btracks\.([\w-]+)"), r"the \1 track"),
+    (re.compile(r"\bjupiters\.(\w+)"), r"the Jupiters in \1"),
+    (re.compile(r"\bdefcon\.(\w+)"), r"\1's DEFCON level"),
+    (re.compile(r"\bescalation_rung\b"), "the escalation rung"),
+    (re.compile(r"\b(outcome|missiles|quarantine)\b"), r"the \1"),
+)
+_NEEDED = re.compile(r"\(needs (.+?); not so as (\w+) knew it\)")
+_OVER = re.compile(r" over ([a-z_]+)\.")
+
+
+def plainly(summary: str) -> str:
+    """A summary the engine wrote, in a reader's words: channels by their names, and what a
+    suppressed event needed said in words, not in the condition language."""
+
+    def needed(found: re.Match[str]) -> str:
+        words = found.group(1)
+        for pattern, replacement in _STATES:
+            words = pattern.sub(replacement, words)
+        return f"(it depended on this: {words.replace('_', ' ')}; {found.group(2)} did not know it to be so)"
+
+    summary = _NEEDED.sub(needed, summary)
+    return _OVER.sub(lambda found: f" over {_CHANNELS.get(found.group(1), found.group(1))}.", summary)
