@@ -21,7 +21,7 @@ from models.simulation import initial_state, simulate
 from models.washington import to_washington, washington_date
 from service.reading.exports import Telling, csv_table, handout, ics, timelinejs
 from tests.processes import excomm
-from timelines.loader import load_timeline
+from timelines.loader import catalogue_names, load_timeline
 
 # TimelineJS's JSON format, as https://timeline.knightlab.com/docs/json-format.html gives it:
 # the keys each object may have, and those it must.
@@ -115,7 +115,9 @@ def test_timelinejs_follows_the_published_format_with_one_slide_per_event(record
         local.minute,
     )
     assert first["start_date"]["display_date"].endswith("EDT")
-    assert first["media"]["url"] == "https://history.state.gov/historicaldocuments/frus1961-63v11/d16"
+    # Issue 24, #2: a source's web page as media was drawn as a broken image; it is a link.
+    assert "media" not in first
+    assert 'href="https://history.state.gov/historicaldocuments/frus1961-63v11/d16"' in first["text"]["text"]
     assert {slide["group"] for slide in slides} <= {"The record", "Derived"}
     assert "The record" in first["text"]["text"]
 
@@ -296,3 +298,18 @@ def test_pages_say_channels_and_what_was_needed_in_words_not_the_engines_names(r
         "Suppressed from the record (it depended on this: Moscow's answer on the cuba track is not reject; "
         "Moscow did not know it to be so): x"
     )
+
+
+@pytest.mark.parametrize("name", catalogue_names())
+def test_every_timelinejs_export_has_eras_that_end_after_they_start_and_no_web_page_as_media(
+    name: str,
+) -> None:
+    # Issue 24, #1: TimelineJS refuses an era whose end equals its start ("All eras must have
+    # start and end dates"), and every plan had one.
+    document = timelinejs(_telling(name))
+    check_timelinejs(document)
+    for era in document.get("eras", []):
+        start, end = (era[k] for k in ("start_date", "end_date"))
+        keys = ("year", "month", "day", "hour", "minute")
+        assert tuple(end.get(k, 0) for k in keys) > tuple(start.get(k, 0) for k in keys), era
+    assert not [slide for slide in document["events"] if "media" in slide]

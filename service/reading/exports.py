@@ -176,8 +176,8 @@ def _phases(events: list[DomainEvent]) -> list[tuple[str, datetime, datetime]]:
 
 def timelinejs(telling: Telling) -> dict[str, Any]:
     """The TimelineJS JSON format (https://timeline.knightlab.com/docs/json-format.html):
-    a title slide, one slide per event grouped by what kind of statement it is, the plan's
-    phases as eras, and each event's first addressable source as its media."""
+    a title slide, one slide per event grouped by what kind of statement it is, its sources
+    linked in its text, and the plan's phases as eras."""
     slides: list[dict[str, Any]] = []
     for event in telling.events:
         slide: dict[str, Any] = {
@@ -186,9 +186,8 @@ def timelinejs(telling: Telling) -> dict[str, Any]:
             "text": {"headline": escape(event.actor), "text": _event_html(event)},
             "group": LABELS[event.provenance],
         }
-        media = _media(event)
-        if media is not None:
-            slide["media"] = media
+        # No media: a source's page is a web page, which TimelineJS knows no media type for
+        # and draws as a broken image; its link is in the slide's text instead.
         slides.append(slide)
     document: dict[str, Any] = {
         "title": {
@@ -199,7 +198,13 @@ def timelinejs(telling: Telling) -> dict[str, Any]:
     phases = eras(telling.events)
     if phases:
         document["eras"] = [
-            {"start_date": _tl_date(start), "end_date": _tl_date(end), "text": {"headline": escape(title)}}
+            {
+                "start_date": _tl_date(start),
+                # TimelineJS drops an end equal to its start and then refuses the era: a stage
+                # done in one instant (the memo's stage setting, at noon) is given an hour.
+                "end_date": _tl_date(max(end, start + timedelta(hours=1))),
+                "text": {"headline": escape(title)},
+            }
             for title, start, end in phases
         ]
     return document
