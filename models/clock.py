@@ -112,6 +112,13 @@ class SimulatedClock:
         """The paced wait was cut short: the clock stands where the pace had brought it."""
         self.now, self._waiting = self.current(real_now), None
 
+    @property
+    def wait(self) -> tuple[datetime, datetime, datetime] | None:
+        """The paced wait under way, if any: when it began (real), the simulated clock then,
+        and the simulated instant it runs to. An observer with a real clock of its own can
+        tell the simulated now from it (the workflow's `now` stands still between tasks)."""
+        return self._waiting
+
     def current(self, real_now: datetime) -> datetime:
         """The simulated instant now, between two wake-ups of a paced clock."""
         if self._waiting is None:

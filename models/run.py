@@ -79,6 +79,13 @@ class Progress(BaseModel):
     clock_paused: bool | None = None
     variant: str | None = None  # a branch's variant: the plan it runs from its fork
     behaviour: str | None = None  # the behaviours that took over in it, in words
+    # A paced wait under way: since when (real time), from which simulated instant, and to
+    # which. A query's clock stands still between the workflow's tasks; an observer's own
+    # real clock moves it on (service.classroom.feed). None when not waiting, or from an
+    # older worker.
+    waiting_since: AwareDatetime | None = None
+    waiting_from: AwareDatetime | None = None
+    waiting_until: AwareDatetime | None = None
 
 
 class EventBatch(BaseModel):

@@ -158,3 +158,34 @@ async def test_state_query_tracks_the_fold_as_the_clock_moves(
 
 async def _clock_reached(handle: Handle, instant: datetime) -> bool:
     return (await _progress(handle)).clock >= instant
+
+
+async def _waiting(handle: Handle) -> bool:
+    return (await _progress(handle)).waiting_since is not None
+
+
+async def test_a_paced_wait_is_said_by_progress_so_a_page_moves_its_clock_on_between_events(
+    time_skipping: WorkflowEnvironment, three_days: TimelineDefinition, store: EventStore, task_queue: str
+) -> None:
+    # Issue 24, #6: running at pace, the classroom's clock stood still between events (a
+    # query's clock does not move between the workflow's tasks).
+    from service.classroom.feed import shown_clock
+
+    async with build_worker(time_skipping.client, store, task_queue=task_queue):
+        handle = await _start(time_skipping, three_days, "1d=10s", task_queue)
+        await eventually(lambda: _waiting(handle), what="the first paced wait")
+        progress = await _progress(handle)
+        assert progress.waiting_since is not None and progress.waiting_from is not None
+        assert progress.waiting_until == _at("1962-10-26T07:30-04:00")  # the first event
+        began = progress.waiting_since
+        # A real second is 8,640 simulated seconds at this pace; the wait's end is never passed.
+        assert shown_clock(progress, began + timedelta(seconds=1)) == progress.waiting_from + timedelta(
+            seconds=8640
+        )
+        assert shown_clock(progress, began + timedelta(hours=1)) == progress.waiting_until
+        assert (
+            shown_clock(progress.model_copy(update={"paused": True}), began + timedelta(seconds=1))
+            == progress.clock
+        )
+        result = await handle.result()
+    assert result.events == 7

@@ -354,6 +354,7 @@ class TimelineWorkflow:
 
     @workflow.query
     def progress(self) -> Progress:
+        wait = self._clock.wait
         return Progress(
             timeline=self._run.timeline.id,
             version=self._run.timeline.version,
@@ -367,6 +368,9 @@ class TimelineWorkflow:
             clock_paused=self._clock.paused,
             variant=self._run.timeline.variant,
             behaviour=self._run.timeline.played_by,
+            waiting_since=wait[0] if wait is not None else None,
+            waiting_from=wait[1] if wait is not None else None,
+            waiting_until=wait[2] if wait is not None else None,
         )
 
     @workflow.query

@@ -18,16 +18,18 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import structlog
 
 from activities.event_store import EventStore
 from models.events import DomainEvent
-from models.run import TimelineResult
+from models.pace import parse_pace
+from models.run import Progress, TimelineResult
 from models.state import WorldState
 from models.timeline import InitialWorld
+from models.washington import to_washington
 from service.runs import ids as run_ids
 
 if TYPE_CHECKING:
@@ -219,7 +221,7 @@ class Feeds:
             return replace(
                 before,
                 events=(*before.events, *new),
-                clock=progress.clock,
+                clock=shown_clock(progress, datetime.now(UTC)),
                 paused=progress.paused,
                 problem=None,
             )
@@ -231,7 +233,7 @@ class Feeds:
             progress.timeline,
             initial,
             tuple(events),
-            progress.clock,
+            shown_clock(progress, datetime.now(UTC)),
             progress.paused,
             status,
             parent=stored.parent if stored is not None else None,
@@ -278,3 +280,18 @@ def _unknown(run_id: str, before: Snapshot | None, problem: str) -> Snapshot:
     return Snapshot(
         run_id, run_id, WorldState.initial(InitialWorld()), (), None, False, "unknown", problem=problem
     )
+
+
+def shown_clock(progress: Progress, now: datetime) -> datetime:
+    """The simulated now a page shows: the workflow's clock, moved on by the pace during a
+    paced wait, by this process's real clock (a query's clock stands still between the
+    workflow's tasks, so a page running at pace would show the time only as events come),
+    and never past the instant the wait runs to."""
+    if progress.waiting_since is None or progress.waiting_from is None or progress.waiting_until is None:
+        return progress.clock
+    if progress.paused or progress.clock_paused:
+        return progress.clock
+    moved = progress.waiting_from + parse_pace(progress.pace).simulated_span(
+        max(now - progress.waiting_since, timedelta(0))
+    )
+    return to_washington(min(progress.waiting_until, max(progress.clock, moved)))
