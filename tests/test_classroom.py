@@ -226,6 +226,9 @@ async def test_a_control_request_without_the_teachers_key_is_refused_and_changes
     teacher.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
     await teacher.click("#cancel")
     await expect(student.locator("#status")).to_contain_text("cancelled")
+    # Issue 24, #12: after Cancel the buttons stayed live.
+    for button in ("#step", "#resume", "#pause", "#cancel"):
+        await expect(teacher.locator(button)).to_be_disabled()
 
 
 async def test_the_source_viewer_opens_the_full_text_of_khrushchevs_letter_of_26_october(

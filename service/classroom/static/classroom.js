@@ -69,6 +69,10 @@
         let status = data.status === "running" ? (data.paused ? "paused" : "running") : data.status;
         if (data.problem) { status += " (" + data.problem + ")"; }
         document.getElementById("status").textContent = status + (data.day ? " · showing " + data.day : "");
+        // A run that has ended (cancelled, completed, failed) takes no more controls.
+        document.querySelectorAll(".controls button").forEach(function (button) {
+          button.disabled = data.status !== "running";
+        });
       }
       const chart = document.querySelector('img[data-chart="' + CSS.escape(data.run) + '"]');
       const version = view + "|" + data.last_seq + "|" + data.clock;
