@@ -504,3 +504,22 @@ async def test_no_get_moves_the_class_and_the_teacher_takes_it_only_to_real_runs
         {"path": f"/runs/{run_id}"},
     )
     await expect(student).to_have_url(re.compile(f"/runs/{re.escape(run_id)}$"))
+
+
+async def test_on_a_phone_the_bar_does_not_hold_a_quarter_of_the_screen(
+    classroom: Classroom, browser: Browser, contexts: list[BrowserContext]
+) -> None:
+    # Issue 24, #12: on a phone the sticky bar took a quarter of the screen, for good.
+    _, _, run_id = await _lesson(classroom, browser, contexts)
+    phone = await browser.new_context(viewport={"width": 390, "height": 844})
+    contexts.append(phone)
+    page = await phone.new_page()
+    await page.goto(f"{classroom.base}/runs/{run_id}")
+    await expect(page.locator("#clock")).to_contain_text("1962")
+    await page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    covered = await page.evaluate(
+        "(() => { const r = document.querySelector('.bar').getBoundingClientRect();"
+        " return Math.max(0, Math.min(r.bottom, innerHeight) - Math.max(r.top, 0)) / innerHeight; })()"
+    )
+    assert covered < 0.1, covered
+    assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
