@@ -313,3 +313,25 @@ def test_every_timelinejs_export_has_eras_that_end_after_they_start_and_no_web_p
         keys = ("year", "month", "day", "hour", "minute")
         assert tuple(end.get(k, 0) for k in keys) > tuple(start.get(k, 0) for k in keys), era
     assert not [slide for slide in document["events"] if "media" in slide]
+
+
+def test_the_anniversary_calendar_reads_the_same_in_a_second_parser(record: Telling) -> None:
+    # Issue 24: read back by a parser that is not the one that wrote it (vobject, besides
+    # icalendar): an entry per event, each on its anniversary, 1963's in the year after.
+    import vobject
+
+    calendar = vobject.readOne(ics(record, anniversary=2027))
+    entries = calendar.contents["vevent"]
+    assert len(entries) == len(record.events)
+    starts = [entry.dtstart.value for entry in entries]
+    assert starts == sorted(starts)
+    years = {(to_washington(e.at).year, start.year) for e, start in zip(record.events, starts, strict=True)}
+    assert years == {(1962, 2027), (1963, 2028)}
+    first = to_washington(record.events[0].at)
+    shown = starts[0].astimezone(ZoneInfo("America/New_York"))
+    assert (shown.month, shown.day, shown.hour, shown.minute) == (
+        first.month,
+        first.day,
+        first.hour,
+        first.minute,
+    )
