@@ -86,19 +86,26 @@ def record() -> Telling:
     return _telling("october-1962")
 
 
-def _with_markup(telling: Telling) -> Telling:
-    """The record with an analyst's move whose summary and actor carry markup."""
-    hostile: DomainEvent = StatementMade(
+def _with_move(telling: Telling, actor: str, summary: str, medium: str, title: str | None = None) -> Telling:
+    """The record with an analyst's move at its end, written as given (and a title, if given)."""
+    move: DomainEvent = StatementMade(
         seq=len(telling.events) + 1,
         at=telling.events[-1].at,
         provenance="counterfactual",
-        actor="<b>analyst</b>",
-        summary="<script>alert('x')</script> & more",
+        actor=actor,
+        summary=summary,
         sources=("analyst move (counterfactual)",),
-        medium="<img src=x onerror=alert(1)>",
+        medium=medium,
     )
     return Telling(
-        telling.id, telling.title, telling.description, telling.initial, [*telling.events, hostile]
+        telling.id, title or telling.title, telling.description, telling.initial, [*telling.events, move]
+    )
+
+
+def _with_markup(telling: Telling) -> Telling:
+    """The record with an analyst's move whose summary and actor carry markup."""
+    return _with_move(
+        telling, "<b>analyst</b>", "<script>alert('x')</script> & more", "<img src=x onerror=alert(1)>"
     )
 
 
@@ -255,17 +262,12 @@ def test_csv_says_when_each_of_the_three_sides_learned_of_each_event() -> None:
 def test_a_right_to_left_override_in_one_field_cannot_reverse_the_next(record: Telling) -> None:
     # Issue 24, #7: U+202E in a move's actor reversed the summary after it, in the page, the
     # handout and its print header. The controls are taken out; the letters stay.
-    hostile: DomainEvent = StatementMade(
-        seq=len(record.events) + 1,
-        at=record.events[-1].at,
-        provenance="counterfactual",
-        actor="\u202eanalyst \u05e9\u05dc\u05d5\u05dd",
-        summary="Washington answers at once.\u2066",
-        sources=("analyst move (counterfactual)",),
-        medium="radio",
-    )
-    telling = Telling(
-        record.id, "A title \u202e reversed", record.description, record.initial, [*record.events, hostile]
+    telling = _with_move(
+        record,
+        "\u202eanalyst \u05e9\u05dc\u05d5\u05dd",
+        "Washington answers at once.\u2066",
+        "radio",
+        title="A title \u202e reversed",
     )
     page = handout(telling)
     assert not re.search("[\u202a-\u202e\u2066-\u2069]", page)

@@ -208,14 +208,22 @@ def build_app(feeds: Feeds, key: str, student_url: str, limits: Limits) -> Starl
         ][:30]
         return page("index.html", request, timelines=timelines, runs=runs, pace=DEFAULT_PACE)
 
+    async def known(ids: list[str]) -> list[Snapshot]:
+        """Each run's snapshot; Refusal 404 for an id that names no run, or a run that cannot
+        be followed and has recorded nothing."""
+        snapshots = []
+        for text in ids:
+            snapshot = await room.feeds.snapshot(room.run_id(text))
+            if snapshot.problem is not None and not snapshot.events:
+                raise Refusal(404, snapshot.problem)
+            snapshots.append(snapshot)
+        return snapshots
+
     async def runs_page(request: Request, ids: list[str]) -> Response:
         try:
-            snapshots = [await room.feeds.snapshot(room.run_id(i)) for i in ids]
+            snapshots = await known(ids)
         except Refusal as exc:
             return page("forbidden.html", request, exc.status, reason=exc.message)
-        for snapshot in snapshots:
-            if snapshot.problem is not None and not snapshot.events:
-                return page("forbidden.html", request, 404, reason=snapshot.problem)
         # A GET changes nothing: the teacher's page asks to take the class here by a POST
         # with the key (/api/lesson), so no link or image on another page can move the class.
         return page("run.html", request, runs=snapshots, move_kinds=MOVE_KINDS, formats=FORMATS)
@@ -330,10 +338,7 @@ def build_app(feeds: Feeds, key: str, student_url: str, limits: Limits) -> Starl
         ids = [room.run_id(i) for i in parts[1:]]
         if len(set(ids)) != len(ids):
             raise Refusal(400, "a pair is two different runs")
-        for run_id in ids:
-            snapshot = await room.feeds.snapshot(run_id)
-            if snapshot.problem is not None and not snapshot.events:
-                raise Refusal(404, snapshot.problem)
+        await known(ids)
         room.lesson.go("/" + "/".join([parts[0], *ids]))
         return JSONResponse({"path": room.lesson.path})
 

@@ -18,8 +18,9 @@ from rich.markup import escape
 # C0 controls but tab and newline, DEL, and C1 controls (ESC starts terminal sequences), and
 # the bidirectional embeddings, overrides and isolates: a right-to-left override in one field
 # would otherwise reverse the fields after it on the same line or page.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-_BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
+_BIDI_CHARS = r"\u202a-\u202e\u2066-\u2069"
+_CONTROL = re.compile(rf"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI_CHARS}]")
+_BIDI = re.compile(rf"[{_BIDI_CHARS}]")
 
 
 def unbidi(value: object) -> object:
